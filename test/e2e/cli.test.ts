@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { K8tsProcess, runK8ts } from '../helpers/k8ts-process.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('k8ts CLI', () => {
+  it('prints its version and the Kubernetes version it serves', async () => {
+    const r = await runK8ts(['version']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^k8ts version v\d+\.\d+\.\d+ \(Kubernetes v1\.33\.\d+\)\nnode version v\d+/);
+  });
+
+  it('lists its commands with --help and refuses unknown commands and flags', async () => {
+    const help = await runK8ts(['--help']);
+    assert.equal(help.code, 0);
+    for (const c of ['server', 'store check', 'version']) assert.match(help.stdout, new RegExp(`^  ${c} `, 'm'));
+    const serverHelp = await runK8ts(['server', '--help']);
+    assert.match(serverHelp.stdout, /--datastore-endpoint/);
+    assert.match(serverHelp.stdout, /--data-dir/);
+    const unknown = await runK8ts(['frobnicate']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /unknown command "frobnicate"/);
+    const badFlag = await runK8ts(['server', '--no-such-flag']);
+    assert.equal(badFlag.code, 1);
+    assert.match(badFlag.stderr, /no-such-flag/);
+    const badEndpoint = await runK8ts(['store', 'check', '--datastore-endpoint', 'mysql://x', '--data-dir', dir]);
+    assert.equal(badEndpoint.code, 1);
+    assert.match(badEndpoint.stderr, /unsupported datastore endpoint scheme "mysql"/);
+  });
+
+  it('runs the server on its store, stops on SIGTERM, and starts again on the same data', async () => {
+    const dataDir = path.join(dir, 'server');
+    const first = new K8tsProcess(['server', '--data-dir', dataDir]);
+    const ready = await first.waitForLog(/"msg":"store ready".*"revision":(\d+)/);
+    assert.equal(ready[1], '0');
+    assert.match(first.output, new RegExp(`"endpoint":"${path.join(dataDir, 'db', 'state.db')}"`));
+    assert.equal(await first.stop('SIGTERM'), 0);
+    assert.match(first.output, /"msg":"stopped"/);
+
+    const check = await runK8ts(['store', 'check', '--data-dir', dataDir]);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.match(check.stdout, /^ok {2}watch delivered create, update, delete/m);
+    assert.match(check.stdout, /store check passed/);
+
+    const second = new K8tsProcess(['server', '--data-dir', dataDir]);
+    const again = await second.waitForLog(/"msg":"store ready".*"revision":(\d+)/);
+    assert.equal(again[1], '3', 'the revision of the three writes the check made survives the restart');
+    // A second server on the same file is refused while the first runs.
+    const clash = await runK8ts(['store', 'check', '--data-dir', dataDir]);
+    assert.equal(clash.code, 1);
+    assert.match(clash.stderr, /in use by another process/);
+    assert.equal(await second.stop('SIGINT'), 0);
+  });
+});

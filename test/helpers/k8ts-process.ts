@@ -1,0 +1,68 @@
+// Runs the k8ts CLI from source as a child process, for end-to-end tests.
+import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+
+const mainTs = path.resolve(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+
+/** Runs `k8ts ARGS` to completion. */
+export function runK8ts(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', mainTs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`k8ts ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A long-running k8ts process (e.g. `server`) whose log lines can be awaited. */
+export class K8tsProcess {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  private logText = '';
+  private readonly exited: Promise<number | null>;
+
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', mainTs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout.on('data', (d: Buffer) => (this.logText += d.toString()));
+    this.child.stderr.on('data', (d: Buffer) => (this.logText += d.toString()));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  get output(): string {
+    return this.logText;
+  }
+
+  /** Waits until a log line matches, or fails after the deadline with the output so far. */
+  async waitForLog(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = pattern.exec(this.logText);
+      if (m) return m;
+      if (this.child.exitCode !== null) throw new Error(`k8ts exited (${this.child.exitCode}) before ${pattern}:\n${this.logText}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${this.logText}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Sends a signal and waits for the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
