@@ -1,0 +1,425 @@
+// The one generic resource store (upstream's registry/generic/registry.Store): create, read, update and
+// delete of any kind over the revisioned Store, with the resource's strategy deciding defaults, validation
+// and the status/spec split. It owns the object metadata rules every kind shares: uid, creationTimestamp,
+// generateName, resourceVersion (the store's modRevision), generation, finalizers and deletionTimestamp.
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { GroupResource } from '../../apimachinery/errors/status-error.js';
+import { apiErrors, StatusError } from '../../apimachinery/errors/status-error.js';
+import type { ErrorList } from '../../apimachinery/validation/field-errors.js';
+import { field, GoValue, invalidStatus, newPath } from '../../apimachinery/validation/field-errors.js';
+import { isStoreError } from '../../storage/errors.js';
+import type { KeyValue, Store } from '../../storage/store.js';
+import type { KObject, ResourceStrategy } from './strategy.js';
+
+/** The message of a stale-resourceVersion conflict, as upstream words it. */
+export const optimisticLockMessage =
+  'the object has been modified; please apply your changes to the latest version and try again';
+
+/** Letters upstream's name generator draws from (no vowels, no look-alike digits). */
+const generatedNameAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
+const generatedNameLength = 5;
+/** Names are at most 253 characters; a generated suffix takes the last five. */
+const maxGeneratePrefix = 253 - generatedNameLength;
+
+export interface RegistryStoreOptions {
+  /** The clock for creationTimestamp and deletionTimestamp. */
+  now?: () => Date;
+  /** How many times an update is retried when the object changed between read and write. */
+  maxRetries?: number;
+}
+
+export interface WriteOptions {
+  /** dryRun=All: run everything but the write. */
+  dryRun?: boolean;
+}
+
+export interface DeleteOptions extends WriteOptions {
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+}
+
+/** What a delete did: removed the object, or only marked it (finalizers or a grace period pending). */
+export interface DeleteResult {
+  object: KObject;
+  deleted: boolean;
+}
+
+/** A change to an object, for watches. */
+export interface ObjectEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: KObject;
+  revision: number;
+}
+
+/** Formats a time as Kubernetes' metav1.Time: RFC 3339 in UTC with whole seconds. */
+export function formatTime(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function clone<T>(v: T): T {
+  return structuredClone(v);
+}
+
+/** The spec-like part of an object: every top-level field except the envelope, metadata and status. */
+function specOf(obj: KObject): Record<string, unknown> {
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (k !== 'apiVersion' && k !== 'kind' && k !== 'metadata' && k !== 'status') rest[k] = v;
+  }
+  return rest;
+}
+
+/** The object as stored: without the resourceVersion, which is the key's revision. */
+function storedForm(obj: KObject): KObject {
+  const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
+  return { ...obj, metadata: meta };
+}
+
+/** The generic store for one resource. */
+export class RegistryStore {
+  readonly strategy: ResourceStrategy;
+  readonly groupResource: GroupResource;
+  private readonly storage: Store;
+  private readonly now: () => Date;
+  private readonly maxRetries: number;
+  private readonly prefix: string;
+
+  constructor(strategy: ResourceStrategy, storage: Store, options: RegistryStoreOptions = {}) {
+    if (strategy.info.etcdPrefix === undefined) throw new Error(`${strategy.info.plural} is not a stored resource`);
+    this.strategy = strategy;
+    this.storage = storage;
+    this.groupResource = { group: strategy.info.group, resource: strategy.info.plural };
+    this.now = options.now ?? (() => new Date());
+    this.maxRetries = options.maxRetries ?? 1000;
+    this.prefix = strategy.info.etcdPrefix + '/';
+  }
+
+  /** The storage key of an object: <prefix>/<namespace>/<name> or <prefix>/<name>. */
+  key(namespace: string, name: string): string {
+    return this.strategy.info.namespaced ? `${this.prefix}${namespace}/${name}` : `${this.prefix}${name}`;
+  }
+
+  /** The key prefix of a namespace's objects, or of all objects when namespace is ''. */
+  keyPrefix(namespace: string): string {
+    return this.strategy.info.namespaced && namespace !== '' ? `${this.prefix}${namespace}/` : this.prefix;
+  }
+
+  /** Decodes a stored value, setting resourceVersion from the revision it was written at. */
+  decode(kv: KeyValue): KObject {
+    return this.decodeAt(kv.value, kv.modRevision);
+  }
+
+  private decodeAt(value: Uint8Array, revision: number): KObject {
+    const obj = JSON.parse(decoder.decode(value)) as KObject;
+    obj.metadata ??= {};
+    obj.metadata.resourceVersion = String(revision);
+    return obj;
+  }
+
+  private encode(obj: KObject): Uint8Array {
+    return encoder.encode(JSON.stringify(storedForm(obj)));
+  }
+
+  private invalid(name: string, errs: ErrorList): StatusError {
+    const st = invalidStatus({ group: this.strategy.info.group, kind: this.strategy.info.kind }, name, errs);
+    return new StatusError(st.code, st.reason, st.message, st.details);
+  }
+
+  private generateName(prefix: string): string {
+    let suffix = '';
+    for (let i = 0; i < generatedNameLength; i++) {
+      suffix += generatedNameAlphabet[Math.floor(Math.random() * generatedNameAlphabet.length)];
+    }
+    return prefix.slice(0, maxGeneratePrefix) + suffix;
+  }
+
+  /** Creates an object in `namespace` ('' for cluster-scoped kinds). */
+  async create(namespace: string, input: KObject, options: WriteOptions = {}): Promise<KObject> {
+    const obj = clone(input);
+    const meta = (obj.metadata ??= {});
+    if (this.strategy.info.namespaced) meta.namespace = namespace;
+    else delete meta.namespace;
+    this.strategy.defaults?.(obj);
+    // Fields the server owns.
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    meta.uid = randomUUID();
+    meta.creationTimestamp = formatTime(this.now());
+    if (this.strategy.tracksGeneration) meta.generation = 1;
+    else delete meta.generation;
+    this.strategy.prepareForCreate?.(obj);
+    if (!meta.name && meta.generateName) meta.name = this.generateName(meta.generateName);
+    const errs = this.strategy.validate?.(obj) ?? [];
+    if (errs.length > 0) throw this.invalid(meta.name ?? '', errs);
+    const name = meta.name ?? '';
+    if (options.dryRun) {
+      const existing = await this.storage.get(this.key(namespace, name));
+      if (existing.kv) throw apiErrors.alreadyExists(this.groupResource, name);
+      delete meta.resourceVersion;
+      return obj;
+    }
+    try {
+      const kv = await this.storage.create(this.key(namespace, name), this.encode(obj));
+      meta.resourceVersion = String(kv.modRevision);
+      return obj;
+    } catch (err) {
+      if (isStoreError(err, 'KeyExists')) throw apiErrors.alreadyExists(this.groupResource, name);
+      throw this.storageError(err, name);
+    }
+  }
+
+  /** Reads one object. */
+  async get(namespace: string, name: string): Promise<KObject> {
+    const res = await this.read(namespace, name);
+    if (!res) throw apiErrors.notFound(this.groupResource, name);
+    return res.obj;
+  }
+
+  private async read(namespace: string, name: string): Promise<{ obj: KObject; kv: KeyValue } | undefined> {
+    const { kv } = await this.storage.get(this.key(namespace, name));
+    return kv ? { obj: this.decode(kv), kv } : undefined;
+  }
+
+  /**
+   * Replaces an object (PUT), on the main resource or its status subresource. A resourceVersion in the new
+   * object must match the stored one; without one the write is unconditional where the strategy allows.
+   */
+  async update(
+    namespace: string,
+    name: string,
+    input: KObject,
+    options: WriteOptions & { subresource?: 'status' } = {},
+  ): Promise<{ object: KObject; created: boolean }> {
+    const wanted = input.metadata?.resourceVersion;
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.read(namespace, name);
+      if (!cur) {
+        if (!this.strategy.allowCreateOnUpdate || options.subresource) throw apiErrors.notFound(this.groupResource, name);
+        const obj = clone(input);
+        obj.metadata = { ...obj.metadata, name };
+        delete obj.metadata.resourceVersion;
+        return { object: await this.create(namespace, obj, options), created: true };
+      }
+      if (wanted === undefined || wanted === '') {
+        if (!this.strategy.allowUnconditionalUpdate) {
+          // Upstream reports the missing version as the uint64 zero, which Go prints as 0x0.
+          throw this.invalid(name, [
+            field.invalid(newPath('metadata', 'resourceVersion'), new GoValue('0x0'), 'must be specified for an update'),
+          ]);
+        }
+      } else if (wanted !== cur.obj.metadata?.resourceVersion) {
+        throw apiErrors.conflict(this.groupResource, name, optimisticLockMessage);
+      }
+      try {
+        const object = await this.writeUpdate(namespace, name, cur, clone(input), options);
+        return { object, created: false };
+      } catch (err) {
+        // Someone wrote between our read and our write: an unconditional update tries again.
+        if (isStoreError(err, 'Conflict') && (wanted === undefined || wanted === '') && attempt < this.maxRetries) continue;
+        if (isStoreError(err, 'Conflict')) throw apiErrors.conflict(this.groupResource, name, optimisticLockMessage);
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Reads, transforms and writes an object, retrying when it changed in between (upstream's
+   * GuaranteedUpdate): patches and the status writers of controllers use it.
+   */
+  async guaranteedUpdate(
+    namespace: string,
+    name: string,
+    transform: (current: KObject) => KObject | Promise<KObject>,
+    options: WriteOptions & { subresource?: 'status' } = {},
+  ): Promise<KObject> {
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.read(namespace, name);
+      if (!cur) throw apiErrors.notFound(this.groupResource, name);
+      const next = await transform(clone(cur.obj));
+      const wanted = next.metadata?.resourceVersion;
+      if (wanted !== undefined && wanted !== '' && wanted !== cur.obj.metadata?.resourceVersion) {
+        throw apiErrors.conflict(this.groupResource, name, optimisticLockMessage);
+      }
+      try {
+        return await this.writeUpdate(namespace, name, cur, next, options);
+      } catch (err) {
+        if (isStoreError(err, 'Conflict') && attempt < this.maxRetries) continue;
+        if (isStoreError(err, 'Conflict')) throw apiErrors.conflict(this.groupResource, name, optimisticLockMessage);
+        throw err;
+      }
+    }
+  }
+
+  private async writeUpdate(
+    namespace: string,
+    name: string,
+    cur: { obj: KObject; kv: KeyValue },
+    obj: KObject,
+    options: WriteOptions & { subresource?: 'status' },
+  ): Promise<KObject> {
+    const old = cur.obj;
+    const oldMeta = old.metadata ?? {};
+    const meta = (obj.metadata ??= {});
+    if (meta.name !== undefined && meta.name !== name) {
+      throw apiErrors.badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+    }
+    meta.name = name;
+    if (this.strategy.info.namespaced) meta.namespace = namespace;
+    this.strategy.defaults?.(obj);
+    // Fields a client cannot change through update.
+    meta.uid = oldMeta.uid;
+    meta.creationTimestamp = oldMeta.creationTimestamp;
+    setOrDelete(meta, 'deletionTimestamp', oldMeta.deletionTimestamp);
+    setOrDelete(meta, 'deletionGracePeriodSeconds', oldMeta.deletionGracePeriodSeconds);
+    if (options.subresource === 'status') {
+      // The status subresource changes status alone (metadata labels and annotations stay as stored).
+      const status = obj.status;
+      const next: KObject = clone(old);
+      if (status === undefined) delete next.status;
+      else next.status = status;
+      next.metadata = { ...oldMeta };
+      obj = next;
+    } else if (this.strategy.hasStatus) {
+      if (old.status === undefined) delete obj.status;
+      else obj.status = clone(old.status);
+    }
+    const newMeta = obj.metadata ?? {};
+    if (this.strategy.tracksGeneration) {
+      const gen = oldMeta.generation ?? 1;
+      newMeta.generation = isDeepStrictEqual(specOf(obj), specOf(old)) ? gen : gen + 1;
+    } else {
+      setOrDelete(newMeta, 'generation', oldMeta.generation);
+    }
+    if (options.subresource !== 'status') this.strategy.prepareForUpdate?.(obj, old);
+    const errs = this.strategy.validateUpdate?.(obj, old) ?? [];
+    if (errs.length > 0) throw this.invalid(name, errs);
+    newMeta.resourceVersion = oldMeta.resourceVersion;
+    if (options.dryRun) return obj;
+    // An object being deleted whose last finalizer went goes now (upstream's deleteObj in Update).
+    if (newMeta.deletionTimestamp && (newMeta.finalizers ?? []).length === 0 && (newMeta.deletionGracePeriodSeconds ?? 0) === 0) {
+      const res = await this.storage.delete(this.key(namespace, name), { expectedModRevision: cur.kv.modRevision });
+      newMeta.resourceVersion = String(res.revision);
+      return obj;
+    }
+    // Nothing changed: no write, the object keeps its resourceVersion (upstream skips no-op updates).
+    if (isDeepStrictEqual(storedForm(obj), storedForm(old))) return obj;
+    const kv = await this.storage.update(this.key(namespace, name), this.encode(obj), cur.kv.modRevision);
+    newMeta.resourceVersion = String(kv.modRevision);
+    return obj;
+  }
+
+  /**
+   * Deletes an object: removed at once, or marked with deletionTimestamp while finalizers or a grace period
+   * are pending. Orphan and Foreground propagation add their finalizers for the garbage collector.
+   */
+  async delete(namespace: string, name: string, options: DeleteOptions = {}): Promise<DeleteResult> {
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.read(namespace, name);
+      if (!cur) throw apiErrors.notFound(this.groupResource, name);
+      const meta = cur.obj.metadata ?? {};
+      const pre = options.preconditions;
+      if (pre?.uid !== undefined && pre.uid !== meta.uid) {
+        throw apiErrors.conflict(
+          this.groupResource,
+          name,
+          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid ?? ''}`,
+        );
+      }
+      if (pre?.resourceVersion !== undefined && pre.resourceVersion !== meta.resourceVersion) {
+        throw apiErrors.conflict(
+          this.groupResource,
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ''}`,
+        );
+      }
+      const obj = clone(cur.obj);
+      const m = (obj.metadata ??= {});
+      const finalizers = new Set(m.finalizers ?? []);
+      if (options.propagationPolicy === 'Orphan') {
+        finalizers.add('orphan');
+        finalizers.delete('foregroundDeletion');
+      } else if (options.propagationPolicy === 'Foreground') {
+        finalizers.add('foregroundDeletion');
+        finalizers.delete('orphan');
+      }
+      const grace = options.gracePeriodSeconds ?? this.strategy.defaultGracePeriodSeconds?.(obj) ?? 0;
+      const pending = finalizers.size > 0 || grace > 0;
+      try {
+        if (!pending) {
+          if (options.dryRun) return { object: obj, deleted: true };
+          const res = await this.storage.delete(this.key(namespace, name), { expectedModRevision: cur.kv.modRevision });
+          m.resourceVersion = String(res.revision);
+          return { object: obj, deleted: true };
+        }
+        // Mark: the first delete sets deletionTimestamp; a later one may only shorten the grace period.
+        const already = m.deletionTimestamp !== undefined;
+        const current = m.deletionGracePeriodSeconds;
+        const newGrace = already && current !== undefined ? Math.min(current, grace) : grace;
+        if (!already || newGrace !== current) {
+          m.deletionTimestamp = formatTime(new Date(this.now().getTime() + newGrace * 1000));
+          m.deletionGracePeriodSeconds = newGrace;
+        }
+        m.finalizers = [...finalizers];
+        if (m.finalizers.length === 0) delete m.finalizers;
+        if (options.dryRun) return { object: obj, deleted: false };
+        const kv = await this.storage.update(this.key(namespace, name), this.encode(obj), cur.kv.modRevision);
+        m.resourceVersion = String(kv.modRevision);
+        return { object: obj, deleted: false };
+      } catch (err) {
+        if ((isStoreError(err, 'Conflict') || isStoreError(err, 'KeyNotFound')) && attempt < this.maxRetries) continue;
+        throw this.storageError(err, name);
+      }
+    }
+  }
+
+  /** Lists objects of a namespace ('' for all), in key order, straight from the store. */
+  async list(
+    namespace: string,
+    options: { limit?: number; after?: string; revision?: number } = {},
+  ): Promise<{ items: KObject[]; revision: number; more: boolean; remaining: number; lastKey?: string }> {
+    const res = await this.storage.list(this.keyPrefix(namespace), options);
+    const items = res.kvs.map((kv) => this.decode(kv));
+    return {
+      items,
+      revision: res.revision,
+      more: res.more,
+      remaining: res.remaining,
+      ...(res.kvs.length > 0 ? { lastKey: res.kvs[res.kvs.length - 1]!.key } : {}),
+    };
+  }
+
+  /** Every change to objects of a namespace ('' for all) after a revision, as watch events. */
+  async *watch(namespace: string, afterRevision: number, signal?: AbortSignal): AsyncIterable<ObjectEvent[]> {
+    for await (const batch of this.storage.watch(this.keyPrefix(namespace), { afterRevision, ...(signal ? { signal } : {}) })) {
+      yield batch.map((e): ObjectEvent => {
+        switch (e.type) {
+          case 'created':
+            return { type: 'ADDED', object: this.decode(e.kv), revision: e.revision };
+          case 'updated':
+            return { type: 'MODIFIED', object: this.decode(e.kv), revision: e.revision };
+          case 'deleted':
+            // A deleted object carries the revision of its deletion, as upstream's watch reports it.
+            return { type: 'DELETED', object: this.decodeAt(e.prevKv.value, e.revision), revision: e.revision };
+        }
+      });
+    }
+  }
+
+  private storageError(err: unknown, name: string): unknown {
+    if (isStoreError(err, 'KeyNotFound')) return apiErrors.notFound(this.groupResource, name);
+    if (isStoreError(err, 'Conflict')) return apiErrors.conflict(this.groupResource, name, optimisticLockMessage);
+    if (isStoreError(err, 'TooLarge')) return apiErrors.requestEntityTooLarge(err.message);
+    if (isStoreError(err, 'Unavailable')) return apiErrors.serviceUnavailable(err.message);
+    return err;
+  }
+}
+
+function setOrDelete<T extends object, K extends keyof T>(obj: T, key: K, value: T[K] | undefined): void {
+  if (value === undefined) delete obj[key];
+  else obj[key] = value;
+}
