@@ -8,7 +8,8 @@
 // src/api/openapi/v2.json (the Swagger 2.0 document). Output is compact and deterministic: object keys are
 // sorted, except where their order is data (the members of `properties`, kept in upstream's order); arrays
 // keep their order. Running it again over the same input rewrites identical files.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -72,8 +73,25 @@ function derive(doc) {
   return out;
 }
 
+// The reference ships SHA-256 sums; refuse to derive anything from a copy that does not match them.
+const expectedSums = new Map();
+for (const sums of [path.join(sourceDir, 'v3', 'SHA256SUMS'), path.join(sourceDir, 'SHA256SUMS-v2')]) {
+  if (!existsSync(sums)) continue;
+  const dir = path.dirname(sums);
+  for (const line of readFileSync(sums, 'utf8').split('\n')) {
+    const [sum, name] = line.trim().split(/\s+/);
+    if (sum && name) expectedSums.set(path.join(dir, name), sum);
+  }
+}
+
 function readJSON(file) {
-  return JSON.parse(readFileSync(file, 'utf8'));
+  const bytes = readFileSync(file);
+  const want = expectedSums.get(file);
+  if (want !== undefined) {
+    const got = createHash('sha256').update(bytes).digest('hex');
+    if (got !== want) throw new Error(`${file}: sha256 ${got}, expected ${want}`);
+  }
+  return JSON.parse(bytes.toString('utf8'));
 }
 
 function write(file, doc) {
