@@ -1,6 +1,7 @@
 // Chooses a store backend from a datastore URL, as k3s's --datastore-endpoint does.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { EtcdStore } from './etcd/etcd-store.js';
 import { storeErrors } from './errors.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
@@ -64,6 +65,12 @@ export function openStore(endpoint: DatastoreEndpoint, options: OpenStoreOptions
       );
     }
     case 'etcd':
-      return Promise.reject(storeErrors.invalid('the etcd backend is not wired yet'));
+      return Promise.resolve(
+        new EtcdStore({
+          endpoints: endpoint.endpoints,
+          prefix: endpoint.prefix,
+          ...(options.compactIntervalMs !== undefined ? { compactIntervalMs: options.compactIntervalMs } : {}),
+        }),
+      );
   }
 }

@@ -70,8 +70,12 @@ export class StatusError extends Error {
   }
 }
 
-const details = (gr: GroupResource, name: string): StatusDetails =>
-  name === '' ? { group: gr.group, kind: gr.resource } : { name, group: gr.group, kind: gr.resource };
+/** Details as upstream fills them; Go's omitempty leaves out an empty name and the core group's ''. */
+const details = (gr: GroupResource, name: string): StatusDetails => ({
+  ...(name === '' ? {} : { name }),
+  ...(gr.group === '' ? {} : { group: gr.group }),
+  kind: gr.resource,
+});
 
 /** Constructors for each error, named as upstream names them. */
 export const apiErrors = {
@@ -100,10 +104,7 @@ export const apiErrors = {
       details(gr, name),
     ),
   methodNotSupported: (gr: GroupResource, action: string) =>
-    new StatusError(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${qualifiedResource(gr)}"`, {
-      group: gr.group,
-      kind: gr.resource,
-    }),
+    new StatusError(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${qualifiedResource(gr)}"`, details(gr, '')),
   notAcceptable: (message: string) => new StatusError(406, 'NotAcceptable', message),
   unsupportedMediaType: (message: string) => new StatusError(415, 'UnsupportedMediaType', message),
   /** A watch or continue token from before the compaction revision. */
