@@ -10,6 +10,7 @@ packages=(
   docker-registry      # a real OCI registry for image pulls in tests
   skopeo umoci         # pack and push test images
   busybox-static       # the userland of the test images
+  openssl              # certificate checks in the PKI tests
   attr                 # setfattr: opaque-directory xattrs when unpacking image layers
 )
 missing=()
