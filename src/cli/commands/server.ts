@@ -1,8 +1,12 @@
 import path from 'node:path';
+import { ApiServer } from '../../apiserver/api-server.js';
+import { writeKubeconfig } from '../../apiserver/pki/kubeconfig.js';
+import { ensureServerCerts, hostSubjectAltNames } from '../../apiserver/pki/server-certs.js';
 import { logger } from '../../base/log.js';
 import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
+import { kubernetesVersion } from '../version.js';
 
 /** `k8ts server`'s flags; names follow k3s's where k3s has the flag. */
 export const serverFlags: FlagSpec = {
@@ -12,30 +16,55 @@ export const serverFlags: FlagSpec = {
     help: 'store: sqlite:///path/state.db (default, in the data directory), memory://, or etcd://host:port[,host:port]',
     default: '',
   },
+  'https-listen-port': { type: 'string', help: 'HTTPS port of the API server', default: '6443' },
+  'bind-address': { type: 'string', help: 'address the API server listens on', default: '0.0.0.0' },
+  'write-kubeconfig': { type: 'string', help: "where to write the admin kubeconfig (default: kubeconfig.yaml in the data directory)", default: '' },
+  'tls-san': { type: 'string', help: 'extra host names or IP addresses for the serving certificate, comma-separated', default: '' },
 };
 
 /**
- * `k8ts server`: runs the control plane on one store until SIGTERM or SIGINT. For now that is the store
- * itself; the API server and the components behind it join it as they are built.
+ * `k8ts server`: the control plane on one store until SIGTERM or SIGINT. On first start it makes the
+ * cluster's certificates and writes the admin kubeconfig; later starts reuse them and the stored state.
  */
 export async function serverCommand(values: Record<string, string | boolean | undefined>, signal: AbortSignal): Promise<number> {
   const log = logger('server');
   const dataDir = path.resolve((values['data-dir'] as string) || path.join(defaultDataDir(), 'server'));
   const endpoint = parseDatastoreEndpoint((values['datastore-endpoint'] as string) ?? '', dataDir);
+  const port = Number(values['https-listen-port'] ?? 6443);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --https-listen-port: ${String(values['https-listen-port'])}`);
+  const bindAddress = (values['bind-address'] as string) || '0.0.0.0';
+  const t0 = performance.now();
   const store = await openStore(endpoint, { dataDir });
-  const revision = await store.currentRevision();
   log.info('store ready', {
     backend: store.backend,
     endpoint: endpoint.kind === 'sqlite' ? endpoint.path : endpoint.endpoints.join(','),
-    revision,
+    revision: await store.currentRevision(),
   });
-  if (!signal.aborted) {
-    // Signal handlers do not keep Node's event loop alive; this timer does until the signal comes.
-    const keepAlive = setInterval(() => undefined, 60_000);
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-    clearInterval(keepAlive);
-  }
+  const sans = hostSubjectAltNames();
+  const extra = ((values['tls-san'] as string) || '').split(',').filter((s) => s !== '');
+  const certs = await ensureServerCerts(path.join(dataDir, 'tls'), {
+    hostnames: [...sans.hostnames, ...extra],
+    addresses: sans.addresses,
+  });
+  const apiserver = new ApiServer({
+    store,
+    tls: { cert: certs.serving.certPem, key: certs.serving.keyPem, clientCA: certs.clientCA.certPem },
+    bindAddress,
+    port,
+    gitVersion: `${kubernetesVersion}+k8ts`,
+  });
+  const bound = await apiserver.start();
+  const host = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
+  const kubeconfig = await writeKubeconfig((values['write-kubeconfig'] as string) || path.join(dataDir, 'kubeconfig.yaml'), {
+    server: `https://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    certificateAuthorityPem: certs.serverCA.certPem,
+    clientCertificatePem: certs.admin.certPem,
+    clientKeyPem: certs.admin.keyPem,
+  });
+  log.info('API server ready', { port: bound, kubeconfig, startupMs: Math.round(performance.now() - t0) });
+  if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('shutting down');
+  await apiserver.stop();
   await store.close();
   log.info('stopped');
   return 0;

@@ -1,0 +1,270 @@
+// kube-apiserver: HTTPS (or plain HTTP when embedded in tests without TLS), the filter chain
+// (authentication, in-flight limits, authorization seam), and routing to discovery, OpenAPI, health and the
+// resource handlers. The only component that touches the store.
+import { createHash } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { findResource } from '../api/resources.js';
+import { OpenAPISpecs } from '../api/openapi/index.js';
+import { apiErrors, StatusError } from '../apimachinery/errors/status-error.js';
+import type { Logger } from '../base/log.js';
+import { logger } from '../base/log.js';
+import type { KObject, ResourceStrategy } from '../registry/generic/index.js';
+import { RegistryStore } from '../registry/generic/index.js';
+import { builtinStrategies } from '../registry/strategies/index.js';
+import type { Store } from '../storage/store.js';
+import { aggregatedDiscovery, aggregatedDiscoveryVersion, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { ResourceHandler } from './handlers/resource-handler.js';
+import { parseAccept, writeError, writeJson } from './http/respond.js';
+import { authenticateTlsPeer } from './pki/authenticate-tls-peer.js';
+import { parseRequestInfo } from './request-info.js';
+
+/** Who made a request. */
+export interface UserInfo {
+  name: string;
+  groups: string[];
+}
+
+export interface ApiServerOptions {
+  store: Store;
+  /** Serving certificate, key and the CA that signs client certificates; absent: plain HTTP, every caller admin. */
+  tls?: { cert: string; key: string; clientCA: string };
+  /** Address to listen on; default 127.0.0.1. */
+  bindAddress?: string;
+  /** Port; 0 picks a free one. */
+  port?: number;
+  /** The gitVersion /version reports. */
+  gitVersion: string;
+  /** Maximum requests in flight: read-only and mutating, as kube-apiserver's --max-requests-inflight (400) and --max-mutating-requests-inflight (200). */
+  maxReadOnlyInFlight?: number;
+  maxMutatingInFlight?: number;
+  /** Strategies to use instead of the defaults, by "group/version/plural". */
+  strategies?: ReadonlyMap<string, ResourceStrategy>;
+  now?: () => Date;
+  log?: Logger;
+}
+
+/** Namespaces that exist from the first start, as upstream's system namespaces controller makes them. */
+const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+/** Paths anyone may read without credentials (upstream's system:public-info-viewer role). */
+const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
+
+/** The API server. */
+export class ApiServer {
+  private readonly options: ApiServerOptions;
+  private readonly log: Logger;
+  private readonly registries = new Map<string, RegistryStore>();
+  private readonly handler: ResourceHandler;
+  private readonly now: () => Date;
+  private server: Server | undefined;
+  private ready = false;
+  private inFlight = { readOnly: 0, mutating: 0 };
+  private readonly specs = OpenAPISpecs.builtin();
+  private v3Index: unknown;
+
+  constructor(options: ApiServerOptions) {
+    this.options = options;
+    this.log = options.log ?? logger('apiserver');
+    this.now = options.now ?? (() => new Date());
+    const strategies = builtinStrategies(options.strategies);
+    // Resources that share a storage prefix share one registry store.
+    const byPrefix = new Map<string, RegistryStore>();
+    for (const [id, strategy] of strategies) {
+      const prefix = strategy.info.etcdPrefix!;
+      let reg = byPrefix.get(prefix);
+      if (!reg || reg.strategy.info.version !== strategy.info.version) reg = new RegistryStore(strategy, options.store, { now: this.now });
+      byPrefix.set(prefix, reg);
+      this.registries.set(id, reg);
+    }
+    const namespaces = this.registries.get('/v1/namespaces')!;
+    this.handler = new ResourceHandler({
+      registryFor: (info) => this.registries.get(`${info.group}/${info.version}/${info.plural}`),
+      namespaces,
+      now: this.now,
+    });
+  }
+
+  /** The registry store of a resource, for in-process bootstrapping. */
+  registry(group: string, version: string, plural: string): RegistryStore | undefined {
+    return this.registries.get(`${group}/${version}/${plural}`);
+  }
+
+  /** Creates the system namespaces, then listens. Resolves with the bound port. */
+  async start(): Promise<number> {
+    await this.bootstrap();
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.serve(req, res);
+    const tls = this.options.tls;
+    this.server = tls
+      ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: [tls.clientCA], requestCert: true, rejectUnauthorized: false }, handler)
+      : createHttpServer(handler);
+    this.server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.options.port ?? 0, this.options.bindAddress ?? '127.0.0.1', () => resolve());
+    });
+    this.ready = true;
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Stops accepting requests and ends open ones (watches included). */
+  async stop(): Promise<void> {
+    this.ready = false;
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private async bootstrap(): Promise<void> {
+    const namespaces = this.registries.get('/v1/namespaces')!;
+    for (const name of systemNamespaces) {
+      try {
+        await namespaces.create('', {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name, labels: { 'kubernetes.io/metadata.name': name } },
+          spec: { finalizers: ['kubernetes'] },
+          status: { phase: 'Active' },
+        });
+        this.log.info('created system namespace', { name }, 1);
+      } catch (err) {
+        if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      }
+    }
+  }
+
+  private authenticate(req: IncomingMessage): UserInfo | undefined | 'invalid' {
+    if (!this.options.tls) return { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
+    const r = authenticateTlsPeer(req.socket as TLSSocket);
+    if (r.kind === 'user') return { name: r.user.user, groups: [...r.user.groups, 'system:authenticated'] };
+    if (r.kind === 'invalid') return 'invalid';
+    return undefined;
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const info = parseRequestInfo(method, url);
+    const mutating = info.isResourceRequest && !['get', 'list', 'watch'].includes(info.verb);
+    const isWatch = info.isResourceRequest && info.verb === 'watch';
+    let counted = false;
+    try {
+      const user = this.authenticate(req);
+      if (user === 'invalid' || (user === undefined && !publicPaths.has(info.path))) throw apiErrors.unauthorized();
+      // Long-running requests (watches) do not count against the in-flight limits, as upstream.
+      if (!isWatch) {
+        const limit = mutating ? (this.options.maxMutatingInFlight ?? 200) : (this.options.maxReadOnlyInFlight ?? 400);
+        const kind = mutating ? 'mutating' : 'readOnly';
+        if (this.inFlight[kind] >= limit) throw apiErrors.tooManyRequests('too many requests, please try again later', 1);
+        this.inFlight[kind] += 1;
+        counted = true;
+      }
+      const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+      if (info.isResourceRequest) {
+        const resource = findResource(info.apiGroup, info.apiVersion, info.resource);
+        if (!resource || resource.etcdPrefix === undefined) throw notFoundPath();
+        await this.handler.handle(req, res, info, resource, query);
+        return;
+      }
+      this.serveNonResource(req, res, info.path);
+    } catch (err) {
+      writeError(res, err);
+    } finally {
+      if (counted) this.inFlight[mutating ? 'mutating' : 'readOnly'] -= 1;
+    }
+  }
+
+  private serveNonResource(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') throw apiErrors.methodNotSupported({ group: '', resource: path }, method);
+    const accept = parseAccept(req.headers.accept);
+    const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+    switch (trimmed) {
+      case '/healthz':
+      case '/livez':
+      case '/readyz':
+        if (trimmed === '/readyz' && !this.ready) return writeText(res, 500, '[-]ready failed: not started\nreadyz check failed\n');
+        return writeText(res, 200, 'ok');
+      case '/version':
+        return writeJson(res, 200, this.version());
+      case '/api':
+      case '/apis': {
+        const prefix = trimmed === '/api' ? 'api' : 'apis';
+        const v = aggregatedDiscoveryVersion(accept);
+        if (v) {
+          return writeJson(res, 200, aggregatedDiscovery(prefix, v), `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`);
+        }
+        const host = req.headers.host ?? '127.0.0.1';
+        return writeJson(res, 200, prefix === 'api' ? apiVersions(host) : apiGroupList());
+      }
+      case '/openapi/v2':
+        return writeJson(res, 200, this.specs.v2Text());
+      case '/openapi/v3':
+        return writeJson(res, 200, this.openapiV3Index());
+      default:
+        break;
+    }
+    if (trimmed.startsWith('/openapi/v3/')) {
+      const gv = trimmed.slice('/openapi/v3/'.length);
+      const text = this.specs.v3Text(gv);
+      if (text === undefined) throw notFoundPath();
+      return writeJson(res, 200, text);
+    }
+    const parts = trimmed.split('/').filter((p) => p !== '');
+    if (parts[0] === 'api' && parts.length === 2) {
+      const list = apiResourceList('', parts[1]!);
+      if (list) return writeJson(res, 200, list);
+    } else if (parts[0] === 'apis' && parts.length === 2) {
+      const g = apiGroup(parts[1]!);
+      if (g) return writeJson(res, 200, g);
+    } else if (parts[0] === 'apis' && parts.length === 3) {
+      const list = apiResourceList(parts[1]!, parts[2]!);
+      if (list) return writeJson(res, 200, list);
+    }
+    throw notFoundPath();
+  }
+
+  private openapiV3Index(): unknown {
+    if (!this.v3Index) {
+      // The hash lets clients cache each document until it changes (upstream uses SHA-512 of the bytes).
+      const paths: Record<string, { serverRelativeURL: string }> = {};
+      for (const p of this.specs.v3Paths()) {
+        const hash = createHash('sha512').update(this.specs.v3Text(p) ?? '').digest('hex').toUpperCase();
+        paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${hash}` };
+      }
+      this.v3Index = { paths };
+    }
+    return this.v3Index;
+  }
+
+  private version(): unknown {
+    const m = /^v(\d+)\.(\d+)\./.exec(this.options.gitVersion);
+    return {
+      major: m?.[1] ?? '1',
+      minor: m?.[2] ?? '33',
+      gitVersion: this.options.gitVersion,
+      gitCommit: '',
+      gitTreeState: 'clean',
+      buildDate: '1970-01-01T00:00:00Z',
+      goVersion: `node${process.versions.node}`,
+      compiler: 'tsc',
+      platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+    };
+  }
+}
+
+function notFoundPath(): StatusError {
+  return new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
+}
+
+function writeText(res: ServerResponse, code: number, text: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export type { KObject };

@@ -1,0 +1,502 @@
+// The REST verbs on resources: get, list, watch, create, update, patch, delete and deletecollection, with
+// upstream's query parameters (labelSelector, fieldSelector, limit/continue, resourceVersion, watch,
+// timeoutSeconds, allowWatchBookmarks, dryRun, gracePeriodSeconds, propagationPolicy) and bodies (JSON or
+// YAML objects, DeleteOptions, the three patch types), answering JSON or Table.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import { FieldSelector, FieldSelectorError } from '../../api/fields.js';
+import { LabelSelector, LabelSelectorError } from '../../api/labels.js';
+import type { ResourceInfo } from '../../api/resources.js';
+import { apiErrors, StatusError } from '../../apimachinery/errors/status-error.js';
+import { SchemaIndex } from '../../apimachinery/openapi/index.js';
+import type { JsonObject, JsonValue } from '../../apimachinery/patch/index.js';
+import { applyJsonPatch, applyMergePatch, decodeJsonPatch, PatchError, strategicMergePatch } from '../../apimachinery/patch/index.js';
+import type { KObject, RegistryStore } from '../../registry/generic/index.js';
+import { printListTable, printTable } from '../../registry/printers/index.js';
+import { isStoreError } from '../../storage/errors.js';
+import type { AcceptEntry } from '../http/respond.js';
+import { mediaType, parseAccept, readBody, writeJson } from '../http/respond.js';
+import type { ResourceRequestInfo } from '../request-info.js';
+import { encodeContinue, decodeContinue } from './continue-token.js';
+
+/** How the response is encoded: plain objects, or meta.k8s.io Tables for kubectl get. */
+type Output = { kind: 'object' } | { kind: 'table'; version: 'v1' | 'v1beta1'; includeObject: 'None' | 'Metadata' | 'Object' };
+
+/** Upstream's default watch timeout window (kube-apiserver --min-request-timeout 1800 s, randomized). */
+const defaultWatchTimeoutSeconds = 1800;
+/** How often a watch sends a BOOKMARK when the client allows them (upstream sends about once a minute). */
+const bookmarkIntervalMs = 60_000;
+
+/** What a resource handler needs from the rest of the server. */
+export interface ResourceHandlerContext {
+  /** The registry store of a stored resource. */
+  registryFor(info: ResourceInfo): RegistryStore | undefined;
+  /** The namespaces registry, to check that a namespace exists and is not terminating. */
+  namespaces: RegistryStore;
+  /** The clock for Table ages. */
+  now(): Date;
+}
+
+function badRequest(message: string): StatusError {
+  return apiErrors.badRequest(message);
+}
+
+/** Reads the Accept header into the output form. */
+function negotiate(accept: AcceptEntry[], query: URLSearchParams): Output {
+  for (const e of accept) {
+    if (e.params.as === 'Table' && e.params.g === 'meta.k8s.io' && (e.type === 'application/json' || e.type === '*/*')) {
+      const version = e.params.v === 'v1beta1' ? 'v1beta1' : 'v1';
+      const inc = query.get('includeObject');
+      const includeObject = inc === 'None' || inc === 'Object' ? inc : 'Metadata';
+      return { kind: 'table', version, includeObject };
+    }
+    if (e.params.as === undefined && (e.type === 'application/json' || e.type === '*/*' || e.type === 'application/yaml')) {
+      return { kind: 'object' };
+    }
+  }
+  return { kind: 'object' };
+}
+
+function tableContentType(o: Output): string {
+  return o.kind === 'table' ? `application/json;as=Table;v=${o.version};g=meta.k8s.io` : 'application/json';
+}
+
+/** Parses a request body as JSON or YAML into an object. */
+export function decodeObjectBody(body: Buffer, contentType: string | undefined): KObject {
+  const type = mediaType(contentType);
+  let value: unknown;
+  try {
+    if (type === 'application/yaml' || type === 'application/apply-patch+yaml') value = parseYaml(body.toString('utf8'));
+    else value = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw badRequest(`the object provided is unrecognized (must be of type ${'object'}): ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
+  }
+  return value as KObject;
+}
+
+function groupVersion(info: ResourceInfo): string {
+  return info.group === '' ? info.version : `${info.group}/${info.version}`;
+}
+
+function withTypeMeta(info: ResourceInfo, obj: KObject): KObject {
+  return { apiVersion: groupVersion(info), kind: info.kind, ...obj };
+}
+
+function parseIntParam(query: URLSearchParams, name: string): number | undefined {
+  const v = query.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw badRequest(`invalid ${name}: ${v}`);
+  return n;
+}
+
+function dryRunOf(query: URLSearchParams, body?: { dryRun?: string[] }): boolean {
+  const values = [...query.getAll('dryRun'), ...(body?.dryRun ?? [])];
+  for (const v of values) {
+    if (v !== 'All') throw badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
+  }
+  return values.length > 0;
+}
+
+/** The field values a field selector can match for an object of this resource. */
+function selectableFields(reg: RegistryStore, obj: KObject): Record<string, string> {
+  const meta = obj.metadata ?? {};
+  const fields: Record<string, string> = { 'metadata.name': meta.name ?? '' };
+  if (reg.strategy.info.namespaced) fields['metadata.namespace'] = meta.namespace ?? '';
+  return { ...fields, ...(reg.strategy.selectableFields?.(obj) ?? {}) };
+}
+
+/** The request's label and field selectors, checked against what the resource supports. */
+function selectorsOf(reg: RegistryStore, query: URLSearchParams): { labels: LabelSelector; fields: FieldSelector } {
+  let labels = LabelSelector.everything();
+  let fields = FieldSelector.everything();
+  try {
+    labels = LabelSelector.parse(query.get('labelSelector') ?? '');
+  } catch (err) {
+    if (err instanceof LabelSelectorError) throw badRequest(`unable to parse requirement: ${err.message}`.replace('unable to parse requirement: unable to parse requirement: ', 'unable to parse requirement: '));
+    throw err;
+  }
+  try {
+    fields = FieldSelector.parse(query.get('fieldSelector') ?? '');
+    const sample = new Set(Object.keys(selectableFields(reg, { metadata: {} })));
+    const extra = reg.strategy.selectableFields ? Object.keys(reg.strategy.selectableFields({ metadata: {} })) : [];
+    for (const f of extra) sample.add(f);
+    for (const t of fields.requirements()) {
+      if (!sample.has(t.field)) throw new FieldSelectorError(`field label not supported: ${t.field}`);
+    }
+  } catch (err) {
+    if (err instanceof FieldSelectorError) throw badRequest(err.message);
+    throw err;
+  }
+  return { labels, fields };
+}
+
+function matches(reg: RegistryStore, sel: { labels: LabelSelector; fields: FieldSelector }, obj: KObject): boolean {
+  if (!sel.labels.empty() && !sel.labels.matches(obj.metadata?.labels ?? {})) return false;
+  if (!sel.fields.empty() && !sel.fields.matches(selectableFields(reg, obj))) return false;
+  return true;
+}
+
+/** Serves the verbs of every stored resource. */
+export class ResourceHandler {
+  private readonly ctx: ResourceHandlerContext;
+  private schemas: SchemaIndex | undefined;
+
+  constructor(ctx: ResourceHandlerContext) {
+    this.ctx = ctx;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, ri: ResourceRequestInfo, info: ResourceInfo, query: URLSearchParams): Promise<void> {
+    const reg = this.ctx.registryFor(info);
+    if (!reg) throw apiErrors.methodNotSupported({ group: info.group, resource: info.plural }, ri.verb);
+    const sub = ri.subresource;
+    if (sub !== '' && sub !== 'status') {
+      throw apiErrors.methodNotSupported({ group: info.group, resource: `${info.plural}/${sub}` }, ri.verb);
+    }
+    if (sub === 'status' && !['get', 'update', 'patch'].includes(ri.verb)) {
+      throw apiErrors.methodNotSupported({ group: info.group, resource: `${info.plural}/status` }, ri.verb);
+    }
+    if (info.namespaced && ri.namespace === '' && ['create', 'update', 'patch', 'delete', 'get', 'deletecollection'].includes(ri.verb)) {
+      throw badRequest('the server could not find the requested resource');
+    }
+    const output = negotiate(parseAccept(req.headers.accept), query);
+    const respond = (code: number, obj: KObject): void => {
+      if (output.kind === 'table') {
+        writeJson(res, code, printTable(info.group, info.kind, obj as never, { now: this.ctx.now(), version: output.version, includeObject: output.includeObject }), tableContentType(output));
+      } else {
+        writeJson(res, code, withTypeMeta(info, obj));
+      }
+    };
+    switch (ri.verb) {
+      case 'get':
+        return respond(200, await reg.get(ri.namespace, ri.name));
+      case 'list':
+        return this.list(res, reg, info, ri, query, output);
+      case 'watch':
+        return this.watch(req, res, reg, info, ri, query, output);
+      case 'create': {
+        const obj = decodeObjectBody(await readBody(req), req.headers['content-type']);
+        this.checkTypeMeta(info, obj);
+        const bodyNs = obj.metadata?.namespace;
+        if (info.namespaced && bodyNs && bodyNs !== ri.namespace) {
+          throw badRequest(`the namespace of the provided object does not match the namespace sent on the request`);
+        }
+        if (info.namespaced) await this.checkNamespace(ri.namespace);
+        const created = await reg.create(ri.namespace, obj, { dryRun: dryRunOf(query) });
+        return respond(201, created);
+      }
+      case 'update': {
+        const obj = decodeObjectBody(await readBody(req), req.headers['content-type']);
+        this.checkTypeMeta(info, obj);
+        const result = await reg.update(ri.namespace, ri.name, obj, {
+          dryRun: dryRunOf(query),
+          ...(sub === 'status' ? { subresource: 'status' as const } : {}),
+        });
+        return respond(result.created ? 201 : 200, result.object);
+      }
+      case 'patch': {
+        const body = await readBody(req);
+        const type = mediaType(req.headers['content-type']);
+        const patched = await reg.guaranteedUpdate(
+          ri.namespace,
+          ri.name,
+          (cur: KObject) => this.applyPatch(info, type, cur, body),
+          { dryRun: dryRunOf(query), ...(sub === 'status' ? { subresource: 'status' as const } : {}) },
+        );
+        return respond(200, patched);
+      }
+      case 'delete': {
+        const opts = await this.deleteOptions(req, query);
+        const result = await reg.delete(ri.namespace, ri.name, opts);
+        if (result.deleted && !returnsDeletedObject(info)) {
+          const meta = result.object.metadata ?? {};
+          return writeJson(res, 200, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            metadata: {},
+            status: 'Success',
+            details: { name: meta.name, ...(info.group ? { group: info.group } : {}), kind: info.plural, uid: meta.uid },
+          });
+        }
+        return respond(result.deleted ? 200 : 202, result.object);
+      }
+      case 'deletecollection': {
+        const opts = await this.deleteOptions(req, query);
+        const sel = selectorsOf(reg, query);
+        const listed = await reg.list(ri.namespace);
+        const items: KObject[] = [];
+        for (const obj of listed.items) {
+          if (!matches(reg, sel, obj)) continue;
+          try {
+            items.push((await reg.delete(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', opts)).object);
+          } catch (err) {
+            if (!(err instanceof StatusError && err.reason === 'NotFound')) throw err;
+          }
+        }
+        return writeJson(res, 200, {
+          kind: `${info.kind}List`,
+          apiVersion: groupVersion(info),
+          metadata: { resourceVersion: String(listed.revision) },
+          items,
+        });
+      }
+    }
+  }
+
+  private checkTypeMeta(info: ResourceInfo, obj: KObject): void {
+    const gv = groupVersion(info);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== gv) {
+      throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${gv})`);
+    }
+    if (obj.kind !== undefined && obj.kind !== info.kind) {
+      throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${info.kind})`);
+    }
+  }
+
+  private async checkNamespace(namespace: string): Promise<void> {
+    let ns: KObject;
+    try {
+      ns = await this.ctx.namespaces.get('', namespace);
+    } catch (err) {
+      if (err instanceof StatusError && err.reason === 'NotFound') throw apiErrors.notFound({ group: '', resource: 'namespaces' }, namespace);
+      throw err;
+    }
+    if (ns.metadata?.deletionTimestamp !== undefined || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating') {
+      const message = `unable to create new content in namespace ${namespace} because it is being terminated`;
+      throw new StatusError(403, 'Forbidden', message, {
+        name: namespace,
+        kind: 'namespaces',
+        causes: [{ reason: 'NamespaceTerminating', message, field: 'metadata.namespace' }],
+      });
+    }
+  }
+
+  private applyPatch(info: ResourceInfo, type: string, cur: KObject, body: Buffer): KObject {
+    let patch: JsonValue;
+    try {
+      patch = JSON.parse(body.toString('utf8')) as JsonValue;
+    } catch (err) {
+      throw badRequest(`error decoding patch: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const original = cur as unknown as JsonObject;
+    let result: JsonValue;
+    try {
+      switch (type) {
+        case 'application/json-patch+json':
+          result = applyJsonPatch(original, decodeJsonPatch(patch).operations);
+          break;
+        case 'application/merge-patch+json':
+          result = applyMergePatch(original, patch);
+          break;
+        case 'application/strategic-merge-patch+json': {
+          this.schemas ??= SchemaIndex.builtin();
+          const schema = this.schemas.forKind({ group: info.group, version: info.version, kind: info.kind });
+          result = strategicMergePatch(original, patch, schema);
+          break;
+        }
+        default:
+          throw apiErrors.unsupportedMediaType(
+            `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`,
+          );
+      }
+    } catch (err) {
+      if (err instanceof PatchError) throw new StatusError(err.code, err.reason, err.statusMessage, err.details);
+      throw err;
+    }
+    if (result === null || typeof result !== 'object' || Array.isArray(result)) {
+      throw badRequest('the patch must produce an object');
+    }
+    return result;
+  }
+
+  private async deleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<Parameters<RegistryStore['delete']>[2]> {
+    const body = await readBody(req);
+    let opts: {
+      gracePeriodSeconds?: number;
+      propagationPolicy?: string;
+      orphanDependents?: boolean;
+      preconditions?: { uid?: string; resourceVersion?: string };
+      dryRun?: string[];
+    } = {};
+    if (body.length > 0) opts = decodeObjectBody(body, req.headers['content-type']) as typeof opts;
+    const grace = parseIntParam(query, 'gracePeriodSeconds') ?? opts.gracePeriodSeconds;
+    let policy = query.get('propagationPolicy') ?? opts.propagationPolicy;
+    const orphan = query.get('orphanDependents') ?? (opts.orphanDependents === undefined ? undefined : String(opts.orphanDependents));
+    if (policy === undefined && orphan !== undefined) policy = orphan === 'true' ? 'Orphan' : 'Background';
+    if (policy !== undefined && policy !== 'Orphan' && policy !== 'Background' && policy !== 'Foreground') {
+      throw apiErrors.invalid('', 'DeleteOptions', '', `propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`, [
+        { reason: 'FieldValueNotSupported', message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`, field: 'propagationPolicy' },
+      ]);
+    }
+    if (grace !== undefined && grace < 0) throw badRequest('gracePeriodSeconds must be a non-negative integer');
+    return {
+      dryRun: dryRunOf(query, opts),
+      ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
+      ...(policy !== undefined ? { propagationPolicy: policy } : {}),
+      ...(opts.preconditions ? { preconditions: opts.preconditions } : {}),
+    };
+  }
+
+  private async list(
+    res: ServerResponse,
+    reg: RegistryStore,
+    info: ResourceInfo,
+    ri: ResourceRequestInfo,
+    query: URLSearchParams,
+    output: Output,
+  ): Promise<void> {
+    const sel = selectorsOf(reg, query);
+    const limit = parseIntParam(query, 'limit') ?? 0;
+    const token = query.get('continue') ?? '';
+    let revision: number | undefined;
+    let after: string | undefined;
+    if (token !== '') {
+      const c = decodeContinue(token);
+      revision = c.revision;
+      after = reg.keyPrefix(ri.namespace) + c.start;
+    }
+    const items: KObject[] = [];
+    let listRevision = 0;
+    let more = false;
+    let remaining = 0;
+    let lastKey: string | undefined;
+    try {
+      // Read pages until the limit is filled with matching objects, as upstream does with selectors.
+      for (;;) {
+        const page = await reg.list(ri.namespace, {
+          ...(limit > 0 ? { limit: limit - items.length } : {}),
+          ...(after !== undefined ? { after } : {}),
+          ...(revision !== undefined ? { revision } : {}),
+        });
+        listRevision = page.revision;
+        revision = page.revision;
+        for (const obj of page.items) if (matches(reg, sel, obj)) items.push(obj);
+        more = page.more;
+        remaining = page.remaining;
+        lastKey = page.lastKey;
+        if (!more || limit <= 0 || items.length >= limit || lastKey === undefined) break;
+        after = lastKey;
+      }
+    } catch (err) {
+      if (isStoreError(err, 'Compacted')) {
+        throw apiErrors.resourceExpired(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+        );
+      }
+      throw err;
+    }
+    const metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number } = {
+      resourceVersion: String(listRevision),
+    };
+    if (more && lastKey !== undefined) {
+      metadata.continue = encodeContinue(listRevision, lastKey.slice(reg.keyPrefix(ri.namespace).length));
+      if (sel.labels.empty() && sel.fields.empty()) metadata.remainingItemCount = remaining;
+    }
+    if (output.kind === 'table') {
+      const table = printListTable(info.group, info.kind, { metadata, items: items }, {
+        now: this.ctx.now(),
+        version: output.version,
+        includeObject: output.includeObject,
+      });
+      return writeJson(res, 200, table, tableContentType(output));
+    }
+    writeJson(res, 200, { kind: `${info.kind}List`, apiVersion: groupVersion(info), metadata, items });
+  }
+
+  private async watch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    reg: RegistryStore,
+    info: ResourceInfo,
+    ri: ResourceRequestInfo,
+    query: URLSearchParams,
+    output: Output,
+  ): Promise<void> {
+    const sel = selectorsOf(reg, query);
+    const rvParam = query.get('resourceVersion') ?? '';
+    const timeout = parseIntParam(query, 'timeoutSeconds') ?? defaultWatchTimeoutSeconds;
+    const bookmarks = query.get('allowWatchBookmarks') === 'true';
+    const sendInitial = query.get('sendInitialEvents');
+    if (sendInitial !== null && query.get('resourceVersionMatch') !== 'NotOlderThan') {
+      throw apiErrors.invalid('meta.k8s.io', 'ListOptions', '', 'resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan', [
+        { reason: 'FieldValueForbidden', message: 'Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan', field: 'resourceVersionMatch' },
+      ]);
+    }
+    if (ri.name !== '') sel.fields = FieldSelector.and(sel.fields, FieldSelector.oneTermEqual('metadata.name', ri.name));
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), timeout * 1000);
+    const stop = (): void => ac.abort();
+    req.on('close', stop);
+    res.on('close', stop);
+    res.writeHead(200, { 'Content-Type': tableContentType(output), 'Transfer-Encoding': 'chunked' });
+    const encode = (type: string, obj: KObject): string => {
+      if (type === 'BOOKMARK' || type === 'ERROR') return JSON.stringify({ type, object: obj }) + '\n';
+      const object =
+        output.kind === 'table'
+          ? printTable(info.group, info.kind, obj as never, { now: this.ctx.now(), version: output.version, includeObject: output.includeObject, noHeaders: true })
+          : withTypeMeta(info, obj);
+      return JSON.stringify({ type, object }) + '\n';
+    };
+    let lastRevision = 0;
+    const bookmark = (annotations?: Record<string, string>): void => {
+      res.write(
+        encode('BOOKMARK', {
+          kind: info.kind,
+          apiVersion: groupVersion(info),
+          metadata: { resourceVersion: String(lastRevision), ...(annotations ? { annotations } : {}) },
+        }),
+      );
+    };
+    const bookmarkTimer = bookmarks ? setInterval(() => bookmark(), bookmarkIntervalMs) : undefined;
+    try {
+      let start: number;
+      const initial = rvParam === '' || rvParam === '0' ? sendInitial !== 'false' : sendInitial === 'true';
+      if (initial) {
+        const listed = await reg.list(ri.namespace);
+        for (const obj of listed.items) if (matches(reg, sel, obj)) res.write(encode('ADDED', obj));
+        start = listed.revision;
+        lastRevision = start;
+        if (sendInitial === 'true' && bookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
+      } else {
+        start = Number(rvParam);
+        if (!Number.isInteger(start) || start < 0) throw badRequest(`invalid resource version: ${rvParam}`);
+        lastRevision = start;
+      }
+      try {
+        for await (const batch of reg.watch(ri.namespace, start, ac.signal)) {
+          let out = '';
+          for (const e of batch) {
+            lastRevision = e.revision;
+            if (matches(reg, sel, e.object)) out += encode(e.type, e.object);
+          }
+          if (out !== '') res.write(out);
+        }
+      } catch (err) {
+        if (isStoreError(err, 'Compacted')) {
+          const expired = apiErrors.resourceExpired(`too old resource version: ${start} (${err.compactedRevision ?? 0})`);
+          res.write(encode('ERROR', expired.status as unknown as KObject));
+        } else {
+          throw err;
+        }
+      }
+    } catch (err) {
+      const se = err instanceof StatusError ? err : apiErrors.internal(err);
+      res.write(encode('ERROR', se.status as unknown as KObject));
+    } finally {
+      clearTimeout(timer);
+      if (bookmarkTimer) clearInterval(bookmarkTimer);
+      req.off('close', stop);
+      res.end();
+    }
+  }
+}
+
+/** Resources whose stores set upstream's ReturnDeletedObject: a delete answers the object, not a Status. */
+const returnDeletedObject = new Set(['/pods', '/serviceaccounts', '/namespaces', 'storage.k8s.io/storageclasses']);
+
+function returnsDeletedObject(info: ResourceInfo): boolean {
+  return returnDeletedObject.has(`${info.group}/${info.plural}`);
+}

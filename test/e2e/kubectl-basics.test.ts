@@ -1,0 +1,108 @@
+// The first kubectl commands against `k8ts server`, with real kubectl 1.29 and 1.33.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { K8tsProcess } from '../helpers/k8ts-process.js';
+import { kubectl, kubectlPath } from '../helpers/kubectl.js';
+
+const deployment = (image: string, ports: number[]): string => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: ${image}
+        ports:
+${ports.map((p) => `        - containerPort: ${p}`).join('\n')}
+`;
+
+for (const minor of [29, 33]) {
+  describe(`kubectl 1.${minor} against k8ts server`, () => {
+    const dir = mkdtempSync(path.join(tmpdir(), `k8ts-kubectl-${minor}-`));
+    const kubeconfig = path.join(dir, 'kubeconfig.yaml');
+    let server: K8tsProcess;
+    const bin = kubectlPath(minor);
+    const k = (args: string[], stdin?: string) => kubectl(bin, kubeconfig, args, stdin);
+
+    before(async () => {
+      server = new K8tsProcess(['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1']);
+      await server.waitForLog(/"msg":"API server ready"/);
+    });
+    after(async () => {
+      assert.equal(await server.stop(), 0);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('reports the server version and lists the system namespaces', async () => {
+      const v = await k(['version', '-o', 'json']);
+      assert.equal(v.code, 0, v.stderr);
+      assert.equal(JSON.parse(v.stdout).serverVersion.gitVersion, 'v1.33.0+k8ts');
+      const ns = await k(['get', 'namespaces', '-o', 'name']);
+      assert.equal(ns.code, 0, ns.stderr);
+      assert.deepEqual(ns.stdout.trim().split('\n').sort(), [
+        'namespace/default',
+        'namespace/kube-node-lease',
+        'namespace/kube-public',
+        'namespace/kube-system',
+      ]);
+    });
+
+    it('discovers resources with their short names', async () => {
+      const r = await k(['api-resources', '--no-headers']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
+      assert.match(r.stdout, /^pods\s+po\s+v1\s+true\s+Pod$/m);
+      assert.match(r.stdout, /^nodes\s+no\s+v1\s+false\s+Node$/m);
+      const v = await k(['api-versions']);
+      assert.match(v.stdout, /^apps\/v1$/m);
+      assert.match(v.stdout, /^autoscaling\/v2$/m);
+    });
+
+    it('applies, re-applies a changed manifest, reads it back and deletes it', async () => {
+      const first = await k(['apply', '-f', '-'], deployment('nginx:1.25', [80, 443]));
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /deployment\.apps\/web created/);
+      const second = await k(['apply', '-f', '-'], deployment('nginx:1.26', [80]));
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stdout, /deployment\.apps\/web configured/);
+      const got = await k(['get', 'deployment', 'web', '-o', 'json']);
+      const obj = JSON.parse(got.stdout);
+      assert.equal(obj.spec.template.spec.containers[0].image, 'nginx:1.26');
+      assert.deepEqual(obj.spec.template.spec.containers[0].ports.map((p: { containerPort: number }) => p.containerPort), [80]);
+      assert.equal(obj.metadata.generation, 2);
+      const table = await k(['get', 'deployments', '-o', 'wide']);
+      assert.match(table.stdout, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR$/m);
+      assert.match(table.stdout, /^web\s+0\/2\s+0\s+0\s+\S+\s+web\s+nginx:1\.26\s+app=web$/m);
+      const del = await k(['delete', 'deployment', 'web']);
+      assert.equal(del.code, 0, del.stderr);
+      assert.match(del.stdout, /deployment\.apps "web" deleted/);
+      const gone = await k(['get', 'deployment', 'web']);
+      assert.equal(gone.code, 1);
+      assert.equal(gone.stderr.trim(), 'Error from server (NotFound): deployments.apps "web" not found');
+    });
+
+    it('labels, filters by label, and answers AlreadyExists as upstream', async () => {
+      const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: "1"\n';
+      assert.equal((await k(['create', '-f', '-'], cm)).code, 0);
+      const again = await k(['create', '-f', '-'], cm);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /Error from server \(AlreadyExists\).*configmaps "settings" already exists/);
+      assert.equal((await k(['label', 'configmap', 'settings', 'tier=backend'])).code, 0);
+      const sel = await k(['get', 'configmaps', '-l', 'tier=backend', '-o', 'name']);
+      assert.equal(sel.stdout.trim(), 'configmap/settings');
+      const none = await k(['get', 'configmaps', '-l', 'tier=frontend', '-o', 'name']);
+      assert.equal(none.stdout.trim(), '');
+    });
+  });
+}
