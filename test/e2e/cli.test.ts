@@ -35,10 +35,13 @@ describe('k8ts CLI', () => {
 
   it('runs the server on its store, stops on SIGTERM, and starts again on the same data', async () => {
     const dataDir = path.join(dir, 'server');
-    const first = new K8tsProcess(['server', '--data-dir', dataDir]);
+    const serverArgs = ['server', '--data-dir', dataDir, '--https-listen-port', '0', '--bind-address', '127.0.0.1'];
+    const first = new K8tsProcess(serverArgs);
     const ready = await first.waitForLog(/"msg":"store ready".*"revision":(\d+)/);
     assert.equal(ready[1], '0');
     assert.match(first.output, new RegExp(`"endpoint":"${path.join(dataDir, 'db', 'state.db')}"`));
+    // The first start creates the four system namespaces: four writes.
+    await first.waitForLog(/"msg":"API server ready"/);
     assert.equal(await first.stop('SIGTERM'), 0);
     assert.match(first.output, /"msg":"stopped"/);
 
@@ -47,9 +50,10 @@ describe('k8ts CLI', () => {
     assert.match(check.stdout, /^ok {2}watch delivered create, update, delete/m);
     assert.match(check.stdout, /store check passed/);
 
-    const second = new K8tsProcess(['server', '--data-dir', dataDir]);
+    const second = new K8tsProcess(serverArgs);
     const again = await second.waitForLog(/"msg":"store ready".*"revision":(\d+)/);
-    assert.equal(again[1], '3', 'the revision of the three writes the check made survives the restart');
+    assert.equal(again[1], '7', 'the four namespaces and the three writes of the check survive the restart');
+    await second.waitForLog(/"msg":"API server ready"/);
     // A second server on the same file is refused while the first runs.
     const clash = await runK8ts(['store', 'check', '--data-dir', dataDir]);
     assert.equal(clash.code, 1);
