@@ -21,6 +21,7 @@ import { ResourceHandler } from './handlers/resource-handler.js';
 import { parseAccept, writeError, writeJson } from './http/respond.js';
 import { authenticateTlsPeer } from './pki/authenticate-tls-peer.js';
 import { parseRequestInfo } from './request-info.js';
+import { WatchCache } from './watch-cache/watch-cache.js';
 
 /** Who made a request. */
 export interface UserInfo {
@@ -41,6 +42,8 @@ export interface ApiServerOptions {
   /** Maximum requests in flight: read-only and mutating, as kube-apiserver's --max-requests-inflight (400) and --max-mutating-requests-inflight (200). */
   maxReadOnlyInFlight?: number;
   maxMutatingInFlight?: number;
+  /** Changes the watch cache keeps per resource for watches that resume from an older revision. */
+  watchCacheCapacity?: number;
   /** Strategies to use instead of the defaults, by "group/version/plural". */
   strategies?: ReadonlyMap<string, ResourceStrategy>;
   now?: () => Date;
@@ -58,6 +61,7 @@ export class ApiServer {
   private readonly log: Logger;
   private readonly registries = new Map<string, RegistryStore>();
   private readonly handler: ResourceHandler;
+  private readonly cache: WatchCache;
   private readonly now: () => Date;
   private server: Server | undefined;
   private ready = false;
@@ -70,19 +74,18 @@ export class ApiServer {
     this.log = options.log ?? logger('apiserver');
     this.now = options.now ?? (() => new Date());
     const strategies = builtinStrategies(options.strategies);
-    // Resources that share a storage prefix share one registry store.
-    const byPrefix = new Map<string, RegistryStore>();
     for (const [id, strategy] of strategies) {
-      const prefix = strategy.info.etcdPrefix!;
-      let reg = byPrefix.get(prefix);
-      if (!reg || reg.strategy.info.version !== strategy.info.version) reg = new RegistryStore(strategy, options.store, { now: this.now });
-      byPrefix.set(prefix, reg);
-      this.registries.set(id, reg);
+      this.registries.set(id, new RegistryStore(strategy, options.store, { now: this.now }));
     }
     const namespaces = this.registries.get('/v1/namespaces')!;
+    this.cache = new WatchCache(options.store, this.registries.values(), {
+      log: this.log,
+      ...(options.watchCacheCapacity !== undefined ? { capacity: options.watchCacheCapacity } : {}),
+    });
     this.handler = new ResourceHandler({
       registryFor: (info) => this.registries.get(`${info.group}/${info.version}/${info.plural}`),
       namespaces,
+      cache: this.cache,
       now: this.now,
     });
   }
@@ -95,6 +98,7 @@ export class ApiServer {
   /** Creates the system namespaces, then listens. Resolves with the bound port. */
   async start(): Promise<number> {
     await this.bootstrap();
+    await this.cache.start();
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.serve(req, res);
     const tls = this.options.tls;
     this.server = tls
@@ -113,11 +117,13 @@ export class ApiServer {
   async stop(): Promise<void> {
     this.ready = false;
     const server = this.server;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+    await this.cache.stop();
   }
 
   private async bootstrap(): Promise<void> {

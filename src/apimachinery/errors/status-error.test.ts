@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { field, newPath } from '../validation/field-errors.js';
 import { apiErrors, isStatusError, qualifiedResource } from './status-error.js';
 
 const pods = { group: '', resource: 'pods' };
@@ -36,14 +37,18 @@ describe('API status errors', () => {
   });
 
   it('names the kind with its group in Invalid and carries the causes', () => {
-    const inv = apiErrors.invalid('apps', 'Deployment', 'web', 'spec.replicas: Invalid value: -1: must be greater than or equal to 0', [
-      { reason: 'FieldValueInvalid', message: 'Invalid value: -1: must be greater than or equal to 0', field: 'spec.replicas' },
+    const inv = apiErrors.invalid('apps', 'Deployment', 'web', [
+      field.invalid(newPath('spec', 'replicas'), -1, 'must be greater than or equal to 0'),
     ]);
     assert.equal(inv.code, 422);
-    assert.match(inv.status.message, /^Deployment\.apps "web" is invalid: spec\.replicas/);
+    assert.equal(inv.status.message, 'Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0');
     assert.equal(inv.status.details?.kind, 'Deployment');
-    assert.equal(inv.status.details?.causes?.[0]?.field, 'spec.replicas');
-    assert.match(apiErrors.invalid('', 'Pod', 'p', 'x', []).status.message, /^Pod "p" is invalid: x$/);
+    assert.deepEqual(inv.status.details?.causes, [
+      { reason: 'FieldValueInvalid', message: 'Invalid value: -1: must be greater than or equal to 0', field: 'spec.replicas' },
+    ]);
+    const two = apiErrors.invalid('', 'Pod', 'p', [field.required(newPath('spec', 'containers'), ''), field.required(newPath('metadata', 'name'), '')]);
+    assert.equal(two.status.message, 'Pod "p" is invalid: [spec.containers: Required value, metadata.name: Required value]');
+    assert.equal(apiErrors.invalid('', 'Pod', 'p', []).status.message, 'Pod "p" is invalid');
   });
 
   it('gives the other reasons their codes', () => {

@@ -1,6 +1,8 @@
 // The catalogue of API errors. Every error the API server answers is a metav1.Status built here, with
 // upstream's reason, HTTP code and message form (k8s.io/apimachinery/pkg/api/errors), because kubectl and
 // client libraries print the message and branch on the reason.
+import type { FieldError } from '../validation/field-errors.js';
+import { invalidMessage, statusCauses } from '../validation/field-errors.js';
 
 /** metav1.StatusCause. */
 export interface StatusCause {
@@ -86,14 +88,16 @@ export const apiErrors = {
   /** The optimistic-concurrency conflict: a stale resourceVersion. */
   conflict: (gr: GroupResource, name: string, why: string) =>
     new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(gr)} "${name}": ${why}`, details(gr, name)),
-  /** Validation failed; `kind` is the object's Kind (e.g. "Deployment") and `group` its API group. */
-  invalid: (group: string, kind: string, name: string, aggregate: string, causes: StatusCause[]) =>
-    new StatusError(422, 'Invalid', `${group === '' ? kind : `${kind}.${group}`} "${name}" is invalid: ${aggregate}`, {
-      name,
-      group,
-      kind,
-      causes,
-    }),
+  /** Validation failed (upstream's NewInvalid): `kind` is the object's Kind, the errors its field errors. */
+  invalid: (group: string, kind: string, name: string, errs: readonly FieldError[]) => {
+    const gk = { group, kind };
+    return new StatusError(422, 'Invalid', invalidMessage(gk, name, errs), {
+      ...(name === '' ? {} : { name }),
+      ...(group === '' ? {} : { group }),
+      ...(kind === '' ? {} : { kind }),
+      ...(errs.length > 0 ? { causes: statusCauses(errs) } : {}),
+    });
+  },
   badRequest: (message: string) => new StatusError(400, 'BadRequest', message),
   unauthorized: (message = 'Unauthorized') => new StatusError(401, 'Unauthorized', message),
   forbidden: (gr: GroupResource, name: string, why: string) =>

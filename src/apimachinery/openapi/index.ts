@@ -2,3 +2,5 @@
 export { SchemaIndex } from './schema-index.js';
 export { SchemaNode } from './schema-node.js';
 export type { FieldMeta, SchemaField, SchemaResolver, SchemaShape } from './schema-node.js';
+export { typedDecode } from './typed-decode.js';
+export type { TypedDecodeResult } from './typed-decode.js';

@@ -8,7 +8,8 @@ import { FieldSelector, FieldSelectorError } from '../../api/fields.js';
 import { LabelSelector, LabelSelectorError } from '../../api/labels.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import { apiErrors, StatusError } from '../../apimachinery/errors/status-error.js';
-import { SchemaIndex } from '../../apimachinery/openapi/index.js';
+import { SchemaIndex, typedDecode } from '../../apimachinery/openapi/index.js';
+import { field, newPath } from '../../apimachinery/validation/field-errors.js';
 import type { JsonObject, JsonValue } from '../../apimachinery/patch/index.js';
 import { applyJsonPatch, applyMergePatch, decodeJsonPatch, PatchError, strategicMergePatch } from '../../apimachinery/patch/index.js';
 import type { KObject, RegistryStore } from '../../registry/generic/index.js';
@@ -17,7 +18,8 @@ import { isStoreError } from '../../storage/errors.js';
 import type { AcceptEntry } from '../http/respond.js';
 import { mediaType, parseAccept, readBody, writeJson } from '../http/respond.js';
 import type { ResourceRequestInfo } from '../request-info.js';
-import { encodeContinue, decodeContinue } from './continue-token.js';
+import type { CachedEvent, WatchCache } from '../watch-cache/watch-cache.js';
+import { decodeContinue, encodeContinue } from './continue-token.js';
 
 /** How the response is encoded: plain objects, or meta.k8s.io Tables for kubectl get. */
 type Output = { kind: 'object' } | { kind: 'table'; version: 'v1' | 'v1beta1'; includeObject: 'None' | 'Metadata' | 'Object' };
@@ -33,6 +35,8 @@ export interface ResourceHandlerContext {
   registryFor(info: ResourceInfo): RegistryStore | undefined;
   /** The namespaces registry, to check that a namespace exists and is not terminating. */
   namespaces: RegistryStore;
+  /** The watch cache that serves watches and unpaged lists. */
+  cache: WatchCache;
   /** The clock for Table ages. */
   now(): Date;
 }
@@ -180,6 +184,7 @@ export class ResourceHandler {
       case 'create': {
         const obj = decodeObjectBody(await readBody(req), req.headers['content-type']);
         this.checkTypeMeta(info, obj);
+        this.decodeTyped(info, obj, query, res);
         const bodyNs = obj.metadata?.namespace;
         if (info.namespaced && bodyNs && bodyNs !== ri.namespace) {
           throw badRequest(`the namespace of the provided object does not match the namespace sent on the request`);
@@ -191,6 +196,7 @@ export class ResourceHandler {
       case 'update': {
         const obj = decodeObjectBody(await readBody(req), req.headers['content-type']);
         this.checkTypeMeta(info, obj);
+        this.decodeTyped(info, obj, query, res);
         const result = await reg.update(ri.namespace, ri.name, obj, {
           dryRun: dryRunOf(query),
           ...(sub === 'status' ? { subresource: 'status' as const } : {}),
@@ -203,7 +209,11 @@ export class ResourceHandler {
         const patched = await reg.guaranteedUpdate(
           ri.namespace,
           ri.name,
-          (cur: KObject) => this.applyPatch(info, type, cur, body),
+          (cur: KObject) => {
+            const patched = this.applyPatch(info, type, cur, body);
+            this.decodeTyped(info, patched, query, res);
+            return patched;
+          },
           { dryRun: dryRunOf(query), ...(sub === 'status' ? { subresource: 'status' as const } : {}) },
         );
         return respond(200, patched);
@@ -244,6 +254,29 @@ export class ResourceHandler {
         });
       }
     }
+  }
+
+  /**
+   * Decodes a body into the kind's typed form as upstream does: a value of the wrong type is a 400, and
+   * unknown fields are dropped and, per ?fieldValidation=, refused (Strict), reported in Warning headers
+   * (Warn, the default) or ignored (Ignore).
+   */
+  private decodeTyped(info: ResourceInfo, obj: KObject, query: URLSearchParams, res: ServerResponse): void {
+    const validation = query.get('fieldValidation') ?? 'Warn';
+    if (validation !== 'Strict' && validation !== 'Warn' && validation !== 'Ignore') {
+      throw badRequest(`fieldValidation parameter unsupported: ${validation}. Must be one of: Ignore, Warn, Strict`);
+    }
+    this.schemas ??= SchemaIndex.builtin();
+    const node = this.schemas.forKind({ group: info.group, version: info.version, kind: info.kind });
+    if (!node) return;
+    const r = typedDecode(obj, node, info.kind);
+    if (r.typeError !== undefined) {
+      throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${r.typeError}`);
+    }
+    if (r.unknownFields.length === 0 || validation === 'Ignore') return;
+    const messages = r.unknownFields.map((f) => `unknown field "${f}"`);
+    if (validation === 'Strict') throw badRequest(`strict decoding error: ${messages.join(', ')}`);
+    res.setHeader('Warning', messages.map((m) => `299 - ${JSON.stringify(m)}`));
   }
 
   private checkTypeMeta(info: ResourceInfo, obj: KObject): void {
@@ -327,8 +360,8 @@ export class ResourceHandler {
     const orphan = query.get('orphanDependents') ?? (opts.orphanDependents === undefined ? undefined : String(opts.orphanDependents));
     if (policy === undefined && orphan !== undefined) policy = orphan === 'true' ? 'Orphan' : 'Background';
     if (policy !== undefined && policy !== 'Orphan' && policy !== 'Background' && policy !== 'Foreground') {
-      throw apiErrors.invalid('', 'DeleteOptions', '', `propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`, [
-        { reason: 'FieldValueNotSupported', message: `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`, field: 'propagationPolicy' },
+      throw apiErrors.invalid('', 'DeleteOptions', '', [
+        field.notSupported(newPath('propagationPolicy'), policy, ['Foreground', 'Background', 'Orphan', 'nil']),
       ]);
     }
     if (grace !== undefined && grace < 0) throw badRequest('gracePeriodSeconds must be a non-negative integer');
@@ -358,6 +391,9 @@ export class ResourceHandler {
       revision = c.revision;
       after = reg.keyPrefix(ri.namespace) + c.start;
     }
+    const rv = query.get('resourceVersion') ?? '';
+    const fromCache = await this.listFromCache(reg, ri.namespace, sel, rv, token, limit, query.get('resourceVersionMatch') ?? '');
+    if (fromCache) return this.writeList(res, info, output, fromCache.items, { resourceVersion: String(fromCache.revision) });
     const items: KObject[] = [];
     let listRevision = 0;
     let more = false;
@@ -395,8 +431,48 @@ export class ResourceHandler {
       metadata.continue = encodeContinue(listRevision, lastKey.slice(reg.keyPrefix(ri.namespace).length));
       if (sel.labels.empty() && sel.fields.empty()) metadata.remainingItemCount = remaining;
     }
+    this.writeList(res, info, output, items, metadata);
+  }
+
+  /**
+   * Serves a list from the watch cache when upstream would: no continue token, not an exact revision, and
+   * either no limit or resourceVersion=0. "" waits until the cache holds every acknowledged write; a number
+   * waits until the cache has reached it. Undefined: read from the store instead.
+   */
+  private async listFromCache(
+    reg: RegistryStore,
+    namespace: string,
+    sel: { labels: LabelSelector; fields: FieldSelector },
+    rv: string,
+    token: string,
+    limit: number,
+    match: string,
+  ): Promise<{ items: KObject[]; revision: number } | undefined> {
+    const watchCache = this.ctx.cache;
+    const cache = watchCache.cacheFor(reg);
+    if (!cache || token !== '' || match === 'Exact' || (limit > 0 && rv !== '0')) return undefined;
+    if (rv === '') {
+      if (!(await watchCache.waitUntilFresh())) return undefined;
+    } else if (rv !== '0') {
+      const n = Number(rv);
+      if (!Number.isInteger(n) || n < 0) throw badRequest(`invalid resource version: ${rv}`);
+      if (!(await watchCache.waitFor(n, 3000))) return undefined;
+    }
+    const revision = watchCache.currentRevision;
+    const items: KObject[] = [];
+    for (const { object } of cache.list(reg.keyPrefix(namespace))) if (matches(reg, sel, object)) items.push(object);
+    return { items, revision };
+  }
+
+  private writeList(
+    res: ServerResponse,
+    info: ResourceInfo,
+    output: Output,
+    items: KObject[],
+    metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number },
+  ): void {
     if (output.kind === 'table') {
-      const table = printListTable(info.group, info.kind, { metadata, items: items }, {
+      const table = printListTable(info.group, info.kind, { metadata, items }, {
         now: this.ctx.now(),
         version: output.version,
         includeObject: output.includeObject,
@@ -421,76 +497,104 @@ export class ResourceHandler {
     const bookmarks = query.get('allowWatchBookmarks') === 'true';
     const sendInitial = query.get('sendInitialEvents');
     if (sendInitial !== null && query.get('resourceVersionMatch') !== 'NotOlderThan') {
-      throw apiErrors.invalid('meta.k8s.io', 'ListOptions', '', 'resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan', [
-        { reason: 'FieldValueForbidden', message: 'Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan', field: 'resourceVersionMatch' },
+      throw apiErrors.invalid('meta.k8s.io', 'ListOptions', '', [
+        field.forbidden(newPath('resourceVersionMatch'), 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'),
       ]);
     }
     if (ri.name !== '') sel.fields = FieldSelector.and(sel.fields, FieldSelector.oneTermEqual('metadata.name', ri.name));
+    const requested = rvParam === '' ? 0 : Number(rvParam);
+    if (!Number.isInteger(requested) || requested < 0) throw badRequest(`invalid resource version: ${rvParam}`);
+    const watchCache = this.ctx.cache;
+    const cache = watchCache.cacheFor(reg);
+    if (!cache) throw apiErrors.methodNotSupported({ group: info.group, resource: info.plural }, 'watch');
+    // "" and "0" start with the current state as ADDED events, unless sendInitialEvents=false says not to.
+    const initial = rvParam === '' || rvParam === '0' ? sendInitial !== 'false' : sendInitial === 'true';
+    if (rvParam === '') await watchCache.waitUntilFresh();
+    else if (requested > watchCache.currentRevision) await watchCache.waitFor(requested, 3000);
+
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), timeout * 1000);
     const stop = (): void => ac.abort();
     req.on('close', stop);
     res.on('close', stop);
     res.writeHead(200, { 'Content-Type': tableContentType(output), 'Transfer-Encoding': 'chunked' });
-    const encode = (type: string, obj: KObject): string => {
-      if (type === 'BOOKMARK' || type === 'ERROR') return JSON.stringify({ type, object: obj }) + '\n';
+    // Clients (client-go, kubectl) wait for the response headers before they consider the watch started.
+    res.flushHeaders();
+    const gv = groupVersion(info);
+    const line = (type: string, obj: KObject): string => {
       const object =
         output.kind === 'table'
           ? printTable(info.group, info.kind, obj as never, { now: this.ctx.now(), version: output.version, includeObject: output.includeObject, noHeaders: true })
-          : withTypeMeta(info, obj);
+          : type === 'BOOKMARK' || type === 'ERROR'
+            ? obj
+            : withTypeMeta(info, obj);
       return JSON.stringify({ type, object }) + '\n';
     };
     let lastRevision = 0;
     const bookmark = (annotations?: Record<string, string>): void => {
       res.write(
-        encode('BOOKMARK', {
-          kind: info.kind,
-          apiVersion: groupVersion(info),
-          metadata: { resourceVersion: String(lastRevision), ...(annotations ? { annotations } : {}) },
-        }),
+        line('BOOKMARK', { kind: info.kind, apiVersion: gv, metadata: { resourceVersion: String(lastRevision), ...(annotations ? { annotations } : {}) } }),
       );
     };
+    // Snapshot and subscription happen in one synchronous step: no change can fall between them.
+    const prefix = reg.keyPrefix(ri.namespace);
+    const start = initial ? watchCache.currentRevision : requested;
+    const snapshot = initial ? cache.list(prefix) : [];
+    const filtered = !sel.labels.empty() || !sel.fields.empty();
+    const sub = cache.subscribe(prefix, start, (events: CachedEvent[]) => {
+      let out = '';
+      for (const e of events) {
+        lastRevision = e.revision;
+        const now = matches(reg, sel, e.object);
+        if (!filtered) {
+          out += output.kind === 'table' ? line(e.type, e.object) : this.shared(e, gv, info);
+          continue;
+        }
+        if (output.kind === 'table') {
+          if (now) out += line(e.type, e.object);
+          continue;
+        }
+        // A filtered watch sees objects enter and leave its selection, as upstream's cacher reports them.
+        const before = e.prevObject !== undefined && matches(reg, sel, e.prevObject);
+        if (e.type === 'DELETED') {
+          if (before || now) out += line('DELETED', e.object);
+        } else if (now && (e.type === 'ADDED' || !before)) out += line('ADDED', e.object);
+        else if (now) out += this.shared(e, gv, info);
+        else if (before) out += line('DELETED', e.object);
+      }
+      if (out !== '') res.write(out);
+    });
+    lastRevision = start;
     const bookmarkTimer = bookmarks ? setInterval(() => bookmark(), bookmarkIntervalMs) : undefined;
     try {
-      let start: number;
-      const initial = rvParam === '' || rvParam === '0' ? sendInitial !== 'false' : sendInitial === 'true';
-      if (initial) {
-        const listed = await reg.list(ri.namespace);
-        for (const obj of listed.items) if (matches(reg, sel, obj)) res.write(encode('ADDED', obj));
-        start = listed.revision;
-        lastRevision = start;
-        if (sendInitial === 'true' && bookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
-      } else {
-        start = Number(rvParam);
-        if (!Number.isInteger(start) || start < 0) throw badRequest(`invalid resource version: ${rvParam}`);
-        lastRevision = start;
+      if (!sub) {
+        const expired = apiErrors.resourceExpired(`too old resource version: ${requested} (${cache.oldestRevision + 1})`);
+        res.write(line('ERROR', expired.status as unknown as KObject));
+        return;
       }
-      try {
-        for await (const batch of reg.watch(ri.namespace, start, ac.signal)) {
-          let out = '';
-          for (const e of batch) {
-            lastRevision = e.revision;
-            if (matches(reg, sel, e.object)) out += encode(e.type, e.object);
-          }
-          if (out !== '') res.write(out);
-        }
-      } catch (err) {
-        if (isStoreError(err, 'Compacted')) {
-          const expired = apiErrors.resourceExpired(`too old resource version: ${start} (${err.compactedRevision ?? 0})`);
-          res.write(encode('ERROR', expired.status as unknown as KObject));
-        } else {
-          throw err;
-        }
-      }
-    } catch (err) {
-      const se = err instanceof StatusError ? err : apiErrors.internal(err);
-      res.write(encode('ERROR', se.status as unknown as KObject));
+      let out = '';
+      for (const { object } of snapshot) if (matches(reg, sel, object)) out += line('ADDED', object);
+      if (out !== '') res.write(out);
+      if (sendInitial === 'true' && bookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
+      if (!ac.signal.aborted) await new Promise<void>((resolve) => ac.signal.addEventListener('abort', () => resolve(), { once: true }));
     } finally {
+      sub?.cancel();
       clearTimeout(timer);
       if (bookmarkTimer) clearInterval(bookmarkTimer);
       req.off('close', stop);
       res.end();
     }
+  }
+
+  /** The event's JSON line as plain objects of this apiVersion, made once and shared by every watcher. */
+  private shared(e: CachedEvent, gv: string, info: ResourceInfo): string {
+    e.wire ??= new Map();
+    let text = e.wire.get(gv);
+    if (text === undefined) {
+      text = JSON.stringify({ type: e.type, object: withTypeMeta(info, e.object) }) + '\n';
+      e.wire.set(gv, text);
+    }
+    return text;
   }
 }
 

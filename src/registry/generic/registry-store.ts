@@ -4,10 +4,10 @@
 // generateName, resourceVersion (the store's modRevision), generation, finalizers and deletionTimestamp.
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type { GroupResource } from '../../apimachinery/errors/status-error.js';
-import { apiErrors, StatusError } from '../../apimachinery/errors/status-error.js';
+import type { GroupResource , StatusError } from '../../apimachinery/errors/status-error.js';
+import { apiErrors } from '../../apimachinery/errors/status-error.js';
 import type { ErrorList } from '../../apimachinery/validation/field-errors.js';
-import { field, GoValue, invalidStatus, newPath } from '../../apimachinery/validation/field-errors.js';
+import { field, GoValue, newPath } from '../../apimachinery/validation/field-errors.js';
 import { isStoreError } from '../../storage/errors.js';
 import type { KeyValue, Store } from '../../storage/store.js';
 import type { KObject, ResourceStrategy } from './strategy.js';
@@ -126,8 +126,7 @@ export class RegistryStore {
   }
 
   private invalid(name: string, errs: ErrorList): StatusError {
-    const st = invalidStatus({ group: this.strategy.info.group, kind: this.strategy.info.kind }, name, errs);
-    return new StatusError(st.code, st.reason, st.message, st.details);
+    return apiErrors.invalid(this.strategy.info.group, this.strategy.info.kind, name, errs);
   }
 
   private generateName(prefix: string): string {

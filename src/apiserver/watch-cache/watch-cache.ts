@@ -1,0 +1,274 @@
+// The watch cache (upstream's cacher): every stored object and a window of recent changes, kept in memory
+// from one watch on the whole store, so that lists and watches are served without touching the store and
+// each change is decoded and serialized once however many watchers receive it.
+//
+// One watch covers every key, so the cache's revision follows the store's global revision: a list that must
+// be consistent asks the store for its current revision and waits until the cache has seen it.
+import type { Logger } from '../../base/log.js';
+import type { KObject, RegistryStore } from '../../registry/generic/index.js';
+import { isStoreError } from '../../storage/errors.js';
+import type { Store, WatchEvent } from '../../storage/store.js';
+
+/** One change as the cache keeps it. */
+export interface CachedEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  revision: number;
+  key: string;
+  object: KObject;
+  /** The object before the change (for selector transitions); undefined for ADDED. */
+  prevObject: KObject | undefined;
+  /** The JSON line of the event per apiVersion it was served as, made on first use and shared by watchers. */
+  wire?: Map<string, string>;
+}
+
+/** A watcher's subscription: its key prefix and where its events go. */
+interface Subscriber {
+  prefix: string;
+  deliver: (events: CachedEvent[]) => void;
+}
+
+/** The cache of one resource (one storage prefix). */
+export class ResourceCache {
+  readonly registry: RegistryStore;
+  readonly prefix: string;
+  private readonly objects = new Map<string, { object: KObject; revision: number }>();
+  private sortedKeys: string[] | undefined;
+  private readonly events: CachedEvent[] = [];
+  /** Every change after this revision is in `events`. */
+  private completeAfter = 0;
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly capacity: number;
+
+  constructor(registry: RegistryStore, prefix: string, capacity: number) {
+    this.registry = registry;
+    this.prefix = prefix;
+    this.capacity = capacity;
+  }
+
+  /** Loads the objects as of a revision (the cache's start). */
+  load(items: { key: string; object: KObject; revision: number }[], revision: number): void {
+    for (const it of items) this.objects.set(it.key, { object: it.object, revision: it.revision });
+    this.sortedKeys = undefined;
+    this.completeAfter = revision;
+  }
+
+  apply(e: WatchEvent): void {
+    let ev: CachedEvent;
+    switch (e.type) {
+      case 'created': {
+        const object = Object.freeze(this.registry.decode(e.kv)) as KObject;
+        this.objects.set(e.key, { object, revision: e.revision });
+        this.sortedKeys = undefined;
+        ev = { type: 'ADDED', revision: e.revision, key: e.key, object, prevObject: undefined };
+        break;
+      }
+      case 'updated': {
+        const prev = this.objects.get(e.key)?.object;
+        const object = Object.freeze(this.registry.decode(e.kv)) as KObject;
+        if (!this.objects.has(e.key)) this.sortedKeys = undefined;
+        this.objects.set(e.key, { object, revision: e.revision });
+        ev = { type: 'MODIFIED', revision: e.revision, key: e.key, object, prevObject: prev };
+        break;
+      }
+      case 'deleted': {
+        const prev = this.objects.get(e.key)?.object;
+        this.objects.delete(e.key);
+        this.sortedKeys = undefined;
+        // The deleted object carries the revision of its deletion, as upstream's watch reports it.
+        const base = prev ?? this.registry.decode(e.prevKv);
+        const object = Object.freeze({ ...base, metadata: { ...base.metadata, resourceVersion: String(e.revision) } }) as KObject;
+        ev = { type: 'DELETED', revision: e.revision, key: e.key, object, prevObject: prev };
+        break;
+      }
+    }
+    this.events.push(ev);
+    if (this.events.length > this.capacity) {
+      const dropped = this.events.splice(0, this.events.length - this.capacity);
+      this.completeAfter = dropped[dropped.length - 1]!.revision;
+    }
+    for (const s of this.subscribers) if (ev.key.startsWith(s.prefix)) s.deliver([ev]);
+  }
+
+  /** The objects under a key prefix, in key order. */
+  list(prefix: string): { key: string; object: KObject }[] {
+    this.sortedKeys ??= [...this.objects.keys()].sort();
+    const out: { key: string; object: KObject }[] = [];
+    // Binary search to the first key of the prefix, then walk while keys share it.
+    let lo = 0;
+    let hi = this.sortedKeys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sortedKeys[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.sortedKeys.length; i++) {
+      const k = this.sortedKeys[i]!;
+      if (!k.startsWith(prefix)) break;
+      out.push({ key: k, object: this.objects.get(k)!.object });
+    }
+    return out;
+  }
+
+  /** The number of objects held. */
+  get size(): number {
+    return this.objects.size;
+  }
+
+  /**
+   * Subscribes to changes under a prefix after a revision: the buffered ones first, then live ones. Returns
+   * undefined when changes right after `afterRevision` were already dropped from the window (410 Gone).
+   */
+  subscribe(prefix: string, afterRevision: number, deliver: (events: CachedEvent[]) => void): { cancel: () => void; oldest: number } | undefined {
+    if (afterRevision < this.completeAfter) return undefined;
+    const backlog = this.events.filter((e) => e.revision > afterRevision && e.key.startsWith(prefix));
+    const sub: Subscriber = { prefix, deliver };
+    this.subscribers.add(sub);
+    if (backlog.length > 0) deliver(backlog);
+    return { cancel: () => this.subscribers.delete(sub), oldest: this.completeAfter };
+  }
+
+  /** The oldest revision a watch may start after. */
+  get oldestRevision(): number {
+    return this.completeAfter;
+  }
+}
+
+export interface WatchCacheOptions {
+  /** Changes kept per resource for watches that resume from an older revision (upstream: 100 by default, more when busy). */
+  capacity?: number;
+  log?: Logger;
+}
+
+/** The caches of every resource, fed by one watch on the store. */
+export class WatchCache {
+  private readonly store: Store;
+  private readonly caches: ResourceCache[] = [];
+  private readonly byPrefix = new Map<string, ResourceCache>();
+  private revision = 0;
+  private readonly waiters = new Set<{ revision: number; resolve: () => void }>();
+  private readonly ac = new AbortController();
+  private running: Promise<void> | undefined;
+  private readonly capacity: number;
+  private readonly log: Logger | undefined;
+
+  constructor(store: Store, registries: Iterable<RegistryStore>, options: WatchCacheOptions = {}) {
+    this.store = store;
+    this.capacity = options.capacity ?? 10_000;
+    this.log = options.log;
+    // Resources that share a storage prefix (core and events.k8s.io Events) share one cache.
+    for (const reg of registries) {
+      const prefix = reg.keyPrefix('');
+      if (this.byPrefix.has(prefix)) continue;
+      const cache = new ResourceCache(reg, prefix, this.capacity);
+      this.caches.push(cache);
+      this.byPrefix.set(prefix, cache);
+    }
+    // Longest prefix first, so that nested prefixes (services/specs vs services/endpoints) route right.
+    this.caches.sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  /** Lists everything once, then follows the store's changes until stop(). */
+  async start(): Promise<void> {
+    const rev = await this.store.currentRevision();
+    for (const cache of this.caches) {
+      const items: { key: string; object: KObject; revision: number }[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await this.store.list(cache.prefix, { revision: rev, limit: 10_000, ...(after ? { after } : {}) });
+        for (const kv of page.kvs) items.push({ key: kv.key, object: Object.freeze(cache.registry.decode(kv)), revision: kv.modRevision });
+        if (!page.more || page.kvs.length === 0) break;
+        after = page.kvs[page.kvs.length - 1]!.key;
+      }
+      cache.load(items, rev);
+    }
+    this.revision = rev;
+    this.running = this.follow(rev);
+  }
+
+  private async follow(from: number): Promise<void> {
+    let after = from;
+    while (!this.ac.signal.aborted) {
+      try {
+        for await (const batch of this.store.watch('', { afterRevision: after, signal: this.ac.signal })) {
+          for (const e of batch) {
+            const cache = this.caches.find((c) => e.key.startsWith(c.prefix));
+            cache?.apply(e);
+            after = e.revision;
+          }
+          this.advance(after);
+        }
+      } catch (err) {
+        if (this.ac.signal.aborted) return;
+        if (isStoreError(err, 'Compacted')) {
+          // Fell behind the compaction point: start over from a fresh list (upstream's cacher relists too).
+          this.log?.warn('watch cache fell behind compaction; reloading', { error: err });
+          const rev = await this.store.currentRevision();
+          for (const cache of this.caches) {
+            const items = (await this.store.list(cache.prefix, { revision: rev })).kvs.map((kv) => ({
+              key: kv.key,
+              object: Object.freeze(cache.registry.decode(kv)),
+              revision: kv.modRevision,
+            }));
+            cache.load(items, rev);
+          }
+          after = rev;
+          this.advance(rev);
+          continue;
+        }
+        this.log?.error('watch cache lost its watch; retrying', { error: err });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  private advance(rev: number): void {
+    if (rev <= this.revision) return;
+    this.revision = rev;
+    for (const w of [...this.waiters]) {
+      if (w.revision <= rev) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+  }
+
+  /** The newest revision the cache has applied. */
+  get currentRevision(): number {
+    return this.revision;
+  }
+
+  /** Waits until the cache has applied `revision`; resolves false after the timeout. */
+  waitFor(revision: number, timeoutMs: number): Promise<boolean> {
+    if (this.revision >= revision) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const w = {
+        revision,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(w);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.add(w);
+    });
+  }
+
+  /** Waits until the cache reflects every write the store has acknowledged; false if it could not in time. */
+  async waitUntilFresh(timeoutMs = 3000): Promise<boolean> {
+    return this.waitFor(await this.store.currentRevision(), timeoutMs);
+  }
+
+  /** The cache of a resource. */
+  cacheFor(registry: RegistryStore): ResourceCache | undefined {
+    return this.byPrefix.get(registry.keyPrefix(''));
+  }
+
+  async stop(): Promise<void> {
+    this.ac.abort();
+    for (const w of this.waiters) w.resolve();
+    await this.running;
+  }
+}
