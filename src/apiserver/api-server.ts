@@ -10,6 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import { findResource } from '../api/resources.js';
 import { OpenAPISpecs } from '../api/openapi/index.js';
 import { apiErrors, StatusError } from '../apimachinery/errors/status-error.js';
+import { encodeOpenAPIV2Document, openAPIV2ProtobufAccept, openAPIV2ProtobufContentType } from '../apimachinery/protobuf/index.js';
 import type { Logger } from '../base/log.js';
 import { logger } from '../base/log.js';
 import type { KObject, ResourceStrategy } from '../registry/generic/index.js';
@@ -18,6 +19,7 @@ import { builtinStrategies } from '../registry/strategies/index.js';
 import type { Store } from '../storage/store.js';
 import { aggregatedDiscovery, aggregatedDiscoveryVersion, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { ResourceHandler } from './handlers/resource-handler.js';
+import { serveReview } from './handlers/reviews.js';
 import { parseAccept, writeError, writeJson } from './http/respond.js';
 import { authenticateTlsPeer } from './pki/authenticate-tls-peer.js';
 import { parseRequestInfo } from './request-info.js';
@@ -68,6 +70,7 @@ export class ApiServer {
   private inFlight = { readOnly: 0, mutating: 0 };
   private readonly specs = OpenAPISpecs.builtin();
   private v3Index: unknown;
+  private v2Protobuf: Buffer | undefined;
 
   constructor(options: ApiServerOptions) {
     this.options = options;
@@ -173,7 +176,8 @@ export class ApiServer {
       const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
       if (info.isResourceRequest) {
         const resource = findResource(info.apiGroup, info.apiVersion, info.resource);
-        if (!resource || resource.etcdPrefix === undefined) throw notFoundPath();
+        if (!resource) throw notFoundPath();
+        if (resource.etcdPrefix === undefined) return await serveReview(req, res, resource, info.verb, user!);
         await this.handler.handle(req, res, info, resource, query);
         return;
       }
@@ -209,6 +213,13 @@ export class ApiServer {
         return writeJson(res, 200, prefix === 'api' ? apiVersions(host) : apiGroupList());
       }
       case '/openapi/v2':
+        // kubectl asks for the gnostic protobuf document; other clients get the JSON.
+        if ((req.headers.accept ?? '').includes(openAPIV2ProtobufAccept)) {
+          this.v2Protobuf ??= Buffer.from(encodeOpenAPIV2Document(this.specs.v2() as unknown as Record<string, unknown>));
+          res.writeHead(200, { 'Content-Type': openAPIV2ProtobufContentType, 'Content-Length': this.v2Protobuf.length });
+          res.end(this.v2Protobuf);
+          return;
+        }
         return writeJson(res, 200, this.specs.v2Text());
       case '/openapi/v3':
         return writeJson(res, 200, this.openapiV3Index());

@@ -27,7 +27,7 @@ spec:
 ${ports.map((p) => `        - containerPort: ${p}`).join('\n')}
 `;
 
-for (const minor of [29, 33]) {
+for (const minor of [27, 29, 33]) {
   describe(`kubectl 1.${minor} against k8ts server`, () => {
     const dir = mkdtempSync(path.join(tmpdir(), `k8ts-kubectl-${minor}-`));
     const kubeconfig = path.join(dir, 'kubeconfig.yaml');
@@ -90,6 +90,29 @@ for (const minor of [29, 33]) {
       const gone = await k(['get', 'deployment', 'web']);
       assert.equal(gone.code, 1);
       assert.equal(gone.stderr.trim(), 'Error from server (NotFound): deployments.apps "web" not found');
+    });
+
+    it('creates typed objects (kubectl 1.32+ sends them as protobuf)', async () => {
+      for (const args of [
+        ['create', 'namespace', 'typed'],
+        ['create', 'configmap', 'cm1', '-n', 'typed', '--from-literal=a=b'],
+        ['create', 'secret', 'generic', 's1', '-n', 'typed', '--from-literal=password=hunter2'],
+        ['create', 'deployment', 'd1', '-n', 'typed', '--image=busybox', '--replicas=3'],
+        ['create', 'job', 'j1', '-n', 'typed', '--image=busybox', '--', 'true'],
+        ['create', 'serviceaccount', 'sa1', '-n', 'typed'],
+      ]) {
+        const r = await k(args);
+        assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      }
+      const cm = JSON.parse((await k(['get', 'configmap', 'cm1', '-n', 'typed', '-o', 'json'])).stdout);
+      assert.deepEqual(cm.data, { a: 'b' });
+      const secret = JSON.parse((await k(['get', 'secret', 's1', '-n', 'typed', '-o', 'json'])).stdout);
+      assert.equal(Buffer.from(secret.data.password, 'base64').toString(), 'hunter2');
+      const d = JSON.parse((await k(['get', 'deployment', 'd1', '-n', 'typed', '-o', 'json'])).stdout);
+      assert.equal(d.spec.replicas, 3);
+      assert.equal(d.spec.template.spec.containers[0].image, 'busybox');
+      const can = await k(['auth', 'can-i', 'create', 'pods']);
+      assert.equal(can.stdout.trim(), 'yes');
     });
 
     it('labels, filters by label, and answers AlreadyExists as upstream', async () => {

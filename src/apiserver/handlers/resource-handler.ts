@@ -9,6 +9,7 @@ import { LabelSelector, LabelSelectorError } from '../../api/labels.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import { apiErrors, StatusError } from '../../apimachinery/errors/status-error.js';
 import { SchemaIndex, typedDecode } from '../../apimachinery/openapi/index.js';
+import { decodeProtobufObject, ProtobufError } from '../../apimachinery/protobuf/index.js';
 import { field, newPath } from '../../apimachinery/validation/field-errors.js';
 import type { JsonObject, JsonValue } from '../../apimachinery/patch/index.js';
 import { applyJsonPatch, applyMergePatch, decodeJsonPatch, PatchError, strategicMergePatch } from '../../apimachinery/patch/index.js';
@@ -65,18 +66,27 @@ function tableContentType(o: Output): string {
   return o.kind === 'table' ? `application/json;as=Table;v=${o.version};g=meta.k8s.io` : 'application/json';
 }
 
-/** Parses a request body as JSON or YAML into an object. */
-export function decodeObjectBody(body: Buffer, contentType: string | undefined): KObject {
+/** Parses a request body (JSON, YAML or Kubernetes protobuf) into an object of the resource's kind. */
+export function decodeObjectBody(body: Buffer, contentType: string | undefined, info?: ResourceInfo): KObject {
   const type = mediaType(contentType);
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    try {
+      const defaults = info ? { group: info.group, version: info.version, kind: info.kind } : undefined;
+      return decodeProtobufObject(body, defaults ? { defaults } : {}).object;
+    } catch (err) {
+      if (err instanceof ProtobufError) throw badRequest(err.message);
+      throw err;
+    }
+  }
   let value: unknown;
   try {
-    if (type === 'application/yaml' || type === 'application/apply-patch+yaml') value = parseYaml(body.toString('utf8'));
+    if (type === 'application/yaml') value = parseYaml(body.toString('utf8'));
     else value = JSON.parse(body.toString('utf8'));
   } catch (err) {
-    throw badRequest(`the object provided is unrecognized (must be of type ${'object'}): ${err instanceof Error ? err.message : String(err)}`);
+    throw badRequest(`the object provided is unrecognized (must be of type object): ${err instanceof Error ? err.message : String(err)}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
+    throw badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf');
   }
   return value as KObject;
 }
@@ -182,7 +192,7 @@ export class ResourceHandler {
       case 'watch':
         return this.watch(req, res, reg, info, ri, query, output);
       case 'create': {
-        const obj = decodeObjectBody(await readBody(req), req.headers['content-type']);
+        const obj = decodeObjectBody(await readBody(req), req.headers['content-type'], info);
         this.checkTypeMeta(info, obj);
         this.decodeTyped(info, obj, query, res);
         const bodyNs = obj.metadata?.namespace;
@@ -194,7 +204,7 @@ export class ResourceHandler {
         return respond(201, created);
       }
       case 'update': {
-        const obj = decodeObjectBody(await readBody(req), req.headers['content-type']);
+        const obj = decodeObjectBody(await readBody(req), req.headers['content-type'], info);
         this.checkTypeMeta(info, obj);
         this.decodeTyped(info, obj, query, res);
         const result = await reg.update(ri.namespace, ri.name, obj, {
