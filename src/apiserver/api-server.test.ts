@@ -221,6 +221,59 @@ describe('API server over HTTP', () => {
     assert.equal(stored.json.metadata.extra, undefined, 'unknown fields are not stored');
   });
 
+  it('scales workloads through the scale subresource', async () => {
+    const dep = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } },
+    };
+    assert.equal((await call('POST', '/apis/apps/v1/namespaces/default/deployments', dep)).code, 201);
+    const scale = await call('GET', '/apis/apps/v1/namespaces/default/deployments/web/scale');
+    assert.equal(scale.json.kind, 'Scale');
+    assert.equal(scale.json.apiVersion, 'autoscaling/v1');
+    assert.deepEqual(scale.json.spec, { replicas: 1 });
+    assert.equal(scale.json.status.selector, 'app=web');
+    const put = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web/scale', { ...scale.json, spec: { replicas: 4 } });
+    assert.equal(put.code, 200, put.body);
+    assert.equal(put.json.spec.replicas, 4);
+    const stale = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web/scale', { ...scale.json, spec: { replicas: 5 } });
+    assert.equal(stale.code, 409);
+    const patched = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/web/scale', { spec: { replicas: 2 } }, {
+      'Content-Type': 'application/merge-patch+json',
+    });
+    assert.equal(patched.json.spec.replicas, 2);
+    assert.equal((await call('GET', '/apis/apps/v1/namespaces/default/deployments/web')).json.spec.replicas, 2);
+  });
+
+  it('binds a pod to a node once, evicts it, and explains that logs need a kubelet', async () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i' }] } };
+    assert.equal((await call('POST', '/api/v1/namespaces/default/pods', pod)).code, 201);
+    const unscheduledLogs = await call('GET', '/api/v1/namespaces/default/pods/p/log');
+    assert.equal(unscheduledLogs.code, 400);
+    assert.equal(unscheduledLogs.json.message, 'pod p does not have a host assigned');
+    const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p' }, target: { apiVersion: 'v1', kind: 'Node', name: 'n1' } };
+    const bound = await call('POST', '/api/v1/namespaces/default/pods/p/binding', binding);
+    assert.equal(bound.code, 201, bound.body);
+    const got = (await call('GET', '/api/v1/namespaces/default/pods/p')).json;
+    assert.equal(got.spec.nodeName, 'n1');
+    assert.equal(got.status.conditions.find((c: any) => c.type === 'PodScheduled').status, 'True');
+    const again = await call('POST', '/api/v1/namespaces/default/pods/p/binding', { ...binding, target: { kind: 'Node', name: 'n2' } });
+    assert.equal(again.code, 409);
+    assert.equal(again.json.message, 'Operation cannot be fulfilled on pods/binding "p": pod p is already assigned to node "n1"');
+    const logs = await call('GET', '/api/v1/namespaces/default/pods/p/log');
+    assert.equal(logs.code, 503);
+    assert.match(logs.json.message, /needs the kubelet on node "n1"/);
+    const evicted = await call('POST', '/api/v1/namespaces/default/pods/p/eviction', {
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name: 'p' },
+      deleteOptions: { gracePeriodSeconds: 0 },
+    });
+    assert.equal(evicted.code, 201, evicted.body);
+    assert.equal((await call('GET', '/api/v1/namespaces/default/pods/p')).code, 404);
+  });
+
   it('answers Tables for kubectl get', async () => {
     const t = await call('GET', '/api/v1/namespaces/default/configmaps?limit=500', undefined, {
       Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json',

@@ -18,7 +18,7 @@ import { RegistryStore } from '../registry/generic/index.js';
 import { builtinStrategies } from '../registry/strategies/index.js';
 import type { Store } from '../storage/store.js';
 import { aggregatedDiscovery, aggregatedDiscoveryVersion, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
-import { ResourceHandler } from './handlers/resource-handler.js';
+import { notFoundPath, ResourceHandler } from './handlers/resource-handler.js';
 import { serveReview } from './handlers/reviews.js';
 import { parseAccept, writeError, writeJson } from './http/respond.js';
 import { authenticateTlsPeer } from './pki/authenticate-tls-peer.js';
@@ -273,10 +273,6 @@ export class ApiServer {
       platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
     };
   }
-}
-
-function notFoundPath(): StatusError {
-  return new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
 }
 
 function writeText(res: ServerResponse, code: number, text: string): void {

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { FieldSelector, FieldSelectorError } from '../../api/fields.js';
 import { LabelSelector, LabelSelectorError } from '../../api/labels.js';
 import type { ResourceInfo } from '../../api/resources.js';
+import { findSubresource } from '../../api/resources.js';
 import { apiErrors, StatusError } from '../../apimachinery/errors/status-error.js';
 import { SchemaIndex, typedDecode } from '../../apimachinery/openapi/index.js';
 import { decodeProtobufObject, ProtobufError } from '../../apimachinery/protobuf/index.js';
@@ -21,6 +22,7 @@ import { mediaType, parseAccept, readBody, writeJson } from '../http/respond.js'
 import type { ResourceRequestInfo } from '../request-info.js';
 import type { CachedEvent, WatchCache } from '../watch-cache/watch-cache.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
+import { serveBinding, serveEviction, serveKubeletSubresource, serveScale } from './subresources.js';
 
 /** How the response is encoded: plain objects, or meta.k8s.io Tables for kubectl get. */
 type Output = { kind: 'object' } | { kind: 'table'; version: 'v1' | 'v1beta1'; includeObject: 'None' | 'Metadata' | 'Object' };
@@ -40,6 +42,11 @@ export interface ResourceHandlerContext {
   cache: WatchCache;
   /** The clock for Table ages. */
   now(): Date;
+}
+
+/** The 404 of a path the server does not serve. */
+export function notFoundPath(): StatusError {
+  return new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
 }
 
 function badRequest(message: string): StatusError {
@@ -168,6 +175,13 @@ export class ResourceHandler {
     if (!reg) throw apiErrors.methodNotSupported({ group: info.group, resource: info.plural }, ri.verb);
     const sub = ri.subresource;
     if (sub !== '' && sub !== 'status') {
+      if (!findSubresource(info, sub)) throw notFoundPath();
+      if (sub === 'scale') return serveScale(req, res, reg, ri);
+      if (info.plural === 'pods' && sub === 'binding') return serveBinding(req, res, reg, ri, () => this.ctx.now());
+      if (info.plural === 'pods' && sub === 'eviction') return serveEviction(req, res, reg, ri);
+      if (info.plural === 'pods' && ['log', 'exec', 'attach', 'portforward', 'proxy'].includes(sub)) {
+        return serveKubeletSubresource(reg, ri, info);
+      }
       throw apiErrors.methodNotSupported({ group: info.group, resource: `${info.plural}/${sub}` }, ri.verb);
     }
     if (sub === 'status' && !['get', 'update', 'patch'].includes(ri.verb)) {

@@ -214,6 +214,23 @@ describe('generic registry store', () => {
     assert.equal(forced.deleted, true);
   });
 
+  it('writes objects of a kind with a time to live so that they expire', async () => {
+    storage = new SqliteStore({ path: ':memory:', ttlSweepIntervalMs: 50 });
+    const reg = new RegistryStore({ ...configmaps, ttlSeconds: 1 }, storage);
+    await reg.create('ns', { metadata: { name: 'short-lived' } });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        await reg.get('ns', 'short-lived');
+      } catch (err) {
+        assert.ok(isStatusError(err, 'NotFound'));
+        break;
+      }
+      assert.ok(Date.now() < deadline, 'the object did not expire');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
   it('does nothing on a dry run', async () => {
     const reg = new RegistryStore(configmaps, storage);
     const dry = await reg.create('ns', { metadata: { name: 'x' } }, { dryRun: true });

@@ -34,6 +34,13 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
+/** Options of updates: which part of the object they may change. */
+export interface UpdateOptions extends WriteOptions {
+  /** 'status': change status alone. 'all': an internal write (pods/binding) that sets spec and status
+   * together and skips the strategy's update rules, as upstream's binding storage does. */
+  subresource?: 'status' | 'all';
+}
+
 export interface DeleteOptions extends WriteOptions {
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
@@ -163,13 +170,17 @@ export class RegistryStore {
       return obj;
     }
     try {
-      const kv = await this.storage.create(this.key(namespace, name), this.encode(obj));
+      const kv = await this.storage.create(this.key(namespace, name), this.encode(obj), this.ttl());
       meta.resourceVersion = String(kv.modRevision);
       return obj;
     } catch (err) {
       if (isStoreError(err, 'KeyExists')) throw apiErrors.alreadyExists(this.groupResource, name);
       throw this.storageError(err, name);
     }
+  }
+
+  private ttl(): { ttlSeconds?: number } {
+    return this.strategy.ttlSeconds !== undefined ? { ttlSeconds: this.strategy.ttlSeconds } : {};
   }
 
   /** Reads one object. */
@@ -192,7 +203,7 @@ export class RegistryStore {
     namespace: string,
     name: string,
     input: KObject,
-    options: WriteOptions & { subresource?: 'status' } = {},
+    options: UpdateOptions = {},
   ): Promise<{ object: KObject; created: boolean }> {
     const wanted = input.metadata?.resourceVersion;
     for (let attempt = 0; ; attempt++) {
@@ -234,7 +245,7 @@ export class RegistryStore {
     namespace: string,
     name: string,
     transform: (current: KObject) => KObject | Promise<KObject>,
-    options: WriteOptions & { subresource?: 'status' } = {},
+    options: UpdateOptions = {},
   ): Promise<KObject> {
     for (let attempt = 0; ; attempt++) {
       const cur = await this.read(namespace, name);
@@ -259,7 +270,7 @@ export class RegistryStore {
     name: string,
     cur: { obj: KObject; kv: KeyValue },
     obj: KObject,
-    options: WriteOptions & { subresource?: 'status' },
+    options: UpdateOptions,
   ): Promise<KObject> {
     const old = cur.obj;
     const oldMeta = old.metadata ?? {};
@@ -283,7 +294,7 @@ export class RegistryStore {
       else next.status = status;
       next.metadata = { ...oldMeta };
       obj = next;
-    } else if (this.strategy.hasStatus) {
+    } else if (this.strategy.hasStatus && options.subresource !== 'all') {
       if (old.status === undefined) delete obj.status;
       else obj.status = clone(old.status);
     }
@@ -294,8 +305,8 @@ export class RegistryStore {
     } else {
       setOrDelete(newMeta, 'generation', oldMeta.generation);
     }
-    if (options.subresource !== 'status') this.strategy.prepareForUpdate?.(obj, old);
-    const errs = this.strategy.validateUpdate?.(obj, old) ?? [];
+    if (options.subresource === undefined) this.strategy.prepareForUpdate?.(obj, old);
+    const errs = options.subresource === 'all' ? [] : (this.strategy.validateUpdate?.(obj, old) ?? []);
     if (errs.length > 0) throw this.invalid(name, errs);
     newMeta.resourceVersion = oldMeta.resourceVersion;
     if (options.dryRun) return obj;
@@ -307,7 +318,7 @@ export class RegistryStore {
     }
     // Nothing changed: no write, the object keeps its resourceVersion (upstream skips no-op updates).
     if (isDeepStrictEqual(storedForm(obj), storedForm(old))) return obj;
-    const kv = await this.storage.update(this.key(namespace, name), this.encode(obj), cur.kv.modRevision);
+    const kv = await this.storage.update(this.key(namespace, name), this.encode(obj), cur.kv.modRevision, this.ttl());
     newMeta.resourceVersion = String(kv.modRevision);
     return obj;
   }

@@ -61,6 +61,8 @@ export interface ResourceStrategy {
   validateUpdate?(obj: KObject, old: KObject): ErrorList;
   /** The grace period a delete gets when the request names none; undefined: deleted at once. */
   defaultGracePeriodSeconds?(obj: KObject): number | undefined;
+  /** How long objects live after each write (Events: one hour, as kube-apiserver's --event-ttl). */
+  readonly ttlSeconds?: number;
   /** Field values the field selector can match, besides metadata.name and metadata.namespace. */
   selectableFields?(obj: KObject): Record<string, string>;
 }

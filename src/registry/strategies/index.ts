@@ -66,6 +66,9 @@ const selectable: Record<string, (obj: Record<string, unknown>) => Record<string
   'batch/jobs': (o) => ({ 'status.successful': String(((o.status ?? {}) as { succeeded?: number }).succeeded ?? 0) }),
 };
 
+/** Events expire an hour after their last write, as with kube-apiserver's default --event-ttl=1h. */
+export const eventTTLSeconds = 3600;
+
 /** The default strategy of a resource: its status split and generation tracking from the facts above. */
 export function defaultStrategy(info: ResourceInfo): ResourceStrategy {
   const id = `${info.group}/${info.plural}`;
@@ -79,6 +82,7 @@ export function defaultStrategy(info: ResourceInfo): ResourceStrategy {
     allowUnconditionalUpdate: true,
     ...(hasStatus && info.plural !== 'namespaces' ? { prepareForCreate: (obj) => void delete obj.status } : {}),
     ...(fields ? { selectableFields: fields } : {}),
+    ...(info.plural === 'events' ? { ttlSeconds: eventTTLSeconds } : {}),
   };
 }
 
