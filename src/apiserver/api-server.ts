@@ -13,9 +13,11 @@ import { apiErrors, StatusError } from '../apimachinery/errors/status-error.js';
 import { encodeOpenAPIV2Document, openAPIV2ProtobufAccept, openAPIV2ProtobufContentType } from '../apimachinery/protobuf/index.js';
 import type { Logger } from '../base/log.js';
 import { logger } from '../base/log.js';
+import { addDefaultTolerations } from '../registry/core/pods.js';
 import type { KObject, ResourceStrategy } from '../registry/generic/index.js';
 import { RegistryStore } from '../registry/generic/index.js';
-import { builtinStrategies } from '../registry/strategies/index.js';
+import { allBuiltinStrategies } from '../registry/builtin-strategies.js';
+import { namespaceFinalizeStrategy } from '../registry/core/namespaces.js';
 import type { Store } from '../storage/store.js';
 import { aggregatedDiscovery, aggregatedDiscoveryVersion, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { notFoundPath, ResourceHandler } from './handlers/resource-handler.js';
@@ -46,6 +48,9 @@ export interface ApiServerOptions {
   maxMutatingInFlight?: number;
   /** Changes the watch cache keeps per resource for watches that resume from an older revision. */
   watchCacheCapacity?: number;
+  /** Tolerations DefaultTolerationSeconds adds to pods (kube-apiserver's --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds). */
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
   /** Strategies to use instead of the defaults, by "group/version/plural". */
   strategies?: ReadonlyMap<string, ResourceStrategy>;
   now?: () => Date;
@@ -76,21 +81,35 @@ export class ApiServer {
     this.options = options;
     this.log = options.log ?? logger('apiserver');
     this.now = options.now ?? (() => new Date());
-    const strategies = builtinStrategies(options.strategies);
+    const strategies = allBuiltinStrategies();
+    for (const [id, s] of options.strategies ?? []) strategies.set(id, s);
     for (const [id, strategy] of strategies) {
       this.registries.set(id, new RegistryStore(strategy, options.store, { now: this.now }));
     }
     const namespaces = this.registries.get('/v1/namespaces')!;
-    this.cache = new WatchCache(options.store, this.registries.values(), {
+    this.registries.set('/v1/namespaces/finalize', new RegistryStore(namespaceFinalizeStrategy, options.store, { now: this.now }));
+    this.cache = new WatchCache(options.store, [...this.registries.values()], {
       log: this.log,
       ...(options.watchCacheCapacity !== undefined ? { capacity: options.watchCacheCapacity } : {}),
     });
     this.handler = new ResourceHandler({
-      registryFor: (info) => this.registries.get(`${info.group}/${info.version}/${info.plural}`),
+      registryFor: (info, subresource) =>
+        this.registries.get(`${info.group}/${info.version}/${info.plural}${subresource ? `/${subresource}` : ''}`),
+      admit: (info, obj) => this.admitCreate(info, obj),
       namespaces,
       cache: this.cache,
       now: this.now,
     });
+  }
+
+  /**
+   * The admission plugins that change objects on create: DefaultTolerationSeconds gives pods upstream's
+   * 300 s tolerations of not-ready and unreachable nodes.
+   */
+  private admitCreate(info: { group: string; plural: string }, obj: KObject): void {
+    if (info.group === '' && info.plural === 'pods') {
+      addDefaultTolerations(obj, this.options.defaultNotReadyTolerationSeconds ?? 300, this.options.defaultUnreachableTolerationSeconds ?? 300);
+    }
   }
 
   /** The registry store of a resource, for in-process bootstrapping. */

@@ -34,8 +34,10 @@ const bookmarkIntervalMs = 60_000;
 
 /** What a resource handler needs from the rest of the server. */
 export interface ResourceHandlerContext {
-  /** The registry store of a stored resource. */
-  registryFor(info: ResourceInfo): RegistryStore | undefined;
+  /** The registry store of a stored resource, or of a subresource with a strategy of its own (namespaces/finalize). */
+  registryFor(info: ResourceInfo, subresource?: string): RegistryStore | undefined;
+  /** Mutating admission on create. */
+  admit(info: ResourceInfo, obj: KObject): void;
   /** The namespaces registry, to check that a namespace exists and is not terminating. */
   namespaces: RegistryStore;
   /** The watch cache that serves watches and unpaged lists. */
@@ -174,6 +176,12 @@ export class ResourceHandler {
     const reg = this.ctx.registryFor(info);
     if (!reg) throw apiErrors.methodNotSupported({ group: info.group, resource: info.plural }, ri.verb);
     const sub = ri.subresource;
+    if (sub === 'finalize' && info.plural === 'namespaces' && ri.verb === 'update') {
+      const finalize = this.ctx.registryFor(info, 'finalize')!;
+      const obj = decodeObjectBody(await readBody(req), req.headers['content-type'], info);
+      const result = await finalize.update('', ri.name, obj, { dryRun: dryRunOf(query) });
+      return writeJson(res, 200, withTypeMeta(info, result.object));
+    }
     if (sub !== '' && sub !== 'status') {
       if (!findSubresource(info, sub)) throw notFoundPath();
       if (sub === 'scale') return serveScale(req, res, reg, ri);
@@ -214,6 +222,7 @@ export class ResourceHandler {
           throw badRequest(`the namespace of the provided object does not match the namespace sent on the request`);
         }
         if (info.namespaced) await this.checkNamespace(ri.namespace);
+        this.ctx.admit(info, obj);
         const created = await reg.create(ri.namespace, obj, { dryRun: dryRunOf(query) });
         return respond(201, created);
       }

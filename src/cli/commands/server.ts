@@ -19,8 +19,16 @@ export const serverFlags: FlagSpec = {
   'https-listen-port': { type: 'string', help: 'HTTPS port of the API server', default: '6443' },
   'bind-address': { type: 'string', help: 'address the API server listens on', default: '0.0.0.0' },
   'write-kubeconfig': { type: 'string', help: "where to write the admin kubeconfig (default: kubeconfig.yaml in the data directory)", default: '' },
+  'default-not-ready-toleration-seconds': { type: 'string', help: 'seconds pods tolerate a not-ready node', default: '300' },
+  'default-unreachable-toleration-seconds': { type: 'string', help: 'seconds pods tolerate an unreachable node', default: '300' },
   'tls-san': { type: 'string', help: 'extra host names or IP addresses for the serving certificate, comma-separated', default: '' },
 };
+
+function seconds(value: string | boolean | undefined, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid --${flag}: ${String(value)}`);
+  return n;
+}
 
 /**
  * `k8ts server`: the control plane on one store until SIGTERM or SIGINT. On first start it makes the
@@ -52,6 +60,8 @@ export async function serverCommand(values: Record<string, string | boolean | un
     bindAddress,
     port,
     gitVersion: `${kubernetesVersion}+k8ts`,
+    defaultNotReadyTolerationSeconds: seconds(values['default-not-ready-toleration-seconds'], 'default-not-ready-toleration-seconds'),
+    defaultUnreachableTolerationSeconds: seconds(values['default-unreachable-toleration-seconds'], 'default-unreachable-toleration-seconds'),
   });
   const bound = await apiserver.start();
   const host = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;

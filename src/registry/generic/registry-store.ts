@@ -158,8 +158,8 @@ export class RegistryStore {
     meta.creationTimestamp = formatTime(this.now());
     if (this.strategy.tracksGeneration) meta.generation = 1;
     else delete meta.generation;
-    this.strategy.prepareForCreate?.(obj);
     if (!meta.name && meta.generateName) meta.name = this.generateName(meta.generateName);
+    this.strategy.prepareForCreate?.(obj);
     const errs = this.strategy.validate?.(obj) ?? [];
     if (errs.length > 0) throw this.invalid(meta.name ?? '', errs);
     const name = meta.name ?? '';
@@ -310,8 +310,13 @@ export class RegistryStore {
     if (errs.length > 0) throw this.invalid(name, errs);
     newMeta.resourceVersion = oldMeta.resourceVersion;
     if (options.dryRun) return obj;
-    // An object being deleted whose last finalizer went goes now (upstream's deleteObj in Update).
-    if (newMeta.deletionTimestamp && (newMeta.finalizers ?? []).length === 0 && (newMeta.deletionGracePeriodSeconds ?? 0) === 0) {
+    // An object being deleted whose last finalizer this update removed goes now (upstream's deleteObj in Update).
+    if (
+      newMeta.deletionTimestamp &&
+      (oldMeta.finalizers ?? []).length > 0 &&
+      (newMeta.finalizers ?? []).length === 0 &&
+      (newMeta.deletionGracePeriodSeconds ?? 0) === 0
+    ) {
       const res = await this.storage.delete(this.key(namespace, name), { expectedModRevision: cur.kv.modRevision });
       newMeta.resourceVersion = String(res.revision);
       return obj;
@@ -357,7 +362,20 @@ export class RegistryStore {
         finalizers.add('foregroundDeletion');
         finalizers.delete('orphan');
       }
-      const grace = options.gracePeriodSeconds ?? this.strategy.defaultGracePeriodSeconds?.(obj) ?? 0;
+      const strategyGrace = this.strategy.defaultGracePeriodSeconds?.(obj);
+      const grace = strategyGrace === 0 ? 0 : (options.gracePeriodSeconds ?? strategyGrace ?? 0);
+      const terminating = this.strategy.terminate?.(obj, this.now(), options.propagationPolicy);
+      if (terminating !== undefined) {
+        if (options.dryRun) return { object: terminating, deleted: false };
+        try {
+          const kv = await this.storage.update(this.key(namespace, name), this.encode(terminating), cur.kv.modRevision);
+          terminating.metadata = { ...terminating.metadata, resourceVersion: String(kv.modRevision) };
+          return { object: terminating, deleted: false };
+        } catch (err) {
+          if (isStoreError(err, 'Conflict') && attempt < this.maxRetries) continue;
+          throw this.storageError(err, name);
+        }
+      }
       const pending = finalizers.size > 0 || grace > 0;
       try {
         if (!pending) {

@@ -59,8 +59,16 @@ export interface ResourceStrategy {
   prepareForUpdate?(obj: KObject, old: KObject): void;
   validate?(obj: KObject): ErrorList;
   validateUpdate?(obj: KObject, old: KObject): ErrorList;
-  /** The grace period a delete gets when the request names none; undefined: deleted at once. */
+  /**
+   * The grace period a delete gets when the request names none (upstream's CheckGracefulDelete). When it
+   * says 0 the object goes at once whatever the request asks (an unscheduled or finished pod).
+   */
   defaultGracePeriodSeconds?(obj: KObject): number | undefined;
+  /**
+   * For kinds that terminate rather than go at once (namespaces): the object to store instead of deleting
+   * it, or undefined when it may be removed now.
+   */
+  terminate?(obj: KObject, now: Date, propagationPolicy: 'Orphan' | 'Background' | 'Foreground' | undefined): KObject | undefined;
   /** How long objects live after each write (Events: one hour, as kube-apiserver's --event-ttl). */
   readonly ttlSeconds?: number;
   /** Field values the field selector can match, besides metadata.name and metadata.namespace. */

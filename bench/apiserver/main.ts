@@ -1,0 +1,186 @@
+// The API server benchmark: a real `k8ts server` process over HTTPS with client certificates, driven the way
+// clients drive it. Prints time to ready, pod creates per second at 1, 10 and 50 concurrent clients, GET
+// latency under load, LIST of 10,000 pods (JSON and Table), watch fan-out, and the server's resident memory.
+//
+//   npm run bench:apiserver [-- --quick]
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { fmt, percentile, printTable } from '../lib/stats.js';
+
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const scale = flags.quick ? 0.1 : 1;
+const n = (x: number): number => Math.max(10, Math.round(x * scale));
+const root = path.resolve(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-apiserver-'));
+
+// Prefer the compiled CLI (what users run); fall back to the sources through tsx.
+const dist = path.join(root, 'dist', 'cli', 'main.js');
+const cmd = existsSync(dist) ? [dist] : ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts')];
+const t0 = performance.now();
+const child = spawn(process.execPath, [...cmd, 'server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1'], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let log = '';
+child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+const port = await new Promise<number>((resolve, reject) => {
+  const timer = setInterval(() => {
+    const m = /"msg":"API server ready","port":(\d+)/.exec(log);
+    if (m) {
+      clearInterval(timer);
+      resolve(Number(m[1]));
+    } else if (child.exitCode !== null) {
+      clearInterval(timer);
+      reject(new Error(log));
+    }
+  }, 2);
+});
+const kubeconfig = parseYaml(readFileSync(path.join(dir, 'kubeconfig.yaml'), 'utf8')) as {
+  clusters: { cluster: { 'certificate-authority-data': string } }[];
+  users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
+};
+const b64 = (s: string): Buffer => Buffer.from(s, 'base64');
+const agent = new Agent({
+  keepAlive: true,
+  maxSockets: 256,
+  ca: b64(kubeconfig.clusters[0]!.cluster['certificate-authority-data']),
+  cert: b64(kubeconfig.users[0]!.user['client-certificate-data']),
+  key: b64(kubeconfig.users[0]!.user['client-key-data']),
+});
+
+function call(method: string, p: string, body?: unknown, accept = 'application/json'): Promise<{ code: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const req = request({ host: '127.0.0.1', port, method, path: p, agent, headers: { Accept: accept, 'Content-Type': 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+// Time to ready: from spawning the process to the first 200 from /readyz.
+while ((await call('GET', '/readyz').catch(() => ({ code: 0 }))).code !== 200) await new Promise((r) => setTimeout(r, 2));
+const readyMs = performance.now() - t0;
+
+const pod = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, labels: { app: 'bench' } },
+  spec: { containers: [{ name: 'c', image: 'busybox:1.36', command: ['sleep', '3600'], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+});
+
+let created = 0;
+async function createPods(clients: number, total: number, onLatency?: (ms: number) => void): Promise<number> {
+  let next = 0;
+  const t = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = next++; i < total; i = next++) {
+        const s = performance.now();
+        const r = await call('POST', '/api/v1/namespaces/default/pods', pod(`p-${created + i}`));
+        if (r.code !== 201) throw new Error(`create answered ${r.code}: ${r.text}`);
+        onLatency?.(performance.now() - s);
+      }
+    }),
+  );
+  created += total;
+  return total / ((performance.now() - t) / 1000);
+}
+
+const rows: [string, string][] = [['time from start to /readyz (ms)', fmt(readyMs)]];
+for (const clients of [1, 10, 50]) {
+  const total = n(clients === 1 ? 1000 : 3000);
+  rows.push([`pod creates/s, ${clients} client${clients > 1 ? 's' : ''}`, fmt(await createPods(clients, total))]);
+}
+
+// GET latency while 10 clients keep creating.
+const getLat: number[] = [];
+let loading = true;
+const load = createPods(10, n(3000)).finally(() => (loading = false));
+while (loading) {
+  const s = performance.now();
+  await call('GET', '/api/v1/namespaces/default/pods/p-0');
+  getLat.push(performance.now() - s);
+}
+rows.push(['pod creates/s, 10 clients, while GETs run', fmt(await load)]);
+rows.push(['GET p50 under load (ms)', fmt(percentile(getLat, 50))]);
+rows.push(['GET p99 under load (ms)', fmt(percentile(getLat, 99))]);
+
+// Fill up to 10,000 pods, then LIST them all.
+const target = n(10_000);
+if (created < target) await createPods(50, target - created);
+for (const [name, accept] of [
+  ['JSON', 'application/json'],
+  ['Table', 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json'],
+] as const) {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const s = performance.now();
+    const r = await call('GET', '/api/v1/pods', undefined, accept);
+    times.push(performance.now() - s);
+    if (r.code !== 200) throw new Error(`list answered ${r.code}`);
+  }
+  rows.push([`LIST ${target} pods, ${name}, p50 (ms)`, fmt(percentile(times, 50))]);
+}
+const rssMb = (): number => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) / 1024;
+};
+rows.push([`server RSS with ${target} pods (MB)`, fmt(rssMb())]);
+
+// Watch fan-out: 100 watchers, each receiving every one of the events.
+const watchers = 100;
+const events = n(10_000);
+await call('POST', '/api/v1/namespaces', { metadata: { name: 'fan' } });
+const start = JSON.parse((await call('GET', '/api/v1/namespaces/fan/configmaps')).text).metadata.resourceVersion as string;
+let received = 0;
+const done = new Promise<void>((resolve) => {
+  for (let w = 0; w < watchers; w++) {
+    const req = request({ host: '127.0.0.1', port, path: `/api/v1/namespaces/fan/configmaps?watch=true&resourceVersion=${start}`, agent }, (res) => {
+      let seen = 0;
+      let buf = '';
+      res.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const parts = buf.split('\n');
+        buf = parts.pop()!;
+        seen += parts.length;
+        received += parts.length;
+        if (seen >= events) {
+          req.destroy();
+          if (received >= watchers * events) resolve();
+        }
+      });
+    });
+    req.on('error', () => undefined);
+    req.end();
+  }
+});
+const tw = performance.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: 50 }, async () => {
+    for (let i = next++; i < events; i = next++) await call('POST', '/api/v1/namespaces/fan/configmaps', { metadata: { name: `c-${i}` }, data: { i: String(i) } });
+  }),
+);
+const writeMs = performance.now() - tw;
+await done;
+const fanMs = performance.now() - tw;
+rows.push([`watch fan-out: ${watchers} watchers x ${events} events, all delivered (s)`, fmt(fanMs / 1000)]);
+rows.push(['watch fan-out: events delivered/s', fmt((watchers * events) / (fanMs / 1000))]);
+rows.push([`watch fan-out: the ${events} writes alone (s)`, fmt(writeMs / 1000)]);
+rows.push(['server RSS at the end (MB)', fmt(rssMb())]);
+
+child.kill('SIGTERM');
+await new Promise((r) => child.once('exit', r));
+agent.destroy();
+rmSync(dir, { recursive: true, force: true });
+console.log(`apiserver benchmark (node ${process.version}, ${existsSync(dist) ? 'dist build' : 'tsx sources'}, ${new Date().toISOString()})`);
+printTable(['figure', 'value'], rows);

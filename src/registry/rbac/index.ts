@@ -1,0 +1,14 @@
+// The strategies of the rbac.authorization.k8s.io group.
+import type { ResourceStrategy } from '../generic/strategy.js';
+import { clusterRoleBindingStrategy } from './clusterrolebindings.js';
+import { clusterRoleStrategy } from './clusterroles.js';
+import { roleBindingStrategy } from './rolebindings.js';
+import { roleStrategy } from './roles.js';
+
+/** Every rbac.authorization.k8s.io strategy. */
+export const strategies: ResourceStrategy[] = [
+  roleStrategy,
+  clusterRoleStrategy,
+  roleBindingStrategy,
+  clusterRoleBindingStrategy,
+];
