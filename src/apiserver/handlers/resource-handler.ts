@@ -12,8 +12,6 @@ import { apiErrors, StatusError } from '../../apimachinery/errors/status-error.j
 import { SchemaIndex, typedDecode } from '../../apimachinery/openapi/index.js';
 import { decodeProtobufObject, ProtobufError } from '../../apimachinery/protobuf/index.js';
 import { field, newPath } from '../../apimachinery/validation/field-errors.js';
-import type { JsonObject, JsonValue } from '../../apimachinery/patch/index.js';
-import { applyJsonPatch, applyMergePatch, decodeJsonPatch, PatchError, strategicMergePatch } from '../../apimachinery/patch/index.js';
 import type { KObject, RegistryStore } from '../../registry/generic/index.js';
 import { printListTable, printTable } from '../../registry/printers/index.js';
 import { isStoreError } from '../../storage/errors.js';
@@ -21,6 +19,7 @@ import type { AcceptEntry } from '../http/respond.js';
 import { mediaType, parseAccept, readBody, writeJson } from '../http/respond.js';
 import type { ResourceRequestInfo } from '../request-info.js';
 import type { CachedEvent, WatchCache } from '../watch-cache/watch-cache.js';
+import { applyPatchBody } from './apply-patch.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { serveBinding, serveEviction, serveKubeletSubresource, serveScale } from './subresources.js';
 
@@ -341,41 +340,9 @@ export class ResourceHandler {
   }
 
   private applyPatch(info: ResourceInfo, type: string, cur: KObject, body: Buffer): KObject {
-    let patch: JsonValue;
-    try {
-      patch = JSON.parse(body.toString('utf8')) as JsonValue;
-    } catch (err) {
-      throw badRequest(`error decoding patch: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    const original = cur as unknown as JsonObject;
-    let result: JsonValue;
-    try {
-      switch (type) {
-        case 'application/json-patch+json':
-          result = applyJsonPatch(original, decodeJsonPatch(patch).operations);
-          break;
-        case 'application/merge-patch+json':
-          result = applyMergePatch(original, patch);
-          break;
-        case 'application/strategic-merge-patch+json': {
-          this.schemas ??= SchemaIndex.builtin();
-          const schema = this.schemas.forKind({ group: info.group, version: info.version, kind: info.kind });
-          result = strategicMergePatch(original, patch, schema);
-          break;
-        }
-        default:
-          throw apiErrors.unsupportedMediaType(
-            `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`,
-          );
-      }
-    } catch (err) {
-      if (err instanceof PatchError) throw new StatusError(err.code, err.reason, err.statusMessage, err.details);
-      throw err;
-    }
-    if (result === null || typeof result !== 'object' || Array.isArray(result)) {
-      throw badRequest('the patch must produce an object');
-    }
-    return result;
+    this.schemas ??= SchemaIndex.builtin();
+    const schema = type === 'application/strategic-merge-patch+json' ? this.schemas.forKind({ group: info.group, version: info.version, kind: info.kind }) : undefined;
+    return applyPatchBody(type, cur, body, schema);
   }
 
   private async deleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<Parameters<RegistryStore['delete']>[2]> {

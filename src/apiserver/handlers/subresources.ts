@@ -4,13 +4,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatLabelSelector } from '../../api/labels.js';
 import type { ResourceInfo } from '../../api/resources.js';
-import { apiErrors, StatusError } from '../../apimachinery/errors/status-error.js';
-import type { JsonObject, JsonValue } from '../../apimachinery/patch/index.js';
-import { applyJsonPatch, applyMergePatch, decodeJsonPatch, PatchError, strategicMergePatch } from '../../apimachinery/patch/index.js';
+import { apiErrors } from '../../apimachinery/errors/status-error.js';
 import type { KObject, RegistryStore } from '../../registry/generic/index.js';
 import { formatTime } from '../../registry/generic/index.js';
 import { mediaType, readBody, writeJson } from '../http/respond.js';
 import type { ResourceRequestInfo } from '../request-info.js';
+import { applyPatchBody } from './apply-patch.js';
 import { decodeObjectBody } from './resource-handler.js';
 
 /** A workload's spec.selector as Scale's status.selector string (RCs keep a plain map). */
@@ -44,10 +43,6 @@ export function scaleOf(obj: KObject): KObject {
   };
 }
 
-function toStatusError(err: unknown): unknown {
-  return err instanceof PatchError ? new StatusError(err.code, err.reason, err.statusMessage, err.details) : err;
-}
-
 /** GET, PUT and PATCH of <workload>/scale. */
 export async function serveScale(req: IncomingMessage, res: ServerResponse, reg: RegistryStore, ri: ResourceRequestInfo): Promise<void> {
   if (ri.verb === 'get') return writeJson(res, 200, scaleOf(await reg.get(ri.namespace, ri.name)));
@@ -55,30 +50,8 @@ export async function serveScale(req: IncomingMessage, res: ServerResponse, reg:
   const body = await readBody(req);
   const updated = await reg.guaranteedUpdate(ri.namespace, ri.name, (cur) => {
     const current = scaleOf(cur);
-    let wanted: KObject;
-    if (ri.verb === 'update') {
-      wanted = decodeObjectBody(body, req.headers['content-type']);
-    } else {
-      let patch: JsonValue;
-      try {
-        patch = JSON.parse(body.toString('utf8')) as JsonValue;
-      } catch (err) {
-        throw apiErrors.badRequest(`error decoding patch: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      const type = mediaType(req.headers['content-type']);
-      try {
-        const orig = current as unknown as JsonObject;
-        wanted = (
-          type === 'application/json-patch+json'
-            ? applyJsonPatch(orig, decodeJsonPatch(patch).operations)
-            : type === 'application/merge-patch+json'
-              ? applyMergePatch(orig, patch)
-              : strategicMergePatch(orig, patch, undefined)
-        ) as KObject;
-      } catch (err) {
-        throw toStatusError(err);
-      }
-    }
+    const wanted =
+      ri.verb === 'update' ? decodeObjectBody(body, req.headers['content-type']) : applyPatchBody(mediaType(req.headers['content-type']), current, body, undefined);
     const rv = wanted.metadata?.resourceVersion;
     if (rv !== undefined && rv !== '' && rv !== current.metadata?.resourceVersion) {
       throw apiErrors.conflict(reg.groupResource, ri.name, 'the object has been modified; please apply your changes to the latest version and try again');
