@@ -73,6 +73,7 @@ export class ApiServer {
   private server: Server | undefined;
   private ready = false;
   private inFlight = { readOnly: 0, mutating: 0 };
+  private readonly peers = new WeakMap<TLSSocket, UserInfo | undefined | 'invalid'>();
   private readonly specs = OpenAPISpecs.builtin();
   private v3Index: unknown;
   private v2Protobuf: Buffer | undefined;
@@ -168,10 +169,15 @@ export class ApiServer {
 
   private authenticate(req: IncomingMessage): UserInfo | undefined | 'invalid' {
     if (!this.options.tls) return { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
-    const r = authenticateTlsPeer(req.socket as TLSSocket);
-    if (r.kind === 'user') return { name: r.user.user, groups: [...r.user.groups, 'system:authenticated'] };
-    if (r.kind === 'invalid') return 'invalid';
-    return undefined;
+    // A connection's client certificate cannot change after the handshake: decide once per connection.
+    const socket = req.socket as TLSSocket;
+    const known = this.peers.get(socket);
+    if (known !== undefined) return known;
+    const r = authenticateTlsPeer(socket);
+    const user: UserInfo | undefined | 'invalid' =
+      r.kind === 'user' ? { name: r.user.user, groups: [...r.user.groups, 'system:authenticated'] } : r.kind === 'invalid' ? 'invalid' : undefined;
+    this.peers.set(socket, user);
+    return user;
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
