@@ -126,6 +126,13 @@ for (const minor of [27, 29, 33]) {
       assert.equal(sel.stdout.trim(), 'configmap/settings');
       const none = await k(['get', 'configmaps', '-l', 'tier=frontend', '-o', 'name']);
       assert.equal(none.stdout.trim(), '');
+      // managedFields: the creator owns data, the labeller owns the label it set.
+      const got = JSON.parse((await k(['get', 'configmap', 'settings', '-o', 'json', '--show-managed-fields'])).stdout);
+      const byManager = Object.fromEntries(got.metadata.managedFields.map((e: any) => [e.manager, e]));
+      assert.deepEqual(Object.keys(byManager).sort(), ['kubectl-create', 'kubectl-label']);
+      assert.equal(byManager['kubectl-create'].operation, 'Update');
+      assert.deepEqual(byManager['kubectl-create'].fieldsV1, { 'f:data': { '.': {}, 'f:a': {} } });
+      assert.deepEqual(byManager['kubectl-label'].fieldsV1, { 'f:metadata': { 'f:labels': { '.': {}, 'f:tier': {} } } });
     });
   });
 }

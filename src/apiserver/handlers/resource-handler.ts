@@ -9,6 +9,7 @@ import { LabelSelector, LabelSelectorError } from '../../api/labels.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import { findSubresource } from '../../api/resources.js';
 import { apiErrors, StatusError } from '../../apimachinery/errors/status-error.js';
+import { managerFromUserAgent } from '../../apimachinery/fieldmanager/index.js';
 import { SchemaIndex, typedDecode } from '../../apimachinery/openapi/index.js';
 import { decodeProtobufObject, ProtobufError } from '../../apimachinery/protobuf/index.js';
 import { field, newPath } from '../../apimachinery/validation/field-errors.js';
@@ -123,6 +124,13 @@ function dryRunOf(query: URLSearchParams, body?: { dryRun?: string[] }): boolean
   return values.length > 0;
 }
 
+/** The request's field manager: ?fieldManager=, else the User-Agent's program name, as upstream derives it. */
+function fieldManagerOf(req: IncomingMessage, query: URLSearchParams): string {
+  const explicit = query.get('fieldManager') ?? undefined;
+  if (explicit !== undefined && explicit.length > 128) throw badRequest(`fieldManager: Too long: may not be more than 128 bytes`);
+  return managerFromUserAgent(req.headers['user-agent'], explicit);
+}
+
 /** The field values a field selector can match for an object of this resource. */
 function selectableFields(reg: RegistryStore, obj: KObject): Record<string, string> {
   const meta = obj.metadata ?? {};
@@ -222,7 +230,7 @@ export class ResourceHandler {
         }
         if (info.namespaced) await this.checkNamespace(ri.namespace);
         this.ctx.admit(info, obj);
-        const created = await reg.create(ri.namespace, obj, { dryRun: dryRunOf(query) });
+        const created = await reg.create(ri.namespace, obj, { dryRun: dryRunOf(query), fieldManager: fieldManagerOf(req, query) });
         return respond(201, created);
       }
       case 'update': {
@@ -231,6 +239,7 @@ export class ResourceHandler {
         this.decodeTyped(info, obj, query, res);
         const result = await reg.update(ri.namespace, ri.name, obj, {
           dryRun: dryRunOf(query),
+          fieldManager: fieldManagerOf(req, query),
           ...(sub === 'status' ? { subresource: 'status' as const } : {}),
         });
         return respond(result.created ? 201 : 200, result.object);
@@ -246,7 +255,7 @@ export class ResourceHandler {
             this.decodeTyped(info, patched, query, res);
             return patched;
           },
-          { dryRun: dryRunOf(query), ...(sub === 'status' ? { subresource: 'status' as const } : {}) },
+          { dryRun: dryRunOf(query), fieldManager: fieldManagerOf(req, query), ...(sub === 'status' ? { subresource: 'status' as const } : {}) },
         );
         return respond(200, patched);
       }

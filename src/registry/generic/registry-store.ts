@@ -8,6 +8,10 @@ import type { GroupResource , StatusError } from '../../apimachinery/errors/stat
 import { apiErrors } from '../../apimachinery/errors/status-error.js';
 import type { ErrorList } from '../../apimachinery/validation/field-errors.js';
 import { field, GoValue, newPath } from '../../apimachinery/validation/field-errors.js';
+import { updateManagedFields } from '../../apimachinery/fieldmanager/index.js';
+import type { SchemaNode } from '../../apimachinery/openapi/index.js';
+import { SchemaIndex } from '../../apimachinery/openapi/index.js';
+import type { JsonObject } from '../../apimachinery/patch/index.js';
 import { isStoreError } from '../../storage/errors.js';
 import type { KeyValue, Store } from '../../storage/store.js';
 import type { KObject, ResourceStrategy } from './strategy.js';
@@ -32,6 +36,8 @@ export interface RegistryStoreOptions {
 export interface WriteOptions {
   /** dryRun=All: run everything but the write. */
   dryRun?: boolean;
+  /** The field manager of an API request (?fieldManager= or the User-Agent): managedFields are recorded for it. */
+  fieldManager?: string;
 }
 
 /** Options of updates: which part of the object they may change. */
@@ -95,6 +101,7 @@ export class RegistryStore {
   private readonly now: () => Date;
   private readonly maxRetries: number;
   private readonly prefix: string;
+  private schema: SchemaNode | null | undefined;
 
   constructor(strategy: ResourceStrategy, storage: Store, options: RegistryStoreOptions = {}) {
     if (strategy.info.etcdPrefix === undefined) throw new Error(`${strategy.info.plural} is not a stored resource`);
@@ -160,6 +167,7 @@ export class RegistryStore {
     else delete meta.generation;
     if (!meta.name && meta.generateName) meta.name = this.generateName(meta.generateName);
     this.strategy.prepareForCreate?.(obj);
+    if (options.fieldManager !== undefined) this.recordManagedFields(undefined, obj, options.fieldManager, undefined);
     const errs = this.strategy.validate?.(obj) ?? [];
     if (errs.length > 0) throw this.invalid(meta.name ?? '', errs);
     const name = meta.name ?? '';
@@ -177,6 +185,26 @@ export class RegistryStore {
       if (isStoreError(err, 'KeyExists')) throw apiErrors.alreadyExists(this.groupResource, name);
       throw this.storageError(err, name);
     }
+  }
+
+  /** Records the write in metadata.managedFields, as upstream's field manager does for Update operations. */
+  private recordManagedFields(old: KObject | undefined, obj: KObject, manager: string, subresource: 'status' | undefined): void {
+    const info = this.strategy.info;
+    const apiVersion = info.group === '' ? info.version : `${info.group}/${info.version}`;
+    this.schema ??= SchemaIndex.builtin().forKind({ group: info.group, version: info.version, kind: info.kind }) ?? null;
+    const typed = (o: KObject): JsonObject => ({ ...o, apiVersion, kind: info.kind }) as unknown as JsonObject;
+    const entries = updateManagedFields({
+      old: old === undefined ? undefined : typed(old),
+      new: typed(obj),
+      manager,
+      apiVersion,
+      time: this.now(),
+      ...(subresource ? { subresource } : {}),
+      schema: this.schema ?? undefined,
+    });
+    const meta = (obj.metadata ??= {});
+    if (entries.length > 0) meta.managedFields = entries;
+    else delete meta.managedFields;
   }
 
   private ttl(): { ttlSeconds?: number } {
@@ -306,6 +334,9 @@ export class RegistryStore {
       setOrDelete(newMeta, 'generation', oldMeta.generation);
     }
     if (options.subresource === undefined) this.strategy.prepareForUpdate?.(obj, old);
+    if (options.fieldManager !== undefined && options.subresource !== 'all') {
+      this.recordManagedFields(old, obj, options.fieldManager, options.subresource);
+    }
     const errs = options.subresource === 'all' ? [] : (this.strategy.validateUpdate?.(obj, old) ?? []);
     if (errs.length > 0) throw this.invalid(name, errs);
     newMeta.resourceVersion = oldMeta.resourceVersion;

@@ -1,0 +1,630 @@
+// Sets of field paths as structured-merge-diff keeps them for managedFields: a tree whose nodes are path
+// elements (a struct field or map key, the key fields of a map-type list item, the value of a set-type list
+// item, or a list index), computed from an object against its schema, combined with set operations, and
+// written as upstream's FieldsV1 JSON ("f:", "k:", "v:", "i:" keys, "." for a node that is itself a member).
+import { hasKey, isJsonObject, jsonEqual, type JsonObject, type JsonValue } from '../patch/json-value.js';
+import type { FieldMeta, SchemaNode } from '../openapi/schema-node.js';
+
+/** One step of a field path. */
+export type PathElement =
+  | { readonly type: 'field'; readonly name: string }
+  | { readonly type: 'key'; readonly fields: readonly KeyField[] }
+  | { readonly type: 'value'; readonly value: JsonValue }
+  | { readonly type: 'index'; readonly index: number };
+
+/** One key field of a map-type list item; a key element keeps its fields sorted by name. */
+export interface KeyField {
+  readonly name: string;
+  readonly value: JsonValue;
+}
+
+/** A field path from the object's root. */
+export type FieldPath = readonly PathElement[];
+
+// ---- ordering and serialization of path elements ----
+
+/** Go's strings.Compare: byte order of the UTF-8 encodings, which is code point order. */
+function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  for (;;) {
+    const ca = ia.next();
+    const cb = ib.next();
+    if (ca.done === true) return cb.done === true ? 0 : -1;
+    if (cb.done === true) return 1;
+    const d = (ca.value.codePointAt(0) ?? 0) - (cb.value.codePointAt(0) ?? 0);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+}
+
+function valueRank(v: JsonValue): number {
+  if (typeof v === 'number') return 0;
+  if (typeof v === 'string') return 1;
+  if (typeof v === 'boolean') return 2;
+  if (Array.isArray(v)) return 3;
+  if (v !== null) return 4;
+  return 5;
+}
+
+/** structured-merge-diff's value order: numbers, strings, booleans, lists, maps, null. */
+function compareValues(a: JsonValue, b: JsonValue): number {
+  const ra = valueRank(a);
+  const rb = valueRank(b);
+  if (ra !== rb) return ra < rb ? -1 : 1;
+  if (typeof a === 'number' && typeof b === 'number') return a === b ? 0 : a < b ? -1 : 1;
+  if (typeof a === 'string' && typeof b === 'string') return compareStrings(a, b);
+  if (typeof a === 'boolean' && typeof b === 'boolean') return a === b ? 0 : a ? 1 : -1;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      const c = compareValues(a[i] as JsonValue, b[i] as JsonValue);
+      if (c !== 0) return c;
+    }
+    return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+  }
+  if (isJsonObject(a) && isJsonObject(b)) {
+    const ka = Object.keys(a).sort(compareStrings);
+    const kb = Object.keys(b).sort(compareStrings);
+    for (let i = 0; i < Math.min(ka.length, kb.length); i++) {
+      const c = compareStrings(ka[i] as string, kb[i] as string);
+      if (c !== 0) return c;
+      const cv = compareValues(a[ka[i] as string] as JsonValue, b[kb[i] as string] as JsonValue);
+      if (cv !== 0) return cv;
+    }
+    return ka.length === kb.length ? 0 : ka.length < kb.length ? -1 : 1;
+  }
+  return 0;
+}
+
+const elementRank = { field: 0, key: 1, value: 2, index: 3 } as const;
+
+/** The order FieldsV1 lists a node's entries in: fields by name, then keys, values, indexes. */
+export function comparePathElements(a: PathElement, b: PathElement): number {
+  if (a.type !== b.type) return elementRank[a.type] < elementRank[b.type] ? -1 : 1;
+  switch (a.type) {
+    case 'field':
+      return compareStrings(a.name, (b as typeof a).name);
+    case 'key': {
+      const bf = (b as typeof a).fields;
+      for (let i = 0; i < Math.min(a.fields.length, bf.length); i++) {
+        const fa = a.fields[i] as KeyField;
+        const fb = bf[i] as KeyField;
+        const c = compareStrings(fa.name, fb.name) || compareValues(fa.value, fb.value);
+        if (c !== 0) return c;
+      }
+      return a.fields.length === bf.length ? 0 : a.fields.length < bf.length ? -1 : 1;
+    }
+    case 'value':
+      return compareValues(a.value, (b as typeof a).value);
+    case 'index': {
+      const bi = (b as typeof a).index;
+      return a.index === bi ? 0 : a.index < bi ? -1 : 1;
+    }
+  }
+}
+
+/** JSON as Go's encoding/json writes it: map keys sorted, and <, >, &, U+2028, U+2029 escaped. */
+function goJson(v: JsonValue): string {
+  if (Array.isArray(v)) return `[${v.map(goJson).join(',')}]`;
+  if (isJsonObject(v)) {
+    const keys = Object.keys(v).sort(compareStrings);
+    return `{${keys.map((k) => `${goJson(k)}:${goJson(v[k] as JsonValue)}`).join(',')}}`;
+  }
+  return JSON.stringify(v).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** A path element as a FieldsV1 key: f:name, k:{"name":"web"}, v:"x", i:0. */
+export function serializePathElement(pe: PathElement): string {
+  switch (pe.type) {
+    case 'field':
+      return `f:${pe.name}`;
+    case 'key':
+      return `k:{${pe.fields.map((f) => `${goJson(f.name)}:${goJson(f.value)}`).join(',')}}`;
+    case 'value':
+      return `v:${goJson(pe.value)}`;
+    case 'index':
+      return `i:${pe.index}`;
+  }
+}
+
+/** Reads a FieldsV1 key back; undefined for a key of an unknown type (upstream skips those). */
+export function parsePathElement(key: string): PathElement | undefined {
+  if (key.length < 2 || key[1] !== ':') throw new Error(`invalid path element ${JSON.stringify(key)}`);
+  const body = key.slice(2);
+  switch (key.charAt(0)) {
+    case 'f':
+      return { type: 'field', name: body };
+    case 'v':
+      return { type: 'value', value: JSON.parse(body) as JsonValue };
+    case 'k': {
+      const parsed = JSON.parse(body) as JsonValue;
+      if (!isJsonObject(parsed)) throw new Error(`invalid key element ${JSON.stringify(key)}`);
+      return keyElement(Object.entries(parsed).map(([name, value]) => ({ name, value })));
+    }
+    case 'i': {
+      if (!/^-?\d+$/.test(body)) throw new Error(`invalid index element ${JSON.stringify(key)}`);
+      return { type: 'index', index: Number(body) };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A key element with its fields in name order, as upstream sorts them. */
+export function keyElement(fields: readonly KeyField[]): PathElement {
+  return { type: 'key', fields: [...fields].sort((a, b) => compareStrings(a.name, b.name)) };
+}
+
+/** A field path from field names (the form reset and strip lists are written in). */
+export function fieldPath(...names: string[]): FieldPath {
+  return names.map((name) => ({ type: 'field', name }));
+}
+
+// ---- the set ----
+
+interface ChildNode {
+  readonly pe: PathElement;
+  readonly set: FieldSet;
+}
+
+/**
+ * A set of field paths. Members are the paths that end at this node; children hold the paths that go on
+ * below an element. Nodes are keyed by their serialized element, which is canonical.
+ */
+export class FieldSet {
+  private readonly members = new Map<string, PathElement>();
+  private readonly children = new Map<string, ChildNode>();
+
+  /** The set of the given paths. */
+  static of(...paths: FieldPath[]): FieldSet {
+    const s = new FieldSet();
+    for (const p of paths) s.insert(p);
+    return s;
+  }
+
+  /** Adds a path; the empty path (the whole object) is not tracked, as upstream. */
+  insert(path: FieldPath): void {
+    if (path.length === 0) return;
+    const [first, ...rest] = path as [PathElement, ...PathElement[]];
+    if (rest.length === 0) this.members.set(serializePathElement(first), first);
+    else this.descend(first).insert(rest);
+  }
+
+  private descend(pe: PathElement): FieldSet {
+    const key = serializePathElement(pe);
+    let child = this.children.get(key);
+    if (child === undefined) {
+      child = { pe, set: new FieldSet() };
+      this.children.set(key, child);
+    }
+    return child.set;
+  }
+
+  /** True when the path is a member. */
+  has(path: FieldPath): boolean {
+    const [first, ...rest] = path;
+    if (first === undefined) return false;
+    const key = serializePathElement(first);
+    if (rest.length === 0) return this.members.has(key);
+    return this.children.get(key)?.set.has(rest) ?? false;
+  }
+
+  /** True when no path is a member. */
+  isEmpty(): boolean {
+    if (this.members.size > 0) return false;
+    for (const c of this.children.values()) if (!c.set.isEmpty()) return false;
+    return true;
+  }
+
+  /** Every member path, in FieldsV1 order. */
+  paths(): FieldPath[] {
+    const out: FieldPath[] = [];
+    const walk = (s: FieldSet, prefix: PathElement[]): void => {
+      for (const [pe, child] of s.entries()) {
+        if (pe.member) out.push([...prefix, pe.pe]);
+        if (child !== undefined) walk(child, [...prefix, pe.pe]);
+      }
+    };
+    walk(this, []);
+    return out;
+  }
+
+  /** This node's elements in order, each with whether it is a member and the set below it. */
+  private entries(): Array<[{ pe: PathElement; member: boolean }, FieldSet | undefined]> {
+    const keys = new Map<string, PathElement>(this.members);
+    for (const [k, c] of this.children) if (!c.set.isEmpty()) keys.set(k, c.pe);
+    return [...keys.entries()]
+      .sort((a, b) => comparePathElements(a[1], b[1]))
+      .map(([k, pe]) => {
+        const child = this.children.get(k);
+        return [
+          { pe, member: this.members.has(k) },
+          child === undefined || child.set.isEmpty() ? undefined : child.set,
+        ];
+      });
+  }
+
+  /** Paths in either set. */
+  union(other: FieldSet): FieldSet {
+    const out = this.copy();
+    for (const [k, pe] of other.members) out.members.set(k, pe);
+    for (const [k, c] of other.children) {
+      const mine = out.children.get(k);
+      out.children.set(k, { pe: c.pe, set: mine === undefined ? c.set.copy() : mine.set.union(c.set) });
+    }
+    return out.pruned();
+  }
+
+  /** Paths in both sets. */
+  intersection(other: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) if (other.members.has(k)) out.members.set(k, pe);
+    for (const [k, c] of this.children) {
+      const theirs = other.children.get(k);
+      if (theirs !== undefined) out.children.set(k, { pe: c.pe, set: c.set.intersection(theirs.set) });
+    }
+    return out.pruned();
+  }
+
+  /** Paths of this set that are not in `other` (their children stay unless `other` lists them too). */
+  difference(other: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) if (!other.members.has(k)) out.members.set(k, pe);
+    for (const [k, c] of this.children) {
+      const theirs = other.children.get(k);
+      out.children.set(k, {
+        pe: c.pe,
+        set: theirs === undefined ? c.set.copy() : c.set.difference(theirs.set),
+      });
+    }
+    return out.pruned();
+  }
+
+  /** Paths of this set that are neither in `other` nor below a member of `other`. */
+  recursiveDifference(other: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) if (!other.members.has(k)) out.members.set(k, pe);
+    for (const [k, c] of this.children) {
+      if (other.members.has(k)) continue;
+      const theirs = other.children.get(k);
+      out.children.set(k, {
+        pe: c.pe,
+        set: theirs === undefined ? c.set.copy() : c.set.recursiveDifference(theirs.set),
+      });
+    }
+    return out.pruned();
+  }
+
+  /** True when both sets hold the same paths. */
+  equals(other: FieldSet): boolean {
+    return JSON.stringify(this.toFieldsV1()) === JSON.stringify(other.toFieldsV1());
+  }
+
+  /** A deep copy. */
+  copy(): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) out.members.set(k, pe);
+    for (const [k, c] of this.children) out.children.set(k, { pe: c.pe, set: c.set.copy() });
+    return out;
+  }
+
+  private pruned(): FieldSet {
+    for (const [k, c] of this.children) if (c.set.isEmpty()) this.children.delete(k);
+    return this;
+  }
+
+  /** The FieldsV1 object upstream stores: keys in upstream's order, "." first where a node is a member. */
+  toFieldsV1(): JsonObject {
+    return this.emit(false);
+  }
+
+  private emit(includeSelf: boolean): JsonObject {
+    const out: JsonObject = {};
+    const entries = this.entries();
+    if (includeSelf && entries.length > 0) out['.'] = {};
+    for (const [{ pe }, child] of entries) {
+      const key = serializePathElement(pe);
+      const value = child === undefined ? {} : child.emit(this.members.has(key));
+      if (key === '__proto__')
+        Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+      else out[key] = value;
+    }
+    return out;
+  }
+
+  /** Reads a FieldsV1 object; throws on a malformed one. */
+  static fromFieldsV1(fields: JsonValue): FieldSet {
+    if (!isJsonObject(fields)) throw new Error('FieldsV1 must be a JSON object');
+    const out = new FieldSet();
+    out.read(fields);
+    return out;
+  }
+
+  /** Reads the entries of a node; true when it held any entry of a known element type. */
+  private read(obj: JsonObject): boolean {
+    let found = false;
+    for (const [key, value] of Object.entries(obj)) {
+      if (key === '.') continue;
+      const pe = parsePathElement(key);
+      if (pe === undefined) continue;
+      found = true;
+      if (!isJsonObject(value)) throw new Error(`FieldsV1 entry ${JSON.stringify(key)} must be an object`);
+      const child = new FieldSet();
+      // A node is a member when it says so with "." or when nothing known lies below it.
+      if (!child.read(value) || hasKey(value, '.')) this.members.set(serializePathElement(pe), pe);
+      if (!child.isEmpty()) this.children.set(serializePathElement(pe), { pe, set: child });
+    }
+    return found;
+  }
+}
+
+// ---- computing sets from objects ----
+
+/** The schema reached at a node: undefined where no schema speaks (fields are then deduced from values). */
+interface TypeRef {
+  readonly node: SchemaNode | undefined;
+  readonly meta: FieldMeta | undefined;
+}
+
+const deduced: TypeRef = { node: undefined, meta: undefined };
+
+// Types upstream converts as opaque scalars, whatever their JSON holds.
+const atomicDefinitions = new Set([
+  'io.k8s.apimachinery.pkg.runtime.RawExtension',
+  'io.k8s.apimachinery.pkg.api.resource.Quantity',
+]);
+
+/** How structured-merge-diff treats a value of a type: a leaf, a map (struct or map) or a list. */
+type Atom =
+  | { readonly kind: 'leaf' }
+  | { readonly kind: 'map'; readonly atomic: boolean; child(key: string): TypeRef }
+  | {
+      readonly kind: 'list';
+      readonly relationship: 'atomic' | 'associative';
+      readonly keys: readonly string[];
+      readonly items: TypeRef;
+    };
+
+const leaf: Atom = { kind: 'leaf' };
+
+function deducedAtom(value: JsonValue | undefined): Atom {
+  // A free-form value: objects are granular maps of free-form values, lists atomic.
+  if (isJsonObject(value)) return { kind: 'map', atomic: false, child: () => deduced };
+  return leaf;
+}
+
+function listAtom(node: SchemaNode, meta: FieldMeta | undefined): Atom {
+  const items = node.items();
+  const itemRef: TypeRef = items === undefined ? deduced : { node: items.node, meta: items.meta };
+  const listType = meta?.listType ?? node.schema['x-kubernetes-list-type'];
+  if (listType === 'atomic') return { kind: 'list', relationship: 'atomic', keys: [], items: itemRef };
+  if (listType === 'set') return { kind: 'list', relationship: 'associative', keys: [], items: itemRef };
+  if (listType === 'map') {
+    const keys = meta?.listMapKeys ?? node.schema['x-kubernetes-list-map-keys'] ?? [];
+    return { kind: 'list', relationship: 'associative', keys, items: itemRef };
+  }
+  // Without a list type, the patch strategy decides: a merged list is keyed by its merge key (or a set).
+  const strategies = meta?.patchStrategies ?? [];
+  if (strategies[0] === 'merge' && strategies.slice(1).every((s) => s === 'retainKeys')) {
+    const key = meta?.patchMergeKey;
+    return {
+      kind: 'list',
+      relationship: 'associative',
+      keys: key === undefined ? [] : [key],
+      items: itemRef,
+    };
+  }
+  return { kind: 'list', relationship: 'atomic', keys: [], items: itemRef };
+}
+
+function atomOf(ref: TypeRef, value: JsonValue | undefined): Atom {
+  const node = ref.node;
+  if (node === undefined) return deducedAtom(value);
+  if (node.definition !== undefined && atomicDefinitions.has(node.definition)) return leaf;
+  const atomicMap = (ref.meta?.mapType ?? node.schema['x-kubernetes-map-type']) === 'atomic';
+  switch (node.shape) {
+    case 'struct': {
+      // Unknown members are kept as free-form values rather than refused; validation speaks to them.
+      const child = (key: string): TypeRef => {
+        const f = node.field(key);
+        return f === undefined ? deduced : { node: f.node, meta: f.meta };
+      };
+      return { kind: 'map', atomic: atomicMap, child };
+    }
+    case 'map': {
+      const values = node.values();
+      const ref2: TypeRef = values === undefined ? deduced : { node: values.node, meta: values.meta };
+      return { kind: 'map', atomic: atomicMap, child: () => ref2 };
+    }
+    case 'array':
+      return listAtom(node, ref.meta);
+    case 'scalar':
+      return leaf;
+    case 'any':
+      if (Array.isArray(value)) return leaf;
+      return isJsonObject(value) ? { kind: 'map', atomic: atomicMap, child: () => deduced } : leaf;
+  }
+}
+
+/** The default a key field has in the items' schema, used when an item leaves the key out. */
+function keyDefault(items: TypeRef, name: string): JsonValue | undefined {
+  const f = items.node?.shape === 'struct' ? items.node.field(name) : undefined;
+  return f?.node.schema.default as JsonValue | undefined;
+}
+
+/** The path element of a list item of an associative list; undefined for an item that cannot have one. */
+function itemElement(atom: Extract<Atom, { kind: 'list' }>, item: JsonValue): PathElement | undefined {
+  if (atom.keys.length > 0) {
+    if (!isJsonObject(item)) return undefined;
+    const fields: KeyField[] = [];
+    for (const name of atom.keys) {
+      if (hasKey(item, name)) fields.push({ name, value: item[name] as JsonValue });
+      else {
+        const d = keyDefault(atom.items, name);
+        if (d !== undefined) fields.push({ name, value: d });
+      }
+    }
+    return fields.length === 0 ? undefined : keyElement(fields);
+  }
+  if (item === null || Array.isArray(item) || isJsonObject(item)) return undefined;
+  return { type: 'value', value: item };
+}
+
+/** The paths an object sets, as upstream's typed ToFieldSet computes them. */
+export function fieldSetOf(schema: SchemaNode | undefined, object: JsonValue): FieldSet {
+  const set = new FieldSet();
+  const visit = (ref: TypeRef, value: JsonValue, path: PathElement[]): void => {
+    const atom = atomOf(ref, value);
+    if (atom.kind === 'leaf') {
+      set.insert(path);
+    } else if (atom.kind === 'map') {
+      if (atom.atomic) return set.insert(path);
+      if (!isJsonObject(value)) return;
+      for (const [key, v] of Object.entries(value)) {
+        const childPath = [...path, { type: 'field', name: key } as const];
+        visit(atom.child(key), v, childPath);
+        // A struct field marks itself only when it holds nothing below; map entries always do.
+        const declared = ref.node?.shape === 'struct' && ref.node.field(key) !== undefined;
+        if (v === null || (isJsonObject(v) && Object.keys(v).length === 0) || !declared)
+          set.insert(childPath);
+      }
+    } else {
+      if (atom.relationship === 'atomic') return set.insert(path);
+      if (!Array.isArray(value)) return;
+      for (const item of value) {
+        const pe = itemElement(atom, item);
+        if (pe === undefined) continue;
+        const childPath = [...path, pe];
+        visit(atom.items, item, childPath);
+        set.insert(childPath);
+      }
+    }
+  };
+  visit({ node: schema, meta: undefined }, object, []);
+  return set;
+}
+
+/** What changed between two versions of an object, as upstream's typed Compare reports it. */
+export interface Comparison {
+  readonly added: FieldSet;
+  readonly modified: FieldSet;
+  readonly removed: FieldSet;
+}
+
+/**
+ * Compares two versions of an object field by field (upstream's typed Compare): paths only in `next` are
+ * added, only in `prev` removed, leaves (scalars, atomic lists and maps, empty maps and lists) that differ
+ * modified. A map or list node that appears or disappears as a whole is added or removed itself too.
+ */
+export function compareObjects(schema: SchemaNode | undefined, prev: JsonValue, next: JsonValue): Comparison {
+  const cmp = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
+
+  const walk = (
+    ref: TypeRef,
+    l: JsonValue | undefined,
+    r: JsonValue | undefined,
+    path: PathElement[],
+  ): void => {
+    // inLeaf: an atomic value was compared as a whole here, so this node is not added or removed again.
+    const doLeaf = (st: { inLeaf: boolean }): void => {
+      if (st.inLeaf) return;
+      st.inLeaf = true;
+      if (l === undefined) cmp.added.insert(path);
+      else if (r === undefined) cmp.removed.insert(path);
+      else if (!jsonEqual(l, r)) cmp.modified.insert(path);
+    };
+    const handle = (atom: Atom, st: { inLeaf: boolean }): void => {
+      if (atom.kind === 'leaf') return doLeaf(st);
+      if (atom.kind === 'map') {
+        const lm = isJsonObject(l) ? l : undefined;
+        const rm = isJsonObject(r) ? r : undefined;
+        const lEmpty = lm === undefined || Object.keys(lm).length === 0;
+        const rEmpty = rm === undefined || Object.keys(rm).length === 0;
+        // Empty on both sides is a leaf, which keeps an empty map apart from an absent one.
+        if (atom.atomic || (lEmpty && rEmpty)) return doLeaf(st);
+        const keys = new Set([...Object.keys(lm ?? {}), ...Object.keys(rm ?? {})]);
+        for (const key of keys) {
+          const lv = lm !== undefined && hasKey(lm, key) ? lm[key] : undefined;
+          const rv = rm !== undefined && hasKey(rm, key) ? rm[key] : undefined;
+          walk(atom.child(key), lv, rv, [...path, { type: 'field', name: key }]);
+        }
+        return;
+      }
+      const ll = Array.isArray(l) ? l : [];
+      const rl = Array.isArray(r) ? r : [];
+      if (atom.relationship === 'atomic' || (ll.length === 0 && rl.length === 0)) return doLeaf(st);
+      compareItems(atom, ll, rl, path);
+    };
+
+    const state = { inLeaf: false };
+    const atomL = l === undefined ? undefined : atomOf(ref, l);
+    const atomR = r === undefined ? undefined : atomOf(ref, r);
+    if (atomR === undefined) {
+      if (atomL !== undefined) handle(atomL, state);
+    } else if (atomL === undefined || atomL.kind === atomR.kind) {
+      handle(atomR, state);
+    } else {
+      // The value changed form (only free-form values can): both forms are walked.
+      handle(atomL, { inLeaf: false });
+      handle(atomR, state);
+    }
+    if (!state.inLeaf) {
+      if (l === undefined) cmp.added.insert(path);
+      else if (r === undefined) cmp.removed.insert(path);
+    }
+  };
+
+  const compareItems = (
+    atom: Extract<Atom, { kind: 'list' }>,
+    ll: JsonValue[],
+    rl: JsonValue[],
+    path: PathElement[],
+  ): void => {
+    const order: string[] = [];
+    const elements = new Map<string, PathElement>();
+    const gather = (list: JsonValue[]): Map<string, JsonValue[]> => {
+      const byKey = new Map<string, JsonValue[]>();
+      for (const item of list) {
+        const pe = itemElement(atom, item);
+        if (pe === undefined) continue;
+        const k = serializePathElement(pe);
+        if (!elements.has(k)) {
+          elements.set(k, pe);
+          order.push(k);
+        }
+        const seen = byKey.get(k);
+        if (seen === undefined) byKey.set(k, [item]);
+        else seen.push(item);
+      }
+      return byKey;
+    };
+    const lv = gather(ll);
+    const rv = gather(rl);
+    for (const k of order) {
+      const pe = elements.get(k) as PathElement;
+      const lItems = lv.get(k) ?? [];
+      const rItems = rv.get(k) ?? [];
+      const itemPath = [...path, pe];
+      if (lItems.length <= 1 && rItems.length <= 1) {
+        walk(atom.items, lItems[0], rItems[0], itemPath);
+      } else if (lItems.length >= 2 && rItems.length >= 2) {
+        // Duplicated items before and after compare as one atomic value.
+        const same =
+          lItems.length === rItems.length && lItems.every((v, i) => jsonEqual(v, rItems[i] as JsonValue));
+        if (!same) cmp.modified.insert(itemPath);
+      } else if (lItems.length >= 2) {
+        if (rItems.length > 0) walk(atom.items, undefined, rItems[0], itemPath);
+        cmp.removed.insert(itemPath);
+      } else {
+        if (lItems.length > 0) walk(atom.items, lItems[0], undefined, itemPath);
+        cmp.added.insert(itemPath);
+      }
+    }
+  };
+
+  walk({ node: schema, meta: undefined }, prev, next, []);
+  return cmp;
+}
