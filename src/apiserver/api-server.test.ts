@@ -274,6 +274,48 @@ describe('API server over HTTP', () => {
     assert.equal((await call('GET', '/api/v1/namespaces/default/pods/p')).code, 404);
   });
 
+  it('serves one stored Event as core/v1 and as events.k8s.io/v1, and one HPA as v1 and v2', async () => {
+    const ev = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'e1' },
+      involvedObject: { kind: 'Pod', namespace: 'default', name: 'p', apiVersion: 'v1' },
+      reason: 'Started',
+      message: 'Started container',
+      type: 'Normal',
+      source: { component: 'kubelet' },
+      firstTimestamp: '2026-01-01T00:00:00Z',
+      lastTimestamp: '2026-01-01T00:00:00Z',
+      count: 1,
+    };
+    const created = await call('POST', '/api/v1/namespaces/default/events', ev);
+    assert.equal(created.code, 201, created.body);
+    const asV1 = await call('GET', '/apis/events.k8s.io/v1/namespaces/default/events/e1');
+    assert.equal(asV1.json.apiVersion, 'events.k8s.io/v1');
+    assert.equal(asV1.json.note, 'Started container');
+    assert.equal(asV1.json.regarding.name, 'p');
+    assert.equal(asV1.json.deprecatedSource.component, 'kubelet');
+    const listed = await call('GET', '/apis/events.k8s.io/v1/namespaces/default/events');
+    assert.equal(listed.json.items[0].note, 'Started container');
+    const core = await call('GET', '/api/v1/namespaces/default/events/e1');
+    assert.equal(core.json.message, 'Started container');
+    const hpa = {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'h' },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+        minReplicas: 1,
+        maxReplicas: 5,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }],
+      },
+    };
+    assert.equal((await call('POST', '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers', hpa)).code, 201);
+    const v1 = await call('GET', '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/h');
+    assert.equal(v1.json.spec.targetCPUUtilizationPercentage, 60);
+    assert.equal(v1.json.spec.maxReplicas, 5);
+  });
+
   it('answers Tables for kubectl get', async () => {
     const t = await call('GET', '/api/v1/namespaces/default/configmaps?limit=500', undefined, {
       Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json',

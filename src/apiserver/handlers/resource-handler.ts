@@ -469,7 +469,10 @@ export class ResourceHandler {
     }
     const revision = watchCache.currentRevision;
     const items: KObject[] = [];
-    for (const { object } of cache.list(reg.keyPrefix(namespace))) if (matches(reg, sel, object)) items.push(object);
+    for (const { object } of cache.list(reg.keyPrefix(namespace))) {
+      const served = reg.served(object);
+      if (matches(reg, sel, served)) items.push(served);
+    }
     return { items, revision };
   }
 
@@ -552,8 +555,11 @@ export class ResourceHandler {
     const filtered = !sel.labels.empty() || !sel.fields.empty();
     const sub = cache.subscribe(prefix, start, (events: CachedEvent[]) => {
       let out = '';
-      for (const e of events) {
-        lastRevision = e.revision;
+      for (const ev of events) {
+        lastRevision = ev.revision;
+        const e = reg.strategy.fromStorage
+          ? { ...ev, object: reg.served(ev.object), prevObject: ev.prevObject && reg.served(ev.prevObject) }
+          : ev;
         const now = matches(reg, sel, e.object);
         if (!filtered) {
           out += output.kind === 'table' ? line(e.type, e.object) : this.shared(e, gv, info);
@@ -582,7 +588,10 @@ export class ResourceHandler {
         return;
       }
       let out = '';
-      for (const { object } of snapshot) if (matches(reg, sel, object)) out += line('ADDED', object);
+      for (const { object } of snapshot) {
+        const served = reg.served(object);
+        if (matches(reg, sel, served)) out += line('ADDED', served);
+      }
       if (out !== '') res.write(out);
       if (sendInitial === 'true' && bookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
       if (!ac.signal.aborted) await new Promise<void>((resolve) => ac.signal.addEventListener('abort', () => resolve(), { once: true }));

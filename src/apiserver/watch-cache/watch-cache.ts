@@ -9,7 +9,7 @@ import type { KObject, RegistryStore } from '../../registry/generic/index.js';
 import { isStoreError } from '../../storage/errors.js';
 import type { Store, WatchEvent } from '../../storage/store.js';
 
-/** One change as the cache keeps it. */
+/** One change as the cache keeps it: objects in their stored form (RegistryStore.served converts). */
 export interface CachedEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   revision: number;
@@ -56,7 +56,7 @@ export class ResourceCache {
     let ev: CachedEvent;
     switch (e.type) {
       case 'created': {
-        const object = Object.freeze(this.registry.decode(e.kv)) as KObject;
+        const object = Object.freeze(this.registry.decodeStored(e.kv)) as KObject;
         this.objects.set(e.key, { object, revision: e.revision });
         this.sortedKeys = undefined;
         ev = { type: 'ADDED', revision: e.revision, key: e.key, object, prevObject: undefined };
@@ -64,7 +64,7 @@ export class ResourceCache {
       }
       case 'updated': {
         const prev = this.objects.get(e.key)?.object;
-        const object = Object.freeze(this.registry.decode(e.kv)) as KObject;
+        const object = Object.freeze(this.registry.decodeStored(e.kv)) as KObject;
         if (!this.objects.has(e.key)) this.sortedKeys = undefined;
         this.objects.set(e.key, { object, revision: e.revision });
         ev = { type: 'MODIFIED', revision: e.revision, key: e.key, object, prevObject: prev };
@@ -75,7 +75,7 @@ export class ResourceCache {
         this.objects.delete(e.key);
         this.sortedKeys = undefined;
         // The deleted object carries the revision of its deletion, as upstream's watch reports it.
-        const base = prev ?? this.registry.decode(e.prevKv);
+        const base = prev ?? this.registry.decodeStored(e.prevKv);
         const object = Object.freeze({ ...base, metadata: { ...base.metadata, resourceVersion: String(e.revision) } }) as KObject;
         ev = { type: 'DELETED', revision: e.revision, key: e.key, object, prevObject: prev };
         break;
@@ -175,7 +175,7 @@ export class WatchCache {
       let after: string | undefined;
       for (;;) {
         const page = await this.store.list(cache.prefix, { revision: rev, limit: 10_000, ...(after ? { after } : {}) });
-        for (const kv of page.kvs) items.push({ key: kv.key, object: Object.freeze(cache.registry.decode(kv)), revision: kv.modRevision });
+        for (const kv of page.kvs) items.push({ key: kv.key, object: Object.freeze(cache.registry.decodeStored(kv)), revision: kv.modRevision });
         if (!page.more || page.kvs.length === 0) break;
         after = page.kvs[page.kvs.length - 1]!.key;
       }
@@ -206,7 +206,7 @@ export class WatchCache {
           for (const cache of this.caches) {
             const items = (await this.store.list(cache.prefix, { revision: rev })).kvs.map((kv) => ({
               key: kv.key,
-              object: Object.freeze(cache.registry.decode(kv)),
+              object: Object.freeze(cache.registry.decodeStored(kv)),
               revision: kv.modRevision,
             }));
             cache.load(items, rev);

@@ -438,6 +438,8 @@ export const hpaV1Strategy: ResourceStrategy = {
   prepareForCreate(obj) {
     obj.status = { currentReplicas: 0, desiredReplicas: 0 };
   },
+  toStorage: hpaV1ToV2,
+  fromStorage: hpaV2ToV1,
   validate: (obj) => validateV2(asDefaultedV2(obj)),
   validateUpdate: (obj, old) => validateV2Update(asDefaultedV2(obj), asDefaultedV2(old)),
 };

@@ -53,6 +53,8 @@ export function coreToEventsV1(obj: KObject): KObject {
 /** The strategy of events.k8s.io/v1 events: objects it sees are in the events.k8s.io form. */
 export const eventsV1Strategy: ResourceStrategy = {
   ...baseStrategy('events.k8s.io', 'v1', 'events'),
+  toStorage: eventsV1ToCore,
+  fromStorage: coreToEventsV1,
   validate: (obj) => validateEventCreate(eventsV1ToCore(obj), 'events.k8s.io/v1'),
   validateUpdate: (obj, old) =>
     validateEventUpdate(eventsV1ToCore(obj), eventsV1ToCore(old), 'events.k8s.io/v1'),

@@ -128,15 +128,27 @@ export class RegistryStore {
     return this.decodeAt(kv.value, kv.modRevision);
   }
 
-  private decodeAt(value: Uint8Array, revision: number): KObject {
-    const obj = JSON.parse(decoder.decode(value)) as KObject;
+  /** Decodes a stored value in its stored form (no version conversion), as the watch cache keeps it. */
+  decodeStored(kv: KeyValue): KObject {
+    return this.decodeAt(kv.value, kv.modRevision, false);
+  }
+
+  /** The served form of an object in its stored form. */
+  served(obj: KObject): KObject {
+    return this.strategy.fromStorage ? this.strategy.fromStorage(obj) : obj;
+  }
+
+  private decodeAt(value: Uint8Array, revision: number, convert = true): KObject {
+    const stored = JSON.parse(decoder.decode(value)) as KObject;
+    const obj = convert && this.strategy.fromStorage ? this.strategy.fromStorage(stored) : stored;
     obj.metadata ??= {};
     obj.metadata.resourceVersion = String(revision);
     return obj;
   }
 
   private encode(obj: KObject): Uint8Array {
-    return encoder.encode(JSON.stringify(storedForm(obj)));
+    const stored = storedForm(obj);
+    return encoder.encode(JSON.stringify(this.strategy.toStorage ? this.strategy.toStorage(stored) : stored));
   }
 
   private invalid(name: string, errs: ErrorList): StatusError {

@@ -69,6 +69,12 @@ export interface ResourceStrategy {
    * it, or undefined when it may be removed now.
    */
   terminate?(obj: KObject, now: Date, propagationPolicy: 'Orphan' | 'Background' | 'Foreground' | undefined): KObject | undefined;
+  /**
+   * For resources stored in another version's shape (events.k8s.io Events as core Events, autoscaling/v1
+   * HPAs as v2): the stored form of a served object, and back.
+   */
+  toStorage?(obj: KObject): KObject;
+  fromStorage?(obj: KObject): KObject;
   /** How long objects live after each write (Events: one hour, as kube-apiserver's --event-ttl). */
   readonly ttlSeconds?: number;
   /** Field values the field selector can match, besides metadata.name and metadata.namespace. */
