@@ -1,11 +1,7 @@
 // The first kubectl commands against `k8ts server`, with real kubectl 1.29 and 1.33.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { K8tsProcess } from '../helpers/k8ts-process.js';
-import { kubectl, kubectlPath } from '../helpers/kubectl.js';
+import { describe, it } from 'node:test';
+import { kubectlAgainstServer } from '../helpers/kubectl.js';
 
 const deployment = (image: string, ports: number[]): string => `apiVersion: apps/v1
 kind: Deployment
@@ -29,20 +25,7 @@ ${ports.map((p) => `        - containerPort: ${p}`).join('\n')}
 
 for (const minor of [27, 29, 33]) {
   describe(`kubectl 1.${minor} against k8ts server`, () => {
-    const dir = mkdtempSync(path.join(tmpdir(), `k8ts-kubectl-${minor}-`));
-    const kubeconfig = path.join(dir, 'kubeconfig.yaml');
-    let server: K8tsProcess;
-    const bin = kubectlPath(minor);
-    const k = (args: string[], stdin?: string) => kubectl(bin, kubeconfig, args, stdin);
-
-    before(async () => {
-      server = new K8tsProcess(['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1']);
-      await server.waitForLog(/"msg":"API server ready"/);
-    });
-    after(async () => {
-      assert.equal(await server.stop(), 0);
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const { k } = kubectlAgainstServer(minor, 'kubectl');
 
     it('reports the server version and lists the system namespaces', async () => {
       const v = await k(['version', '-o', 'json']);

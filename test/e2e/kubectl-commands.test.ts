@@ -3,31 +3,14 @@
 // the errors kubectl must print as upstream: Invalid with causes, unknown fields under Strict.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { K8tsProcess } from '../helpers/k8ts-process.js';
-import { kubectl, kubectlPath } from '../helpers/kubectl.js';
+import { describe, it } from 'node:test';
+import { kubectlAgainstServer } from '../helpers/kubectl.js';
 
 const cm = (name: string, value: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  key: "${value}"\n`;
 
 for (const minor of [29, 33]) {
   describe(`kubectl 1.${minor}: more commands`, () => {
-    const dir = mkdtempSync(path.join(tmpdir(), `k8ts-kubectl-cmds-${minor}-`));
-    const kubeconfig = path.join(dir, 'kubeconfig.yaml');
-    let server: K8tsProcess;
-    const bin = kubectlPath(minor);
-    const k = (args: string[], stdin?: string) => kubectl(bin, kubeconfig, args, stdin);
-
-    before(async () => {
-      server = new K8tsProcess(['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1']);
-      await server.waitForLog(/"msg":"API server ready"/);
-    });
-    after(async () => {
-      assert.equal(await server.stop(), 0);
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const { k, bin, kubeconfig } = kubectlAgainstServer(minor, 'kubectl-cmds');
 
     it('replaces, and refuses a replace from a stale copy with upstream Conflict text', async () => {
       assert.equal((await k(['create', '-f', '-'], cm('r', 'one'))).code, 0);

@@ -1,6 +1,11 @@
 // Runs real kubectl binaries against a k8ts server, for end-to-end tests.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before } from 'node:test';
+import { K8tsProcess } from './k8ts-process.js';
 
 /** The kubectl of a minor version (1.27–1.33) as installed on the test machines. */
 export function kubectlPath(minor: number): string {
@@ -36,4 +41,28 @@ export function kubectl(binary: string, kubeconfig: string, args: string[], stdi
     });
     child.stdin.end(stdin ?? '');
   });
+}
+
+/**
+ * Registers before/after hooks that run `k8ts server` on loopback in a fresh data directory for the
+ * enclosing describe(), and returns a kubectl of the given minor version bound to its admin kubeconfig.
+ */
+export function kubectlAgainstServer(minor: number, name: string): {
+  k: (args: string[], stdin?: string) => Promise<KubectlResult>;
+  bin: string;
+  kubeconfig: string;
+} {
+  const dir = mkdtempSync(path.join(tmpdir(), `k8ts-${name}-${minor}-`));
+  const kubeconfig = path.join(dir, 'kubeconfig.yaml');
+  const bin = kubectlPath(minor);
+  let server: K8tsProcess;
+  before(async () => {
+    server = new K8tsProcess(['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1']);
+    await server.waitForLog(/"msg":"API server ready"/);
+  });
+  after(async () => {
+    assert.equal(await server.stop(), 0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { k: (args, stdin) => kubectl(bin, kubeconfig, args, stdin), bin, kubeconfig };
 }
