@@ -3,6 +3,8 @@ import { ApiServer } from '../../apiserver/api-server.js';
 import { writeKubeconfig } from '../../apiserver/pki/kubeconfig.js';
 import { ensureServerCerts, hostSubjectAltNames } from '../../apiserver/pki/server-certs.js';
 import { logger } from '../../base/log.js';
+import { RESTClient } from '../../client/index.js';
+import { ControllerManager } from '../../controllers/controller-manager.js';
 import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
@@ -21,8 +23,29 @@ export const serverFlags: FlagSpec = {
   'write-kubeconfig': { type: 'string', help: "where to write the admin kubeconfig (default: kubeconfig.yaml in the data directory)", default: '' },
   'default-not-ready-toleration-seconds': { type: 'string', help: 'seconds pods tolerate a not-ready node', default: '300' },
   'default-unreachable-toleration-seconds': { type: 'string', help: 'seconds pods tolerate an unreachable node', default: '300' },
+  controllers: { type: 'string', help: 'controllers to run: * for all, a name to add one, -name to leave one out', default: '*' },
+  'disable-controller-manager': { type: 'boolean', help: 'do not run the controller manager' },
+  'leader-elect-lease-duration': { type: 'string', help: 'how long a leader lease is valid', default: '15s' },
+  'leader-elect-renew-deadline': { type: 'string', help: 'how long the leader tries to renew before giving up', default: '10s' },
+  'leader-elect-retry-period': { type: 'string', help: 'the pause between leader election tries', default: '2s' },
   'tls-san': { type: 'string', help: 'extra host names or IP addresses for the serving certificate, comma-separated', default: '' },
 };
+
+/** Parses a Go-style duration as upstream's flags take them: "15s", "500ms", "1m30s". */
+function durationMs(value: string | boolean | undefined, flag: string): number {
+  const text = String(value);
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let rest = text;
+  while (rest !== '') {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
+    if (!m) throw new Error(`invalid --${flag}: ${text} (a duration such as 15s or 500ms)`);
+    total += Number(m[1]) * units[m[2]!]!;
+    rest = rest.slice(m[0].length);
+  }
+  if (total <= 0) throw new Error(`invalid --${flag}: ${text}`);
+  return total;
+}
 
 function seconds(value: string | boolean | undefined, flag: string): number {
   const n = Number(value);
@@ -72,8 +95,30 @@ export async function serverCommand(values: Record<string, string | boolean | un
     clientKeyPem: certs.admin.keyPem,
   });
   log.info('API server ready', { port: bound, kubeconfig, startupMs: Math.round(performance.now() - t0) });
+  // The controller manager reaches the API over HTTPS like any other client, as it would from another machine.
+  const components = new AbortController();
+  const running: Promise<void>[] = [];
+  if (values['disable-controller-manager'] !== true) {
+    const client = new RESTClient({
+      server: `https://127.0.0.1:${bound}`,
+      ca: certs.serverCA.certPem,
+      cert: certs.admin.certPem,
+      key: certs.admin.keyPem,
+      userAgent: 'kube-controller-manager/' + kubernetesVersion,
+    });
+    const manager = new ControllerManager({
+      client,
+      controllers: (values.controllers as string) || '*',
+      leaseDurationMs: durationMs(values['leader-elect-lease-duration'], 'leader-elect-lease-duration'),
+      renewDeadlineMs: durationMs(values['leader-elect-renew-deadline'], 'leader-elect-renew-deadline'),
+      retryPeriodMs: durationMs(values['leader-elect-retry-period'], 'leader-elect-retry-period'),
+    });
+    running.push(manager.run(components.signal));
+  }
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('shutting down');
+  components.abort();
+  await Promise.allSettled(running);
   await apiserver.stop();
   await store.close();
   log.info('stopped');

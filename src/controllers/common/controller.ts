@@ -1,0 +1,68 @@
+// The skeleton every controller shares: event handlers only enqueue keys; workers take keys off a
+// rate-limited queue and call the controller's level-triggered sync(key); failures are retried with
+// per-key exponential backoff; the queue guarantees one worker per key at a time.
+import type { Logger } from '../../base/log.js';
+import type { Clock, EventRecorder, RESTClient } from '../../client/index.js';
+import { RateLimitingQueue } from '../../client/index.js';
+import type { InformerFactory } from './informer-factory.js';
+
+/** What the controller manager gives each controller. */
+export interface ControllerContext {
+  client: RESTClient;
+  informers: InformerFactory;
+  /** An event recorder reporting as `component` (e.g. "namespace-controller"). */
+  recorder(component: string): EventRecorder;
+  log: Logger;
+  clock: Clock;
+}
+
+/** A controller the manager can run. */
+export interface Controller {
+  /** Upstream's name for it in --controllers ("namespace", "serviceaccount", ...). */
+  readonly name: string;
+  /** Runs until the signal aborts. */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+/** Retries before a key is dropped from the queue (upstream controllers use 15 for most). */
+const maxRetries = 15;
+
+/**
+ * Runs `workers` loops that take keys from `queue` and sync them until `signal` aborts. A sync that throws
+ * is retried with backoff; after too many retries the key is dropped (the next change enqueues it again).
+ */
+export async function runWorkers(
+  queue: RateLimitingQueue<string>,
+  workers: number,
+  sync: (key: string) => Promise<void>,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  signal.addEventListener('abort', () => queue.shutDown(), { once: true });
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const key = await queue.get();
+      if (key === undefined) return;
+      try {
+        await sync(key);
+        queue.forget(key);
+      } catch (err) {
+        if (queue.numRequeues(key) < maxRetries) {
+          log.info('sync failed, will retry', { key, error: err instanceof Error ? err.message : String(err) }, 2);
+          queue.addRateLimited(key);
+        } else {
+          log.warn('dropping key after repeated failures', { key, error: err instanceof Error ? err.message : String(err) });
+          queue.forget(key);
+        }
+      } finally {
+        queue.done(key);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, () => worker()));
+}
+
+/** A new queue for a controller, named for its logs. */
+export function newQueue(name: string): RateLimitingQueue<string> {
+  return new RateLimitingQueue<string>({ name });
+}

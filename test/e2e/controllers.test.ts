@@ -1,0 +1,88 @@
+// The controller manager inside `k8ts server`: the namespace and service account controllers seen through
+// kubectl 1.33, and leader election between two servers that share one etcd.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { startEtcd } from '../../src/storage/testing/etcd-server.js';
+import { K8tsProcess } from '../helpers/k8ts-process.js';
+import { kubectlAgainstServer } from '../helpers/kubectl.js';
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('controller manager: namespaces and service accounts', () => {
+  const { k } = kubectlAgainstServer(33, 'controllers');
+
+  it('gives every namespace a default ServiceAccount, and makes it again when deleted', async () => {
+    assert.equal((await k(['create', 'namespace', 'team-a'])).code, 0);
+    await eventually('the default ServiceAccount', async () =>
+      (await k(['get', 'serviceaccount', 'default', '-n', 'team-a'])).code === 0 ? true : undefined,
+    );
+    assert.equal((await k(['delete', 'serviceaccount', 'default', '-n', 'team-a'])).code, 0);
+    await eventually('the default ServiceAccount to come back', async () =>
+      (await k(['get', 'serviceaccount', 'default', '-n', 'team-a'])).code === 0 ? true : undefined,
+    );
+  });
+
+  it('empties a deleted namespace, then removes it', async () => {
+    assert.equal((await k(['create', 'namespace', 'doomed'])).code, 0);
+    assert.equal((await k(['create', 'configmap', 'c', '-n', 'doomed', '--from-literal=a=b'])).code, 0);
+    assert.equal((await k(['create', 'deployment', 'd', '-n', 'doomed', '--image=busybox'])).code, 0);
+    assert.equal((await k(['create', 'secret', 'generic', 's', '-n', 'doomed', '--from-literal=a=b'])).code, 0);
+    const del = await k(['delete', 'namespace', 'doomed', '--timeout=60s']);
+    assert.equal(del.code, 0, del.stderr);
+    assert.match(del.stdout, /namespace "doomed" deleted/);
+    const gone = await k(['get', 'namespace', 'doomed']);
+    assert.equal(gone.stderr.trim(), 'Error from server (NotFound): namespaces "doomed" not found');
+    const left = await k(['get', 'configmaps,deployments,secrets', '-A', '-o', 'name', '--field-selector', 'metadata.namespace=doomed']);
+    assert.equal(left.stdout.trim(), '');
+  });
+});
+
+describe('controller manager: leader election between two servers on one etcd', () => {
+  const dirs: string[] = [];
+  const servers: K8tsProcess[] = [];
+  let stopEtcd: (() => Promise<void>) | undefined;
+  after(async () => {
+    for (const s of servers) await s.stop('SIGKILL');
+    await stopEtcd?.();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('lets one manager lead and hands over when it dies', async () => {
+    const etcd = await startEtcd();
+    stopEtcd = () => etcd.stop();
+    const start = (): K8tsProcess => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-le-'));
+      dirs.push(dir);
+      const s = new K8tsProcess([
+        'server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1',
+        '--datastore-endpoint', `etcd://${etcd.endpoint.replace('http://', '')}`,
+        '--leader-elect-lease-duration', '2s', '--leader-elect-renew-deadline', '1500ms', '--leader-elect-retry-period', '200ms',
+      ]);
+      servers.push(s);
+      return s;
+    };
+    const a = start();
+    await a.waitForLog(/"msg":"became leader"/);
+    const b = start();
+    await b.waitForLog(/"msg":"API server ready"/);
+    // b runs, but while a renews its lease b does not lead.
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.doesNotMatch(b.output, /"msg":"became leader"/);
+    const killedAt = Date.now();
+    await a.stop('SIGKILL');
+    await b.waitForLog(/"msg":"became leader"/, 15_000);
+    const took = Date.now() - killedAt;
+    assert.ok(took < 10_000, `the handover took ${took} ms`);
+  });
+});
