@@ -139,6 +139,16 @@ describe('API server over HTTP', () => {
     const second = await call('GET', `/api/v1/namespaces/paging/configmaps?limit=2&continue=${first.json.metadata.continue}`);
     assert.deepEqual(second.json.items.map((i: any) => i.metadata.name), ['p2', 'p3'], 'the second page sees the first page revision');
     assert.equal(second.json.metadata.resourceVersion, first.json.metadata.resourceVersion);
+    // Across namespaces the continue token carries namespace/name.
+    const across = await call('GET', '/api/v1/configmaps?limit=3');
+    assert.equal(across.json.items.length, 3);
+    const rest = await call('GET', `/api/v1/configmaps?limit=100&continue=${across.json.metadata.continue}`);
+    assert.equal(rest.code, 200, rest.body);
+    const names = [...across.json.items, ...rest.json.items].map((i: any) => `${i.metadata.namespace}/${i.metadata.name}`);
+    assert.deepEqual(names, [...names].sort(), 'pages continue in key order');
+    assert.equal(new Set(names).size, names.length, 'no object twice');
+    const traversal = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: 1, start: '../secrets/x' })).toString('base64url');
+    assert.equal((await call('GET', `/api/v1/configmaps?limit=1&continue=${traversal}`)).code, 400);
     await store.compact(await store.currentRevision());
     const expired = await call('GET', `/api/v1/namespaces/paging/configmaps?limit=2&continue=${second.json.metadata.continue}`);
     assert.equal(expired.code, 410);

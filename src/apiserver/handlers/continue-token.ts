@@ -21,6 +21,9 @@ export function decodeContinue(token: string): { revision: number; start: string
     throw apiErrors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
   }
   const start = c.start.endsWith('\u0000') ? c.start.slice(0, -1) : c.start;
-  if (start.includes('/') || start.includes('..')) throw apiErrors.badRequest('continue key is not valid: path traversal');
+  // The start key is relative to the list's prefix ("name", or "namespace/name" across namespaces).
+  if (start.startsWith('/') || start.split('/').some((seg) => seg === '..' || seg === '.')) {
+    throw apiErrors.badRequest('continue key is not valid: path traversal');
+  }
   return { revision: c.rv, start };
 }
