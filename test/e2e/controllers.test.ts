@@ -48,6 +48,49 @@ describe('controller manager: namespaces and service accounts', () => {
   });
 });
 
+describe('controller manager: garbage collection as kubectl delete --cascade asks', () => {
+  const { k } = kubectlAgainstServer(33, 'gc');
+
+  async function ownerWithDependent(owner: string): Promise<void> {
+    assert.equal((await k(['create', 'configmap', owner, '--from-literal=a=b'])).code, 0);
+    const uid = (await k(['get', 'configmap', owner, '-o', 'jsonpath={.metadata.uid}'])).stdout;
+    const dependent = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${owner}-dep`, ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: owner, uid, blockOwnerDeletion: true }] },
+      stringData: { x: 'y' },
+    };
+    const r = await k(['create', '-f', '-'], JSON.stringify(dependent));
+    assert.equal(r.code, 0, r.stderr);
+  }
+
+  it('deletes dependents in the background by default', async () => {
+    await ownerWithDependent('bg');
+    assert.equal((await k(['delete', 'configmap', 'bg'])).code, 0);
+    await eventually('the dependent to be collected', async () =>
+      (await k(['get', 'secret', 'bg-dep'])).code === 1 ? true : undefined,
+    );
+  });
+
+  it('orphans dependents with --cascade=orphan', async () => {
+    await ownerWithDependent('orph');
+    const del = await k(['delete', 'configmap', 'orph', '--cascade=orphan']);
+    assert.equal(del.code, 0, del.stderr);
+    await eventually('the owner to go', async () => ((await k(['get', 'configmap', 'orph'])).code === 1 ? true : undefined));
+    const dep = JSON.parse((await k(['get', 'secret', 'orph-dep', '-o', 'json'])).stdout);
+    assert.equal(dep.metadata.ownerReferences, undefined);
+  });
+
+  it('keeps the owner until its dependents are gone with --cascade=foreground', async () => {
+    await ownerWithDependent('fg');
+    const del = await k(['delete', 'configmap', 'fg', '--cascade=foreground']);
+    assert.equal(del.code, 0, del.stderr);
+    await eventually('owner and dependent to go', async () =>
+      (await k(['get', 'configmap', 'fg'])).code === 1 && (await k(['get', 'secret', 'fg-dep'])).code === 1 ? true : undefined,
+    );
+  });
+});
+
 describe('controller manager: leader election between two servers on one etcd', () => {
   const dirs: string[] = [];
   const servers: K8tsProcess[] = [];
