@@ -9,12 +9,14 @@ import type { Controller, ControllerContext } from './common/controller.js';
 import { InformerFactory } from './common/informer-factory.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
+import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
 
 /** Every controller this manager knows, by upstream's name in --controllers. */
 const known: Record<string, (ctx: ControllerContext) => Controller> = {
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   namespace: (ctx) => new NamespaceController(ctx),
+  replicaset: (ctx) => new ReplicaSetController(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
 };
 

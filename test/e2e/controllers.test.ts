@@ -91,6 +91,43 @@ describe('controller manager: garbage collection as kubectl delete --cascade ask
   });
 });
 
+describe('controller manager: ReplicaSets', () => {
+  const { k } = kubectlAgainstServer(29, 'replicaset');
+
+  it('creates the pods a ReplicaSet asks for, replaces a deleted one, scales down, and its pods go with it', async () => {
+    const rs = `apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: c, image: busybox}]
+`;
+    assert.equal((await k(['apply', '-f', '-'], rs)).code, 0);
+    const pods = async (): Promise<string[]> =>
+      (await k(['get', 'pods', '-l', 'app=web', '-o', 'name'])).stdout.trim().split('\n').filter((l) => l !== '');
+    const three = await eventually('3 pods', async () => ((await pods()).length === 3 ? await pods() : undefined));
+    assert.ok(three.every((p) => /^pod\/web-[bcdfghjklmnpqrstvwxz2456789]{5}$/.test(p)), three.join(','));
+    assert.equal((await k(['delete', three[0]!])).code, 0);
+    await eventually('a replacement', async () => {
+      const now = await pods();
+      return now.length === 3 && !now.includes(three[0]!) ? true : undefined;
+    });
+    assert.equal((await k(['scale', 'replicaset', 'web', '--replicas=1'])).code, 0);
+    await eventually('1 pod', async () => ((await pods()).length === 1 ? true : undefined));
+    const status = JSON.parse((await k(['get', 'replicaset', 'web', '-o', 'json'])).stdout).status;
+    assert.equal(status.replicas, 1);
+    const events = await k(['get', 'events', '--field-selector', 'involvedObject.name=web', '-o', 'jsonpath={.items[*].reason}']);
+    assert.match(events.stdout, /SuccessfulCreate/);
+    assert.match(events.stdout, /SuccessfulDelete/);
+    assert.equal((await k(['delete', 'replicaset', 'web'])).code, 0);
+    await eventually('the pods to go with their ReplicaSet', async () => ((await pods()).length === 0 ? true : undefined));
+  });
+});
+
 describe('controller manager: leader election between two servers on one etcd', () => {
   const dirs: string[] = [];
   const servers: K8tsProcess[] = [];
