@@ -2,7 +2,7 @@
 // clients drive it. Prints time to ready, pod creates per second at 1, 10 and 50 concurrent clients, GET
 // latency under load, LIST of 10,000 pods (JSON and Table), watch fan-out, and the server's resident memory.
 //
-//   npm run bench:apiserver [-- --quick]
+//   npm run build && npm run bench:apiserver [-- --quick] [-- --with-controllers]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -12,7 +12,9 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { fmt, percentile, printTable } from '../lib/stats.js';
 
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, 'with-controllers': { type: 'boolean', default: false } },
+});
 const scale = flags.quick ? 0.1 : 1;
 const n = (x: number): number => Math.max(10, Math.round(x * scale));
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -22,7 +24,11 @@ const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-apiserver-'));
 const dist = path.join(root, 'dist', 'cli', 'main.js');
 const cmd = existsSync(dist) ? [dist] : ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts')];
 const t0 = performance.now();
-const child = spawn(process.execPath, [...cmd, 'server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1'], {
+// The API server alone by default, as upstream benchmarks kube-apiserver; --with-controllers adds the
+// controller manager that `k8ts server` runs in the same process.
+const serverArgs = ['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1'];
+if (!flags['with-controllers']) serverArgs.push('--disable-controller-manager');
+const child = spawn(process.execPath, [...cmd, ...serverArgs], {
   stdio: ['ignore', 'pipe', 'pipe'],
 });
 let log = '';
@@ -182,5 +188,7 @@ child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
 agent.destroy();
 rmSync(dir, { recursive: true, force: true });
-console.log(`apiserver benchmark (node ${process.version}, ${existsSync(dist) ? 'dist build' : 'tsx sources'}, ${new Date().toISOString()})`);
+console.log(
+  `apiserver benchmark (node ${process.version}, ${existsSync(dist) ? 'dist build' : 'tsx sources'}, ${flags['with-controllers'] ? 'with' : 'without'} the controller manager, ${new Date().toISOString()})`,
+);
 printTable(['figure', 'value'], rows);
