@@ -7,6 +7,7 @@ import type { Clock, RESTClient } from '../client/index.js';
 import { EventRecorder, LeaderElector, leaseLock, realClock } from '../client/index.js';
 import type { Controller, ControllerContext } from './common/controller.js';
 import { InformerFactory } from './common/informer-factory.js';
+import { DeploymentController } from './deployment/deployment-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
@@ -14,6 +15,7 @@ import { ServiceAccountController } from './serviceaccount/serviceaccount-contro
 
 /** Every controller this manager knows, by upstream's name in --controllers. */
 const known: Record<string, (ctx: ControllerContext) => Controller> = {
+  deployment: (ctx) => new DeploymentController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   namespace: (ctx) => new NamespaceController(ctx),
   replicaset: (ctx) => new ReplicaSetController(ctx),

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startEtcd } from '../../src/storage/testing/etcd-server.js';
+import { startFakeKubelet } from '../helpers/fake-kubelet.js';
 import { K8tsProcess } from '../helpers/k8ts-process.js';
 import { kubectlAgainstServer } from '../helpers/kubectl.js';
 
@@ -125,6 +126,45 @@ spec:
     assert.match(events.stdout, /SuccessfulDelete/);
     assert.equal((await k(['delete', 'replicaset', 'web'])).code, 0);
     await eventually('the pods to go with their ReplicaSet', async () => ((await pods()).length === 0 ? true : undefined));
+  });
+});
+
+describe('controller manager: Deployments with kubectl rollout', () => {
+  const { k, kubeconfig } = kubectlAgainstServer(33, 'deployment');
+  let stopKubelet: (() => Promise<void>) | undefined;
+  after(async () => stopKubelet?.());
+
+  it('rolls out, updates, reports history, undoes, scales, pauses, resumes and restarts', async () => {
+    stopKubelet = startFakeKubelet(kubeconfig);
+    assert.equal((await k(['create', 'deployment', 'web', '--image=busybox:1.36', '--replicas=3'])).code, 0);
+    const status = await k(['rollout', 'status', 'deployment/web', '--timeout=60s']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /deployment "web" successfully rolled out/);
+    assert.equal((await k(['set', 'image', 'deployment/web', 'busybox=busybox:1.37'])).code, 0);
+    assert.equal((await k(['rollout', 'status', 'deployment/web', '--timeout=60s'])).code, 0);
+    const history = await k(['rollout', 'history', 'deployment/web']);
+    assert.match(history.stdout, /^1\s/m);
+    assert.match(history.stdout, /^2\s/m);
+    const undo = await k(['rollout', 'undo', 'deployment/web']);
+    assert.equal(undo.code, 0, undo.stderr);
+    assert.equal((await k(['rollout', 'status', 'deployment/web', '--timeout=60s'])).code, 0);
+    const image = await k(['get', 'deployment', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
+    assert.equal(image.stdout, 'busybox:1.36');
+    assert.equal((await k(['scale', 'deployment/web', '--replicas=5'])).code, 0);
+    await eventually('5 available', async () =>
+      (await k(['get', 'deployment', 'web', '-o', 'jsonpath={.status.availableReplicas}'])).stdout === '5' ? true : undefined,
+    );
+    assert.equal((await k(['rollout', 'pause', 'deployment/web'])).code, 0);
+    assert.equal((await k(['set', 'image', 'deployment/web', 'busybox=busybox:1.38'])).code, 0);
+    await new Promise((r) => setTimeout(r, 1500));
+    const paused = await k(['get', 'rs', '-l', 'app=web', '-o', 'jsonpath={.items[*].spec.template.spec.containers[0].image}']);
+    assert.doesNotMatch(paused.stdout, /1\.38/, 'no new ReplicaSet while paused');
+    assert.equal((await k(['rollout', 'resume', 'deployment/web'])).code, 0);
+    assert.equal((await k(['rollout', 'status', 'deployment/web', '--timeout=60s'])).code, 0);
+    assert.equal((await k(['rollout', 'restart', 'deployment/web'])).code, 0);
+    assert.equal((await k(['rollout', 'status', 'deployment/web', '--timeout=60s'])).code, 0);
+    const rsCount = await k(['get', 'rs', '-l', 'app=web', '-o', 'name']);
+    assert.ok(rsCount.stdout.trim().split('\n').length >= 3);
   });
 });
 

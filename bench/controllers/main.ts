@@ -1,0 +1,134 @@
+// The controllers benchmark: a real `k8ts server` (API server and controller manager in one process) and,
+// in this process, a stand-in for scheduler and kubelet that binds every new pod and marks it Running and
+// Ready through pods/status. Prints the time for a Deployment of 1,000 replicas to become available, for a
+// rolling update of it, and the server's CPU and memory while idle with 10,000 pods.
+//
+//   npm run build && npm run bench:controllers [-- --quick]
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { KubeObject } from '../../src/client/index.js';
+import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
+import { fmt, printTable } from '../lib/stats.js';
+
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const replicas = flags.quick ? 100 : 1000;
+const idlePods = flags.quick ? 1000 : 10_000;
+const root = path.resolve(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-controllers-'));
+const dist = path.join(root, 'dist', 'cli', 'main.js');
+const cmd = existsSync(dist) ? [dist] : ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts')];
+const child = spawn(process.execPath, [...cmd, 'server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1'], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let log = '';
+child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+await new Promise<void>((resolve, reject) => {
+  const t = setInterval(() => {
+    if (/"msg":"started controllers"/.test(log)) {
+      clearInterval(t);
+      resolve();
+    } else if (child.exitCode !== null) {
+      clearInterval(t);
+      reject(new Error(log));
+    }
+  }, 10);
+});
+const client = new RESTClient({ ...loadKubeconfig(path.join(dir, "kubeconfig.yaml")), qps: 5000, burst: 5000 });
+const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
+const deployments = { group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default' };
+
+// The stand-in for scheduler and kubelet: every pod that appears is bound and reported Running and Ready.
+const ac = new AbortController();
+const handled = new Set<string>();
+const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+async function playKubelet(pod: KubeObject): Promise<void> {
+  const name = pod.metadata?.name ?? '';
+  if (handled.has(name) || pod.metadata?.deletionTimestamp) return;
+  handled.add(name);
+  await client.create(pods, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: 'bench-node' } }, {
+    subresource: 'binding',
+    name,
+  });
+  const status = {
+    phase: 'Running',
+    conditions: [
+      { type: 'PodScheduled', status: 'True', lastTransitionTime: now() },
+      { type: 'Initialized', status: 'True', lastTransitionTime: now() },
+      { type: 'ContainersReady', status: 'True', lastTransitionTime: now() },
+      { type: 'Ready', status: 'True', lastTransitionTime: now() },
+    ],
+    podIP: '10.42.0.1',
+    startTime: now(),
+  };
+  await client.patch(pods, name, { status }, 'merge', { subresource: 'status' });
+}
+const kubelet = (async () => {
+  for (;;) {
+    try {
+      for await (const e of client.watch(pods, {}, ac.signal)) {
+        if (e.type === 'ADDED') playKubelet(e.object).catch(() => handled.delete(e.object.metadata?.name ?? ''));
+      }
+    } catch {
+      if (ac.signal.aborted) return;
+    }
+  }
+})();
+
+async function waitFor(what: string, cond: (d: KubeObject) => boolean, timeoutMs = 600_000): Promise<number> {
+  const t = performance.now();
+  for (;;) {
+    const d = await client.get(deployments, 'bench');
+    if (cond(d)) return performance.now() - t;
+    if (performance.now() - t > timeoutMs) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const status = (d: KubeObject) => (d.status ?? {}) as { availableReplicas?: number; updatedReplicas?: number; replicas?: number; observedGeneration?: number };
+
+const rows: [string, string][] = [];
+const t0 = performance.now();
+await client.create(deployments, {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'bench' },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: 'bench' } },
+    template: { metadata: { labels: { app: 'bench' } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } },
+  },
+});
+await waitFor('available', (d) => status(d).availableReplicas === replicas);
+rows.push([`deployment of ${replicas}: create to all available (s)`, fmt((performance.now() - t0) / 1000)]);
+const t1 = performance.now();
+await client.patch(deployments, 'bench', { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox:1.37' }] } } } }, 'strategic');
+await waitFor('rolled', (d) => {
+  const s = status(d);
+  return (d.metadata?.generation ?? 0) === s.observedGeneration && s.updatedReplicas === replicas && s.availableReplicas === replicas && s.replicas === replicas;
+});
+rows.push([`rolling update of ${replicas} (25% surge/unavailable) (s)`, fmt((performance.now() - t1) / 1000)]);
+
+// Idle with many pods: scale up, let everything settle, then sample the server's CPU for 10 s.
+await client.patch(deployments, 'bench', { spec: { replicas: idlePods } }, 'merge');
+await waitFor('scaled', (d) => status(d).availableReplicas === idlePods);
+await new Promise((r) => setTimeout(r, 3000));
+const cpu = (): number => {
+  const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (100 Hz)
+};
+const c0 = cpu();
+await new Promise((r) => setTimeout(r, 10_000));
+const c1 = cpu();
+const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+rows.push([`server CPU while idle with ${idlePods} pods (% of one core)`, fmt(((c1 - c0) / 10) * 100)]);
+rows.push([`server RSS while idle with ${idlePods} pods (MB)`, fmt(rss)]);
+
+ac.abort();
+await kubelet;
+child.kill('SIGTERM');
+await new Promise((r) => child.once('exit', r));
+rmSync(dir, { recursive: true, force: true });
+console.log(`controllers benchmark (node ${process.version}, ${existsSync(dist) ? 'dist build' : 'tsx sources'}, ${new Date().toISOString()})`);
+printTable(['figure', 'value'], rows);

@@ -1,0 +1,48 @@
+// A stand-in for scheduler and kubelet in tests that need pods to run but have no nodes: it binds every new
+// pod to a made-up node and reports it Running and Ready through pods/status, as the kubelet would; pods
+// being deleted are removed at once, as a kubelet would after their containers stopped.
+import type { KubeObject } from '../../src/client/index.js';
+import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
+
+/** Starts playing the kubelet for every namespace; stop with the returned function. */
+export function startFakeKubelet(kubeconfig: string): () => Promise<void> {
+  const client = new RESTClient({ ...loadKubeconfig(kubeconfig), qps: 1000, burst: 1000 });
+  const pods = { group: '', version: 'v1', resource: 'pods' };
+  const ac = new AbortController();
+  const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const handle = async (pod: KubeObject): Promise<void> => {
+    const ref = { ...pods, namespace: pod.metadata?.namespace ?? 'default' };
+    const name = pod.metadata?.name ?? '';
+    if (pod.metadata?.deletionTimestamp) {
+      await client.delete(ref, name, { gracePeriodSeconds: 0 }).catch(() => undefined);
+      return;
+    }
+    const spec = (pod.spec ?? {}) as { nodeName?: string };
+    if (!spec.nodeName) {
+      await client
+        .create(ref, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: 'fake-node' } }, {
+          subresource: 'binding',
+          name,
+        })
+        .catch(() => undefined);
+      return;
+    }
+    if ((pod.status as { phase?: string } | undefined)?.phase === 'Running') return;
+    const t = now();
+    const conditions = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: t }));
+    await client.patch(ref, name, { status: { phase: 'Running', conditions, podIP: '10.42.0.9', startTime: t } }, 'merge', { subresource: 'status' }).catch(() => undefined);
+  };
+  const done = (async () => {
+    while (!ac.signal.aborted) {
+      try {
+        for await (const e of client.watch(pods, {}, ac.signal)) if (e.type !== 'DELETED') void handle(e.object);
+      } catch {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  })();
+  return async () => {
+    ac.abort();
+    await done;
+  };
+}
