@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KubeObject } from '../../src/client/index.js';
+import { startFakeKubelet } from '../../test/helpers/fake-kubelet.js';
 import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
 import { fmt, printTable } from '../lib/stats.js';
 
@@ -37,45 +38,11 @@ await new Promise<void>((resolve, reject) => {
   }, 10);
 });
 const client = new RESTClient({ ...loadKubeconfig(path.join(dir, "kubeconfig.yaml")), qps: 5000, burst: 5000 });
-const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
 const deployments = { group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default' };
 
-// The stand-in for scheduler and kubelet: every pod that appears is bound and reported Running and Ready.
-const ac = new AbortController();
-const handled = new Set<string>();
-const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-async function playKubelet(pod: KubeObject): Promise<void> {
-  const name = pod.metadata?.name ?? '';
-  if (handled.has(name) || pod.metadata?.deletionTimestamp) return;
-  handled.add(name);
-  await client.create(pods, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: 'bench-node' } }, {
-    subresource: 'binding',
-    name,
-  });
-  const status = {
-    phase: 'Running',
-    conditions: [
-      { type: 'PodScheduled', status: 'True', lastTransitionTime: now() },
-      { type: 'Initialized', status: 'True', lastTransitionTime: now() },
-      { type: 'ContainersReady', status: 'True', lastTransitionTime: now() },
-      { type: 'Ready', status: 'True', lastTransitionTime: now() },
-    ],
-    podIP: '10.42.0.1',
-    startTime: now(),
-  };
-  await client.patch(pods, name, { status }, 'merge', { subresource: 'status' });
-}
-const kubelet = (async () => {
-  for (;;) {
-    try {
-      for await (const e of client.watch(pods, {}, ac.signal)) {
-        if (e.type === 'ADDED') playKubelet(e.object).catch(() => handled.delete(e.object.metadata?.name ?? ''));
-      }
-    } catch {
-      if (ac.signal.aborted) return;
-    }
-  }
-})();
+// The stand-in for scheduler and kubelet (the same one the e2e tests use): binds every new pod, reports it
+// Running and Ready, and removes pods being deleted at once.
+const stopKubelet = startFakeKubelet(path.join(dir, 'kubeconfig.yaml'));
 
 async function waitFor(what: string, cond: (d: KubeObject) => boolean, timeoutMs = 600_000): Promise<number> {
   const t = performance.now();
@@ -125,8 +92,7 @@ const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/sta
 rows.push([`server CPU while idle with ${idlePods} pods (% of one core)`, fmt(((c1 - c0) / 10) * 100)]);
 rows.push([`server RSS while idle with ${idlePods} pods (MB)`, fmt(rss)]);
 
-ac.abort();
-await kubelet;
+await stopKubelet();
 child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
 rmSync(dir, { recursive: true, force: true });
