@@ -305,4 +305,3 @@ function writeText(res: ServerResponse, code: number, text: string): void {
   res.end(text);
 }
 
-export type { KObject };

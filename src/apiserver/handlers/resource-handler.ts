@@ -151,9 +151,8 @@ function selectorsOf(reg: RegistryStore, query: URLSearchParams): { labels: Labe
   }
   try {
     fields = FieldSelector.parse(query.get('fieldSelector') ?? '');
+    // selectableFields already holds the strategy's fields besides the metadata ones.
     const sample = new Set(Object.keys(selectableFields(reg, { metadata: {} })));
-    const extra = reg.strategy.selectableFields ? Object.keys(reg.strategy.selectableFields({ metadata: {} })) : [];
-    for (const f of extra) sample.add(f);
     for (const t of fields.requirements()) {
       if (!sample.has(t.field)) throw new FieldSelectorError(`field label not supported: ${t.field}`);
     }

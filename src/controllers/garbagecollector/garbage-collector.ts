@@ -5,6 +5,7 @@
 // owner go. The graph is updated right in the informer handlers: JavaScript runs them one at a time, which
 // gives the single-writer guarantee upstream's graph-changes goroutine exists for, and the updates are
 // cheap map operations; the API calls all happen in the workers.
+import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import { findGroup, findResourceForKind, resources } from '../../api/resources.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import type { Logger } from '../../base/log.js';
@@ -21,14 +22,8 @@ const workers = 20;
 const absentOwnerCacheSize = 500;
 
 /** An ownerReference as stored in metadata. */
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+/** metav1.OwnerReference. */
+export type { OwnerReference };
 
 /** Where an object is: its coordinates as an owner reference plus its namespace ('' when cluster-scoped). */
 interface Identity {

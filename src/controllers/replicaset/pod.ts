@@ -1,16 +1,11 @@
 // The parts of core/v1 Pod and meta/v1 OwnerReference the ReplicaSet controller reads, and upstream's
 // predicates on them (podutil.IsPodReady, IsPodAvailable, controller.IsPodActive, metav1.GetControllerOf).
+import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import type { KubeObject } from '../../client/index.js';
 
 /** meta/v1 OwnerReference. */
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+/** metav1.OwnerReference. */
+export type { OwnerReference };
 
 /** A pod condition. */
 export interface PodCondition {
