@@ -3,6 +3,7 @@
 // latency under load, LIST of 10,000 pods (JSON and Table), watch fan-out, and the server's resident memory.
 //
 //   npm run build && npm run bench:apiserver [-- --quick] [-- --with-controllers]
+//   K8TS_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the server.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -28,7 +29,9 @@ const t0 = performance.now();
 // controller manager that `k8ts server` runs in the same process.
 const serverArgs = ['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1'];
 if (!flags['with-controllers']) serverArgs.push('--disable-controller-manager');
-const child = spawn(process.execPath, [...cmd, ...serverArgs], {
+// K8TS_BENCH_NODE_ARGS passes flags to the server's node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+const nodeArgs = (process.env.K8TS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const child = spawn(process.execPath, [...nodeArgs, ...cmd, ...serverArgs], {
   stdio: ['ignore', 'pipe', 'pipe'],
 });
 let log = '';
