@@ -28,6 +28,13 @@ export const serverFlags: FlagSpec = {
   'leader-elect-lease-duration': { type: 'string', help: 'how long a leader lease is valid', default: '15s' },
   'leader-elect-renew-deadline': { type: 'string', help: 'how long the leader tries to renew before giving up', default: '10s' },
   'leader-elect-retry-period': { type: 'string', help: 'the pause between leader election tries', default: '2s' },
+  'cluster-cidr': { type: 'string', help: 'pod network ranges, one IPv4 and/or one IPv6, comma-separated', default: '10.42.0.0/16,fd42::/48' },
+  'node-cidr-mask-size-ipv4': { type: 'string', help: 'prefix length of each node\'s IPv4 pod range', default: '24' },
+  'node-cidr-mask-size-ipv6': { type: 'string', help: 'prefix length of each node\'s IPv6 pod range', default: '64' },
+  'node-monitor-period': { type: 'string', help: 'how often the node lifecycle controller checks node heartbeats', default: '5s' },
+  'node-monitor-grace-period': { type: 'string', help: 'how long a running node may be silent before it is marked unhealthy', default: '50s' },
+  'node-startup-grace-period': { type: 'string', help: 'how long a starting node may be silent before it is marked unhealthy', default: '1m0s' },
+  'node-eviction-rate': { type: 'string', help: 'nodes per second tainted for eviction while their zone is healthy', default: '0.1' },
   'tls-san': { type: 'string', help: 'extra host names or IP addresses for the serving certificate, comma-separated', default: '' },
 };
 
@@ -50,6 +57,12 @@ function durationMs(value: string | boolean | undefined, flag: string): number {
 function seconds(value: string | boolean | undefined, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`invalid --${flag}: ${String(value)}`);
+  return n;
+}
+
+function rate(value: string | boolean | undefined, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`invalid --${flag}: ${String(value)}`);
   return n;
 }
 
@@ -112,6 +125,15 @@ export async function serverCommand(values: Record<string, string | boolean | un
       leaseDurationMs: durationMs(values['leader-elect-lease-duration'], 'leader-elect-lease-duration'),
       renewDeadlineMs: durationMs(values['leader-elect-renew-deadline'], 'leader-elect-renew-deadline'),
       retryPeriodMs: durationMs(values['leader-elect-retry-period'], 'leader-elect-retry-period'),
+      config: {
+        clusterCIDRs: String(values['cluster-cidr'] ?? '').split(',').map((c) => c.trim()).filter((c) => c !== ''),
+        nodeCIDRMaskSizeIPv4: seconds(values['node-cidr-mask-size-ipv4'], 'node-cidr-mask-size-ipv4'),
+        nodeCIDRMaskSizeIPv6: seconds(values['node-cidr-mask-size-ipv6'], 'node-cidr-mask-size-ipv6'),
+        nodeMonitorPeriodMs: durationMs(values['node-monitor-period'], 'node-monitor-period'),
+        nodeMonitorGracePeriodMs: durationMs(values['node-monitor-grace-period'], 'node-monitor-grace-period'),
+        nodeStartupGracePeriodMs: durationMs(values['node-startup-grace-period'], 'node-startup-grace-period'),
+        nodeEvictionRate: rate(values['node-eviction-rate'], 'node-eviction-rate'),
+      },
     });
     running.push(manager.run(components.signal));
   }
