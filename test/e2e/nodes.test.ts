@@ -1,0 +1,138 @@
+// The node controllers inside `k8ts server`, through real kubectl, with the fake kubelet playing three
+// nodes: dual-stack podCIDRs, a node whose heartbeats stop (tainted, its pods evicted and recreated on the
+// others, the taints gone when it is back), cordon and uncordon, and drain against a PodDisruptionBudget.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { FakeNodes } from '../helpers/fake-kubelet.js';
+import { startFakeNodes } from '../helpers/fake-kubelet.js';
+import type { KubectlResult } from '../helpers/kubectl.js';
+import { kubectlAgainstServer } from '../helpers/kubectl.js';
+
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Shortened node timings: 3 s grace, 0.5 s monitor period, 2 s tolerations, fast NoExecute tainting. */
+export const fastNodeFlags = [
+  '--node-monitor-grace-period', '3s',
+  '--node-monitor-period', '500ms',
+  '--node-eviction-rate', '10',
+  '--default-not-ready-toleration-seconds', '2',
+  '--default-unreachable-toleration-seconds', '2',
+];
+
+const json = (r: KubectlResult): any => {
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+};
+
+for (const minor of [29, 33]) {
+  describe(`node lifecycle with kubectl 1.${minor}`, () => {
+    const { k, kubeconfig } = kubectlAgainstServer(minor, 'nodes', fastNodeFlags);
+    let nodes: FakeNodes | undefined;
+    after(async () => nodes?.stop());
+
+    it('gives each node an IPv4 and an IPv6 pod range', async () => {
+      nodes = await startFakeNodes(kubeconfig, ['n1', 'n2', 'n3'], { heartbeatMs: 500 });
+      const cidrs = await eventually('podCIDRs on all nodes', async () => {
+        const list = json(await k(['get', 'nodes', '-o', 'json'])).items as { metadata: { name: string }; spec: { podCIDR?: string; podCIDRs?: string[] } }[];
+        return list.length === 3 && list.every((n) => n.spec.podCIDRs?.length === 2) ? list : undefined;
+      });
+      const all = cidrs.flatMap((n) => n.spec.podCIDRs!);
+      assert.equal(new Set(all).size, 6, all.join(' '));
+      for (const n of cidrs) {
+        assert.match(n.spec.podCIDRs![0]!, /^10\.42\.\d+\.0\/24$/);
+        assert.match(n.spec.podCIDRs![1]!, /^fd42:(?:0:0:[0-9a-f]+:)?:\/64$/);
+        assert.equal(n.spec.podCIDR, n.spec.podCIDRs![0]);
+      }
+      const shown = await k(['get', 'node', 'n1', '-o', 'jsonpath={.spec.podCIDRs}']);
+      assert.match(shown.stdout, /10\.42\./);
+    });
+
+    it('taints a silent node, evicts its pods to the others, and untaints it when it is back', async () => {
+      assert.ok(nodes);
+      assert.equal((await k(['create', 'deployment', 'web', '--image=busybox', '--replicas=6'])).code, 0);
+      const status = await k(['rollout', 'status', 'deployment/web', '--timeout=60s']);
+      assert.equal(status.code, 0, status.stderr);
+      const podsOn = async (): Promise<Map<string, string[]>> => {
+        const list = json(await k(['get', 'pods', '-l', 'app=web', '-o', 'json'])).items as {
+          metadata: { name: string; deletionTimestamp?: string };
+          spec: { nodeName?: string };
+          status: { conditions?: { type: string; status: string }[] };
+        }[];
+        const m = new Map<string, string[]>();
+        for (const p of list) {
+          if (p.metadata.deletionTimestamp) continue;
+          if (!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+          const n = p.spec.nodeName ?? '';
+          m.set(n, [...(m.get(n) ?? []), p.metadata.name]);
+        }
+        return m;
+      };
+      const before = await eventually('pods on every node', async () => ((await podsOn()).size === 3 ? podsOn() : undefined));
+      const victims = before.get('n2') ?? [];
+      assert.ok(victims.length > 0);
+
+      nodes.stopHeartbeats('n2');
+      const taints = await eventually('n2 tainted unreachable', async () => {
+        const t = (await k(['get', 'node', 'n2', '-o', 'jsonpath={.spec.taints}'])).stdout;
+        return /unreachable.*NoExecute/.test(t) && /unreachable.*NoSchedule|NoSchedule.*unreachable/.test(t) ? t : undefined;
+      });
+      assert.match(taints, /"timeAdded"/);
+      const node = json(await k(['get', 'node', 'n2', '-o', 'json']));
+      const ready = node.status.conditions.find((c: { type: string }) => c.type === 'Ready');
+      assert.equal(ready.status, 'Unknown');
+      assert.equal(ready.reason, 'NodeStatusUnknown');
+      assert.equal(ready.message, 'Kubelet stopped posting node status.');
+      const described = await k(['get', 'nodes']);
+      assert.match(described.stdout, /n2\s+NotReady/);
+
+      // All six run on n1 and n3, the old ones are terminating on n2.
+      await eventually('six ready pods on the healthy nodes', async () => {
+        const m = await podsOn();
+        const healthy = (m.get('n1')?.length ?? 0) + (m.get('n3')?.length ?? 0);
+        return healthy === 6 ? true : undefined;
+      });
+      const victim = json(await k(['get', 'pod', victims[0]!, '-o', 'json']));
+      assert.ok(victim.metadata.deletionTimestamp, 'evicted pod is terminating');
+      const dt = victim.status.conditions.find((c: { type: string }) => c.type === 'DisruptionTarget');
+      assert.equal(dt?.reason, 'DeletionByTaintManager');
+      const podReady = victim.status.conditions.find((c: { type: string }) => c.type === 'Ready');
+      assert.equal(podReady.status, 'False');
+      const events = await k(['get', 'events', '--field-selector', `involvedObject.name=${victims[0]!}`, '-o', 'jsonpath={.items[*].reason}']);
+      assert.match(events.stdout, /TaintManagerEviction/);
+      assert.match(events.stdout, /NodeNotReady/);
+
+      await nodes.resumeHeartbeats('n2');
+      await eventually('n2 untainted and Ready', async () => {
+        const n = json(await k(['get', 'node', 'n2', '-o', 'json']));
+        const r = n.status.conditions.find((c: { type: string }) => c.type === 'Ready');
+        return (n.spec.taints ?? []).length === 0 && r.status === 'True' ? true : undefined;
+      });
+      // Back, its kubelet finishes the deletions it missed.
+      await eventually('the evicted pods gone', async () =>
+        (await k(['get', 'pod', victims[0]!])).code === 1 ? true : undefined,
+      );
+    });
+
+    it('cordons and uncordons with the unschedulable taint', async () => {
+      const c = await k(['cordon', 'n3']);
+      assert.equal(c.code, 0, c.stderr);
+      assert.match(c.stdout, /node\/n3 cordoned/);
+      await eventually('the unschedulable taint', async () =>
+        /node\.kubernetes\.io\/unschedulable/.test((await k(['get', 'node', 'n3', '-o', 'jsonpath={.spec.taints}'])).stdout) ? true : undefined,
+      );
+      assert.match((await k(['get', 'nodes'])).stdout, /n3\s+Ready,SchedulingDisabled/);
+      assert.equal((await k(['uncordon', 'n3'])).code, 0);
+      await eventually('the taint gone', async () =>
+        (await k(['get', 'node', 'n3', '-o', 'jsonpath={.spec.taints}'])).stdout === '' ? true : undefined,
+      );
+    });
+  });
+}
