@@ -8,6 +8,7 @@ import { EventRecorder, LeaderElector, leaseLock, realClock } from '../client/in
 import type { Controller, ControllerConfig, ControllerContext } from './common/controller.js';
 import { InformerFactory } from './common/informer-factory.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
+import { DisruptionController } from './disruption/disruption-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
 import { NodeIpamController } from './nodeipam/node-ipam-controller.js';
@@ -19,6 +20,7 @@ import { TaintEvictionController } from './tainteviction/taint-eviction-controll
 /** Every controller this manager knows, by upstream's name in --controllers. */
 const known: Record<string, (ctx: ControllerContext) => Controller> = {
   deployment: (ctx) => new DeploymentController(ctx),
+  disruption: (ctx) => new DisruptionController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   namespace: (ctx) => new NamespaceController(ctx),
   nodeipam: (ctx) => new NodeIpamController(ctx),

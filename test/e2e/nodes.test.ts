@@ -3,6 +3,7 @@
 // others, the taints gone when it is back), cordon and uncordon, and drain against a PodDisruptionBudget.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { loadKubeconfig, RESTClient, StatusError } from '../../src/client/index.js';
 import type { FakeNodes } from '../helpers/fake-kubelet.js';
 import { startFakeNodes } from '../helpers/fake-kubelet.js';
 import type { KubectlResult } from '../helpers/kubectl.js';
@@ -133,6 +134,56 @@ for (const minor of [29, 33]) {
       await eventually('the taint gone', async () =>
         (await k(['get', 'node', 'n3', '-o', 'jsonpath={.spec.taints}'])).stdout === '' ? true : undefined,
       );
+    });
+
+    it('drains a node through the eviction API, retrying while the PodDisruptionBudget says no', async () => {
+      // Both pods of "db" on n1: cordon the others while they are placed.
+      for (const n of ['n2', 'n3']) assert.equal((await k(['cordon', n])).code, 0);
+      assert.equal((await k(['create', 'deployment', 'db', '--image=busybox', '--replicas=2'])).code, 0);
+      assert.equal((await k(['rollout', 'status', 'deployment/db', '--timeout=60s'])).code, 0);
+      const dbPods = json(await k(['get', 'pods', '-l', 'app=db', '-o', 'json'])).items as { metadata: { name: string }; spec: { nodeName: string } }[];
+      assert.deepEqual(dbPods.map((p) => p.spec.nodeName), ['n1', 'n1']);
+      for (const n of ['n2', 'n3']) assert.equal((await k(['uncordon', n])).code, 0);
+
+      // minAvailable 2 of 2: nothing may go, and a direct eviction is refused as upstream refuses it.
+      const pdb = await k(['create', 'poddisruptionbudget', 'db', '--selector=app=db', '--min-available=2']);
+      assert.equal(pdb.code, 0, pdb.stderr);
+      await eventually('the budget counted', async () => {
+        const st = json(await k(['get', 'pdb', 'db', '-o', 'json'])).status;
+        return st?.currentHealthy === 2 && st.observedGeneration === 1 ? st : undefined;
+      });
+      const client = new RESTClient({ ...loadKubeconfig(kubeconfig) });
+      const podsRef = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
+      const victim = dbPods[0]!.metadata.name;
+      const refused = await client
+        .create(podsRef, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: victim, namespace: 'default' } }, { subresource: 'eviction', name: victim })
+        .then(() => undefined, (err: unknown) => err);
+      assert.ok(refused instanceof StatusError, String(refused));
+      assert.equal(refused.status.code, 429);
+      assert.equal(refused.status.reason, 'TooManyRequests');
+      assert.equal(refused.status.message, "Cannot evict pod as it would violate the pod's disruption budget.");
+      assert.deepEqual(refused.status.details?.causes, [{ reason: 'DisruptionBudget', message: 'The disruption budget db needs 2 healthy pods and has 2 currently' }]);
+      const st = json(await k(['get', 'pdb', 'db', '-o', 'json'])).status;
+      assert.equal(st.disruptionsAllowed, 0);
+      assert.deepEqual(
+        st.conditions.map((c: { type: string; status: string; reason: string }) => [c.type, c.status, c.reason]),
+        [['DisruptionAllowed', 'False', 'InsufficientPods']],
+      );
+
+      // minAvailable 1: one at a time. drain evicts one, is refused the other until its replacement runs.
+      assert.equal((await k(['patch', 'pdb', 'db', '--type=merge', '-p', '{"spec":{"minAvailable":1}}'])).code, 0);
+      await eventually('one disruption allowed', async () =>
+        json(await k(['get', 'pdb', 'db', '-o', 'json'])).status?.disruptionsAllowed === 1 ? true : undefined,
+      );
+      const drain = await k(['drain', 'n1', '--ignore-daemonsets', '--pod-selector=app=db', '--timeout=90s']);
+      assert.equal(drain.code, 0, drain.stderr);
+      assert.match(drain.stdout + drain.stderr, /Cannot evict pod as it would violate the pod's disruption budget\./);
+      assert.match(drain.stdout, /node\/n1 drained/);
+      const after = json(await k(['get', 'pods', '-l', 'app=db', '-o', 'json'])).items as { metadata: { deletionTimestamp?: string }; spec: { nodeName: string } }[];
+      const running = after.filter((p) => !p.metadata.deletionTimestamp);
+      assert.equal(running.length, 2);
+      assert.ok(running.every((p) => p.spec.nodeName !== 'n1'), running.map((p) => p.spec.nodeName).join(','));
+      assert.equal((await k(['uncordon', 'n1'])).code, 0);
     });
   });
 }
