@@ -7,6 +7,7 @@ import type { Clock, RESTClient } from '../client/index.js';
 import { EventRecorder, LeaderElector, leaseLock, realClock } from '../client/index.js';
 import type { Controller, ControllerConfig, ControllerContext } from './common/controller.js';
 import { InformerFactory } from './common/informer-factory.js';
+import { DaemonSetController } from './daemon/daemonset-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { DisruptionController } from './disruption/disruption-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
@@ -19,6 +20,7 @@ import { TaintEvictionController } from './tainteviction/taint-eviction-controll
 
 /** Every controller this manager knows, by upstream's name in --controllers. */
 const known: Record<string, (ctx: ControllerContext) => Controller> = {
+  daemonset: (ctx) => new DaemonSetController(ctx),
   deployment: (ctx) => new DeploymentController(ctx),
   disruption: (ctx) => new DisruptionController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
