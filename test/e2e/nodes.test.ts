@@ -5,28 +5,10 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { loadKubeconfig, RESTClient, StatusError } from '../../src/client/index.js';
 import type { FakeNodes } from '../helpers/fake-kubelet.js';
-import { startFakeNodes } from '../helpers/fake-kubelet.js';
+import { fastNodeFlags, startFakeNodes } from '../helpers/fake-kubelet.js';
+import { eventually } from '../helpers/eventually.js';
 import type { KubectlResult } from '../helpers/kubectl.js';
 import { kubectlAgainstServer } from '../helpers/kubectl.js';
-
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Shortened node timings: 3 s grace, 0.5 s monitor period, 2 s tolerations, fast NoExecute tainting. */
-export const fastNodeFlags = [
-  '--node-monitor-grace-period', '3s',
-  '--node-monitor-period', '500ms',
-  '--node-eviction-rate', '10',
-  '--default-not-ready-toleration-seconds', '2',
-  '--default-unreachable-toleration-seconds', '2',
-];
 
 const json = (r: KubectlResult): any => {
   assert.equal(r.code, 0, r.stderr);

@@ -38,6 +38,15 @@ interface FakeNode extends KubeObject {
   status?: { conditions?: { type: string; status: string }[] };
 }
 
+/** Shortened node timings: 3 s grace, 0.5 s monitor period, 2 s tolerations, fast NoExecute tainting. */
+export const fastNodeFlags = [
+  '--node-monitor-grace-period', '3s',
+  '--node-monitor-period', '500ms',
+  '--node-eviction-rate', '10',
+  '--default-not-ready-toleration-seconds', '2',
+  '--default-unreachable-toleration-seconds', '2',
+];
+
 /** Options of the simulated nodes. */
 export interface FakeNodesOptions {
   /** How often each node renews its Lease; default 1 s (the kubelet: 10 s). */

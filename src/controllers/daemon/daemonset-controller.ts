@@ -283,6 +283,9 @@ export class DaemonSetController implements Controller {
     const now = this.clock.now();
     const available = (p: Pod): boolean => isPodAvailable(p, minReady, now);
     const oldToDelete: Pod[] = [];
+    // Pods left on nodes that are gone wait for pod GC; they must not hold up the rollout of the others.
+    const existing = new Set(nodes.map((n) => n.metadata?.name ?? ''));
+    nodeToPods = new Map([...nodeToPods].filter(([node]) => existing.has(node)));
     if (maxSurge === 0) {
       let numUnavailable = 0;
       const replaceNow: Pod[] = [];
