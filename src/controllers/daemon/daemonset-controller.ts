@@ -63,7 +63,8 @@ function revisionData(ds: DaemonSet): unknown {
 }
 
 function creationMs(obj: KubeObject): number {
-  return Date.parse(String(obj.metadata?.creationTimestamp ?? '')) || 0;
+  const ts = obj.metadata?.creationTimestamp;
+  return typeof ts === 'string' ? Date.parse(ts) || 0 : 0;
 }
 
 /** Oldest first; the name breaks ties. */
@@ -368,7 +369,7 @@ export class DaemonSetController implements Controller {
 
   private async createPod(ds: DaemonSet, nodeName: string, hash: string): Promise<void> {
     const template = ds.spec?.template ?? {};
-    const spec = structuredClone(template.spec ?? { containers: [] }) as PodSpec;
+    const spec: PodSpec = structuredClone(template.spec ?? { containers: [] });
     spec.tolerations = addOrUpdateTolerations(spec.tolerations, daemonPodTolerations(spec.hostNetwork === true));
     spec.affinity = pinToNode(spec.affinity, nodeName);
     const generation = ds.metadata?.annotations?.[templateGenerationAnnotation];
@@ -436,7 +437,7 @@ export class DaemonSetController implements Controller {
       const existing = await this.client.get<ControllerRevision>(ref, revision.metadata!.name!);
       if (controllerOf(existing)?.uid === ds.metadata?.uid && JSON.stringify(existing.data) === dataJson) return hash;
       // A hash collision: count it, and the next sync names the revision differently.
-      await this.client.updateStatus({ ...daemonSetsRef, namespace }, { ...structuredClone(ds), status: { ...ds.status, collisionCount: collisionCount + 1 } } as DaemonSet);
+      await this.client.updateStatus({ ...daemonSetsRef, namespace }, { ...structuredClone(ds), status: { ...ds.status, collisionCount: collisionCount + 1 } });
       throw new Error(`found a hash collision for DaemonSet ${metaNamespaceKey(ds)}; bumped collisionCount to resolve it`);
     }
     return hash;
@@ -508,7 +509,7 @@ export class DaemonSetController implements Controller {
         if (v === undefined) delete status[k];
         else status[k] = v;
       }
-      await this.client.updateStatus({ ...daemonSetsRef, namespace: ds.metadata?.namespace ?? '' }, { ...structuredClone(ds), status } as DaemonSet);
+      await this.client.updateStatus({ ...daemonSetsRef, namespace: ds.metadata?.namespace ?? '' }, { ...structuredClone(ds), status });
     }
     if (minReady > 0 && ready !== available) this.queue.addAfter(metaNamespaceKey(ds), minReady * 1000);
   }

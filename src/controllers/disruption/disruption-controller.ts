@@ -6,9 +6,7 @@
 // terminating, or for two minutes at most.
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1.js';
 import type { Condition } from 'kubernetes-types/meta/v1.js';
-import type { IntOrString } from '../../api/intstr.js';
 import { getScaledValueFromIntOrPercent } from '../../api/intstr.js';
-import type { MetaLabelSelector } from '../../api/labels.js';
 import { formatLabelSelector, labelSelectorAsSelector } from '../../api/labels.js';
 import type { Logger } from '../../base/log.js';
 import type { Clock, EventRecorder, KubeObject, RESTClient, SharedInformer } from '../../client/index.js';
@@ -48,8 +46,8 @@ export interface BudgetCounts {
 
 /** Upstream's getExpectedPodCount, given the controllers' total scale (asked for only when needed). */
 export async function expectedPodCount(spec: Budget['spec'], podCount: number, scale: () => Promise<number>): Promise<BudgetCounts> {
-  const maxUnavailable = spec?.maxUnavailable as IntOrString | undefined;
-  const minAvailable = spec?.minAvailable as IntOrString | undefined;
+  const maxUnavailable = spec?.maxUnavailable;
+  const minAvailable = spec?.minAvailable;
   if (maxUnavailable !== undefined) {
     const expectedCount = await scale();
     const unavailable = getScaledValueFromIntOrPercent(maxUnavailable, expectedCount, true);
@@ -111,7 +109,7 @@ export class DisruptionController implements Controller {
   private budgetsOf(pod: Pod): Budget[] {
     return this.pdbs.lister.listNamespace(pod.metadata?.namespace ?? '').filter((pdb) => {
       try {
-        return labelSelectorAsSelector(pdb.spec?.selector as MetaLabelSelector | undefined).matches(pod.metadata?.labels ?? {});
+        return labelSelectorAsSelector(pdb.spec?.selector).matches(pod.metadata?.labels ?? {});
       } catch {
         return false;
       }
@@ -134,7 +132,7 @@ export class DisruptionController implements Controller {
 
   private async trySync(pdb: Budget): Promise<void> {
     const namespace = pdb.metadata?.namespace ?? '';
-    const selector = labelSelectorAsSelector(pdb.spec?.selector as MetaLabelSelector | undefined);
+    const selector = labelSelectorAsSelector(pdb.spec?.selector);
     const pods = this.pods.lister.listNamespace(namespace, selector);
     if (pods.length === 0) this.recorder.event(pdb, 'Normal', 'NoPods', 'No matching pods found');
     let counts: BudgetCounts;
@@ -150,7 +148,7 @@ export class DisruptionController implements Controller {
         pdb,
         'Warning',
         'UnmanagedPods',
-        `Pods selected by this PodDisruptionBudget (selector: ${formatLabelSelector(pdb.spec?.selector as MetaLabelSelector)}) were found to be unmanaged. As a result, the status of the PDB cannot be calculated correctly, which may result in undefined behavior. To account for these pods please set ".spec.minAvailable" field of the PDB to an integer value.`,
+        `Pods selected by this PodDisruptionBudget (selector: ${formatLabelSelector(pdb.spec?.selector)}) were found to be unmanaged. As a result, the status of the PDB cannot be calculated correctly, which may result in undefined behavior. To account for these pods please set ".spec.minAvailable" field of the PDB to an integer value.`,
       );
     }
     const now = this.clock.now();
@@ -243,7 +241,7 @@ export class DisruptionController implements Controller {
     ) {
       return;
     }
-    await this.client.updateStatus({ ...pdbsRef, namespace: pdb.metadata?.namespace ?? '' }, { ...structuredClone(pdb), status: next } as Budget);
+    await this.client.updateStatus({ ...pdbsRef, namespace: pdb.metadata?.namespace ?? '' }, { ...structuredClone(pdb), status: next });
   }
 
   /** On failure no disruption is allowed, and the condition says why (upstream's failSafe). */
@@ -255,7 +253,7 @@ export class DisruptionController implements Controller {
       conditions: setCondition(pdb.status?.conditions, { type: 'DisruptionAllowed', status: 'False', reason: 'SyncFailed', message, observedGeneration: generation }, this.clock.now()),
     };
     await this.client
-      .updateStatus({ ...pdbsRef, namespace: pdb.metadata?.namespace ?? '' }, { ...structuredClone(pdb), status } as Budget)
+      .updateStatus({ ...pdbsRef, namespace: pdb.metadata?.namespace ?? '' }, { ...structuredClone(pdb), status })
       .catch(() => undefined);
   }
 }

@@ -296,7 +296,7 @@ export class NodeLifecycleController implements Controller {
     const current = conditions.find((c) => c.type === 'Ready');
     if (changed) {
       this.log.info('node stopped posting status', { node: name, graceMs: gracePeriod });
-      await this.client.updateStatus(nodesRef, { ...structuredClone(node), status: { ...structuredClone(node.status), conditions } } as NodeObject);
+      await this.client.updateStatus(nodesRef, { ...structuredClone(node), status: { ...structuredClone(node.status), conditions } });
       h.readyTransitionTimestamp = now;
     }
     return [observed, current];
@@ -448,7 +448,7 @@ export class NodeLifecycleController implements Controller {
     );
     const ns = pod.metadata?.namespace ?? '';
     try {
-      await this.client.updateStatus({ ...podsRef, namespace: ns }, { ...structuredClone(pod), status: { ...structuredClone(pod.status), conditions } } as Pod);
+      await this.client.updateStatus({ ...podsRef, namespace: ns }, { ...structuredClone(pod), status: { ...structuredClone(pod.status), conditions } });
       this.recorder.event(pod, 'Warning', 'NodeNotReady', 'Node is not ready');
     } catch (err) {
       // A newer pod (409) is seen again through the informer; a deleted one needs nothing.

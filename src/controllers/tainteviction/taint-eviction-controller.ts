@@ -109,12 +109,13 @@ export class TaintEvictionController implements Controller {
       this.scheduled.clear();
     });
     await Promise.all([
-      runWorkers(this.queue, 4, (key) => this.sync(key), signal, this.log),
+      runWorkers(this.queue, 4, (key) => Promise.resolve(this.sync(key)), signal, this.log),
       runWorkers(this.evictQueue, 8, (key) => this.evict(key), signal, this.log),
     ]);
   }
 
-  private async sync(key: string): Promise<void> {
+  /** Works out the evictions of one node's pods ("node/<name>") or one pod ("pod/<ns>/<name>"). */
+  private sync(key: string): void {
     if (key.startsWith('node/')) {
       const name = key.slice(5);
       const node = this.nodes.lister.get('', name);
