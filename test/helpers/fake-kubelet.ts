@@ -65,6 +65,8 @@ export interface FakeNodes {
   resumeHeartbeats(name: string): Promise<void>;
   /** Stops the node's kubelet and deletes its Node and Lease. */
   removeNode(name: string): Promise<void>;
+  /** When (Date.now()) the node's Lease was last renewed. */
+  lastHeartbeatAt(name: string): number | undefined;
   /** The node each pod (namespace/name) was bound to by this helper or found on. */
   nodeOf(namespace: string, name: string): string | undefined;
   stop(): Promise<void>;
@@ -98,6 +100,7 @@ function runKubelet(kubeconfig: string, nodeNames: string[] | undefined, options
   const podNode = new Map<string, string>();
   const pending = new Map<string, FakePod>();
   const timers = new Map<string, NodeJS.Timeout>();
+  const lastHeartbeat = new Map<string, number>();
   let rr = 0;
 
   const admits = (node: FakeNode, pod: FakePod): boolean => {
@@ -189,8 +192,12 @@ function runKubelet(kubeconfig: string, nodeNames: string[] | undefined, options
     const spec = { holderIdentity: name, leaseDurationSeconds, renewTime: microNow() };
     try {
       await client.patch(leasesRef, name, { spec }, 'merge');
+      lastHeartbeat.set(name, Date.now());
     } catch {
-      await client.create(leasesRef, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name }, spec }).catch(() => undefined);
+      await client.create(leasesRef, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name }, spec }).then(
+        () => lastHeartbeat.set(name, Date.now()),
+        () => undefined,
+      );
     }
     // As the kubelet does when its status differs from what it would post: the node controller marked it Unknown.
     const ready = nodes.get(name)?.status?.conditions?.find((c) => c.type === 'Ready');
@@ -258,6 +265,7 @@ function runKubelet(kubeconfig: string, nodeNames: string[] | undefined, options
       await client.delete(nodesRef, name).catch(() => undefined);
       await client.delete(leasesRef, name).catch(() => undefined);
     },
+    lastHeartbeatAt: (name) => lastHeartbeat.get(name),
     nodeOf: (namespace, name) => podNode.get(`${namespace}/${name}`),
     async stop() {
       ac.abort();
