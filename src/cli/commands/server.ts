@@ -5,6 +5,7 @@ import { ensureServerCerts, hostSubjectAltNames } from '../../apiserver/pki/serv
 import { logger } from '../../base/log.js';
 import { RESTClient } from '../../client/index.js';
 import { ControllerManager } from '../../controllers/controller-manager.js';
+import { CidrSet } from '../../controllers/nodeipam/cidr-set.js';
 import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
@@ -77,6 +78,20 @@ export async function serverCommand(values: Record<string, string | boolean | un
   const port = Number(values['https-listen-port'] ?? 6443);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --https-listen-port: ${String(values['https-listen-port'])}`);
   const bindAddress = (values['bind-address'] as string) || '0.0.0.0';
+  const clusterCIDRs = String(values['cluster-cidr'] ?? '').split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const maskV4 = seconds(values['node-cidr-mask-size-ipv4'], 'node-cidr-mask-size-ipv4');
+  const maskV6 = seconds(values['node-cidr-mask-size-ipv6'], 'node-cidr-mask-size-ipv6');
+  // Bad ranges fail here, with the flag's name, rather than inside the controller manager.
+  if (clusterCIDRs.filter((c) => c.includes(':')).length > 1 || clusterCIDRs.filter((c) => !c.includes(':')).length > 1) {
+    throw new Error(`invalid --cluster-cidr: at most one IPv4 and one IPv6 range, got ${clusterCIDRs.join(',')}`);
+  }
+  for (const c of clusterCIDRs) {
+    try {
+      new CidrSet(c, c.includes(':') ? maskV6 : maskV4);
+    } catch (err) {
+      throw new Error(`invalid --cluster-cidr: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   const t0 = performance.now();
   const store = await openStore(endpoint, { dataDir });
   log.info('store ready', {
@@ -126,9 +141,9 @@ export async function serverCommand(values: Record<string, string | boolean | un
       renewDeadlineMs: durationMs(values['leader-elect-renew-deadline'], 'leader-elect-renew-deadline'),
       retryPeriodMs: durationMs(values['leader-elect-retry-period'], 'leader-elect-retry-period'),
       config: {
-        clusterCIDRs: String(values['cluster-cidr'] ?? '').split(',').map((c) => c.trim()).filter((c) => c !== ''),
-        nodeCIDRMaskSizeIPv4: seconds(values['node-cidr-mask-size-ipv4'], 'node-cidr-mask-size-ipv4'),
-        nodeCIDRMaskSizeIPv6: seconds(values['node-cidr-mask-size-ipv6'], 'node-cidr-mask-size-ipv6'),
+        clusterCIDRs,
+        nodeCIDRMaskSizeIPv4: maskV4,
+        nodeCIDRMaskSizeIPv6: maskV6,
         nodeMonitorPeriodMs: durationMs(values['node-monitor-period'], 'node-monitor-period'),
         nodeMonitorGracePeriodMs: durationMs(values['node-monitor-grace-period'], 'node-monitor-grace-period'),
         nodeStartupGracePeriodMs: durationMs(values['node-startup-grace-period'], 'node-startup-grace-period'),

@@ -97,7 +97,10 @@ export class TaintEvictionController implements Controller {
           this.queue.add(`pod/${metaNamespaceKey(p)}`);
         }
       },
-      onDelete: (obj) => this.cancel(metaNamespaceKey(obj), undefined),
+      onDelete: (obj) => {
+        const p = obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;
+        this.cancel(metaNamespaceKey(obj), { apiVersion: 'v1', kind: 'Pod', metadata: { name: p.metadata?.name ?? '', namespace: p.metadata?.namespace ?? '' } });
+      },
     });
   }
 
