@@ -61,6 +61,12 @@ for (const minor of [29, 33]) {
       const before = await eventually('pods on every node', async () => ((await podsOn()).size === 3 ? podsOn() : undefined));
       const victims = before.get('n2') ?? [];
       assert.ok(victims.length > 0);
+      // The fake kubelet takes pod addresses from the node's ranges, as a network plugin would.
+      const sample = json(await k(['get', 'pod', victims[0]!, '-o', 'json']));
+      const ranges = json(await k(['get', 'node', 'n2', '-o', 'json'])).spec.podCIDRs as string[];
+      assert.equal(sample.status.podIPs.length, 2);
+      assert.equal(sample.status.podIPs[0].ip.split('.').slice(0, 3).join('.'), ranges[0]!.split('.').slice(0, 3).join('.'));
+      assert.ok(sample.status.podIPs[1].ip.startsWith(ranges[1]!.replace(/::\/64$/, '::')), `${sample.status.podIPs[1].ip} in ${ranges[1]}`);
 
       nodes.stopHeartbeats('n2');
       const taints = await eventually('n2 tainted unreachable', async () => {

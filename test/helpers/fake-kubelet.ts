@@ -151,7 +151,23 @@ function runKubelet(kubeconfig: string, nodeNames: string[] | undefined, options
     if (pod.status?.phase === 'Running' && ready) return;
     const t = now();
     const conditions = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: t }));
-    await client.patch(ref, name, { status: { phase: 'Running', conditions, podIP: '10.42.0.9', startTime: t } }, 'merge', { subresource: 'status' }).catch(() => undefined);
+    const podIPs = podAddresses(nodeName);
+    await client
+      .patch(ref, name, { status: { phase: 'Running', conditions, podIP: podIPs[0]!.ip, podIPs, startTime: t } }, 'merge', { subresource: 'status' })
+      .catch(() => undefined);
+  };
+
+  // Addresses from the node's podCIDRs (a /24 and a /64 as nodeipam hands out), else a fixed one.
+  const nextHost = new Map<string, number>();
+  const podAddresses = (nodeName: string): { ip: string }[] => {
+    const host = (nextHost.get(nodeName) ?? 1) + 1;
+    nextHost.set(nodeName, host > 250 ? 1 : host);
+    const ips: { ip: string }[] = [];
+    for (const cidr of nodes.get(nodeName)?.spec?.podCIDRs ?? []) {
+      if (/^\d+\.\d+\.\d+\.0\/24$/.test(cidr)) ips.push({ ip: cidr.replace(/0\/24$/, String(host)) });
+      else if (/::\/64$/.test(cidr)) ips.push({ ip: cidr.replace(/::\/64$/, `::${host.toString(16)}`) });
+    }
+    return ips.length > 0 ? ips : [{ ip: '10.42.0.9' }];
   };
 
   const retryPending = (): void => {
