@@ -54,6 +54,8 @@ export class NodeIpamController implements Controller {
       onDelete: (obj) => {
         const n = obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;
         this.release(n.metadata?.name ?? '', n.spec?.podCIDRs ?? []);
+        // Nodes still waiting for a range may get the one just freed.
+        for (const other of this.nodes.lister.list()) if ((other.spec?.podCIDRs ?? []).length === 0) this.queue.add(other.metadata?.name ?? '');
       },
     });
   }
