@@ -126,6 +126,15 @@ for (const minor of [29, 33]) {
         const ps = await pods();
         return ps.length === 2 && ps.every((p) => JSON.stringify(p).includes('busybox:1.36')) ? true : undefined;
       });
+      // With maxSurge the new pod starts beside the old one before the old one goes.
+      const surge = daemonSet('busybox:1.38').replace('rollingUpdate: {maxUnavailable: 1}', 'rollingUpdate: {maxSurge: 1, maxUnavailable: 0}');
+      assert.equal((await k(['apply', '-f', '-'], surge)).code, 0);
+      const surged = await k(['rollout', 'status', 'ds/agent', '--timeout=60s']);
+      assert.equal(surged.code, 0, surged.stderr);
+      await eventually('new-template pods only', async () => {
+        const ps = await pods();
+        return ps.length === 2 && ps.every((p) => JSON.stringify(p).includes('busybox:1.38')) ? true : undefined;
+      });
     });
   });
 }

@@ -124,6 +124,22 @@ for (const minor of [29, 33]) {
       );
     });
 
+    it('counts a percentage budget against the Deployment\'s scale', async () => {
+      const r = await k(['create', 'pdb', 'web', '--selector=app=web', '--max-unavailable=50%']);
+      assert.equal(r.code, 0, r.stderr);
+      const st = await eventually('the budget counted', async () => {
+        const s = json(await k(['get', 'pdb', 'web', '-o', 'json'])).status;
+        return s?.observedGeneration === 1 && s.currentHealthy === 6 ? s : undefined;
+      });
+      assert.deepEqual([st.expectedPods, st.desiredHealthy, st.disruptionsAllowed], [6, 3, 3]);
+      assert.deepEqual(
+        st.conditions.map((c: { type: string; status: string; reason: string }) => [c.type, c.status, c.reason]),
+        [['DisruptionAllowed', 'True', 'SufficientPods']],
+      );
+      assert.match((await k(['get', 'pdb', 'web'])).stdout, /web\s+N\/A\s+50%\s+3\s/);
+      assert.equal((await k(['delete', 'pdb', 'web'])).code, 0);
+    });
+
     it('drains a node through the eviction API, retrying while the PodDisruptionBudget says no', async () => {
       // Both pods of "db" on n1: cordon the others while they are placed.
       for (const n of ['n2', 'n3']) assert.equal((await k(['cordon', n])).code, 0);

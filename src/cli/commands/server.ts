@@ -36,6 +36,9 @@ export const serverFlags: FlagSpec = {
   'node-monitor-grace-period': { type: 'string', help: 'how long a running node may be silent before it is marked unhealthy', default: '50s' },
   'node-startup-grace-period': { type: 'string', help: 'how long a starting node may be silent before it is marked unhealthy', default: '1m0s' },
   'node-eviction-rate': { type: 'string', help: 'nodes per second tainted for eviction while their zone is healthy', default: '0.1' },
+  'secondary-node-eviction-rate': { type: 'string', help: 'nodes per second tainted for eviction while their zone is partly down', default: '0.01' },
+  'large-cluster-size-threshold': { type: 'string', help: 'zones up to this many nodes stop evicting when partly down', default: '50' },
+  'unhealthy-zone-threshold': { type: 'string', help: 'share of not-ready nodes (at least 3) that makes a zone partly down', default: '0.55' },
   'tls-san': { type: 'string', help: 'extra host names or IP addresses for the serving certificate, comma-separated', default: '' },
 };
 
@@ -148,6 +151,9 @@ export async function serverCommand(values: Record<string, string | boolean | un
         nodeMonitorGracePeriodMs: durationMs(values['node-monitor-grace-period'], 'node-monitor-grace-period'),
         nodeStartupGracePeriodMs: durationMs(values['node-startup-grace-period'], 'node-startup-grace-period'),
         nodeEvictionRate: rate(values['node-eviction-rate'], 'node-eviction-rate'),
+        secondaryNodeEvictionRate: rate(values['secondary-node-eviction-rate'], 'secondary-node-eviction-rate'),
+        largeClusterSizeThreshold: seconds(values['large-cluster-size-threshold'], 'large-cluster-size-threshold'),
+        unhealthyZoneThreshold: rate(values['unhealthy-zone-threshold'], 'unhealthy-zone-threshold'),
       },
     });
     running.push(manager.run(components.signal));
