@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { FieldSelector, FieldSelectorError } from '../../api/fields.js';
 import { LabelSelector, LabelSelectorError } from '../../api/labels.js';
 import type { ResourceInfo } from '../../api/resources.js';
-import { findSubresource } from '../../api/resources.js';
+import { findResource, findSubresource } from '../../api/resources.js';
 import { apiErrors, StatusError } from '../../apimachinery/errors/status-error.js';
 import { managerFromUserAgent } from '../../apimachinery/fieldmanager/index.js';
 import { SchemaIndex, typedDecode } from '../../apimachinery/openapi/index.js';
@@ -23,7 +23,8 @@ import type { ResourceRequestInfo } from '../request-info.js';
 import type { CachedEvent, WatchCache } from '../watch-cache/watch-cache.js';
 import { applyPatchBody } from './apply-patch.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
-import { serveBinding, serveEviction, serveKubeletSubresource, serveScale } from './subresources.js';
+import { serveEviction } from './eviction.js';
+import { serveBinding, serveKubeletSubresource, serveScale } from './subresources.js';
 
 /** How the response is encoded: plain objects, or meta.k8s.io Tables for kubectl get. */
 type Output = { kind: 'object' } | { kind: 'table'; version: 'v1' | 'v1beta1'; includeObject: 'None' | 'Metadata' | 'Object' };
@@ -202,7 +203,10 @@ export class ResourceHandler {
       if (!findSubresource(info, sub)) throw notFoundPath();
       if (sub === 'scale') return serveScale(req, res, reg, ri);
       if (info.plural === 'pods' && sub === 'binding') return serveBinding(req, res, reg, ri, () => this.ctx.now());
-      if (info.plural === 'pods' && sub === 'eviction') return serveEviction(req, res, reg, ri);
+      if (info.plural === 'pods' && sub === 'eviction') {
+        const pdbInfo = findResource('policy', 'v1', 'poddisruptionbudgets');
+        return serveEviction(req, res, reg, pdbInfo ? this.ctx.registryFor(pdbInfo) : undefined, ri, () => this.ctx.now());
+      }
       if (info.plural === 'pods' && ['log', 'exec', 'attach', 'portforward', 'proxy'].includes(sub)) {
         return serveKubeletSubresource(reg, ri, info);
       }
