@@ -21,6 +21,7 @@ import { mediaType, parseAccept, readBody, writeJson } from '../http/respond.js'
 import type { ResourceRequestInfo } from '../request-info.js';
 import type { CachedEvent, WatchCache } from '../watch-cache/watch-cache.js';
 import { applyPatchBody } from './apply-patch.js';
+import type { KubeletProxy } from './kubelet-proxy.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { serveBinding, serveEviction, serveKubeletSubresource, serveScale } from './subresources.js';
 
@@ -44,6 +45,8 @@ export interface ResourceHandlerContext {
   cache: WatchCache;
   /** The clock for Table ages. */
   now(): Date;
+  /** Routes pods/log (and checks the streaming subresources) to the pod's kubelet. */
+  kubelet: KubeletProxy;
 }
 
 /** The 404 of a path the server does not serve. */
@@ -194,7 +197,7 @@ export class ResourceHandler {
       if (info.plural === 'pods' && sub === 'binding') return serveBinding(req, res, reg, ri, () => this.ctx.now());
       if (info.plural === 'pods' && sub === 'eviction') return serveEviction(req, res, reg, ri);
       if (info.plural === 'pods' && ['log', 'exec', 'attach', 'portforward', 'proxy'].includes(sub)) {
-        return serveKubeletSubresource(reg, ri, info);
+        return serveKubeletSubresource(req, res, reg, this.ctx.kubelet, ri, info, query);
       }
       throw apiErrors.methodNotSupported({ group: info.group, resource: `${info.plural}/${sub}` }, ri.verb);
     }
