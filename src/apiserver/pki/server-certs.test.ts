@@ -160,7 +160,7 @@ describe('ensureServerCerts', () => {
     const again = await ensureServerCerts(dir, { hostnames: [], addresses: [] });
     assert.deepEqual(
       [...again.written].sort(),
-      [f.servingCert, f.servingKey, f.adminCert, f.adminKey, f.kubeletClientCert, f.kubeletClientKey].sort(),
+      [f.servingCert, f.servingKey, f.adminCert, f.adminKey].sort(),
     );
     assert.match(openssl('verify', '-CAfile', f.serverCaCert, f.servingCert), /: OK/);
     assert.match(openssl('verify', '-CAfile', f.clientCaCert, f.adminCert), /: OK/);
