@@ -1,0 +1,316 @@
+// logs, exec, attach and port-forward end to end: real kubectl (1.27 and 1.29 speak SPDY, 1.33 WebSockets
+// and SPDY tunnelled in a WebSocket) and client-node against `k8ts server`, which routes to a kubelet
+// server started here. The kubelet's runtime is a TEST DOUBLE (test/helpers/host-streaming-runtime.ts):
+// commands run on this host, port-forward reaches a loopback HTTP server, logs are files written here.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import * as k8s from '@kubernetes/client-node';
+import { CertificateAuthority } from '../../src/apiserver/pki/certificate-authority.js';
+import { serverCertFiles } from '../../src/apiserver/pki/server-certs.js';
+import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
+import { KubeletServer } from '../../src/kubelet/server/kubelet-server.js';
+import { criLine, HostStreamingRuntime } from '../helpers/host-streaming-runtime.js';
+import { K8tsProcess } from '../helpers/k8ts-process.js';
+import { kubectl, kubectlPath } from '../helpers/kubectl.js';
+
+const versions = [27, 29, 33];
+
+describe('streaming: logs, exec, attach, port-forward through the API server to the kubelet', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-streaming-'));
+  const kubeconfig = path.join(dir, 'kubeconfig.yaml');
+  const runtime = new HostStreamingRuntime();
+  let server: K8tsProcess;
+  let kubelet: KubeletServer;
+  let http: Server;
+  let httpPort = 0;
+  const main = { namespace: 'default', name: 'web', container: 'main' };
+
+  before(async () => {
+    server = new K8tsProcess(['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-controller-manager']);
+    await server.waitForLog(/"msg":"API server ready"/);
+    const files = serverCertFiles(path.join(dir, 'tls'));
+    const serverCA = await CertificateAuthority.load(readFileSync(files.serverCaCert, 'utf8'), readFileSync(files.serverCaKey, 'utf8'));
+    const serving = await serverCA.issueServingCertificate({ commonName: 'stream-node', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    kubelet = new KubeletServer({
+      runtime,
+      tls: { cert: serving.certPem, key: serving.keyPem, clientCA: readFileSync(files.clientCaCert, 'utf8') },
+      address: '127.0.0.1',
+      port: 0,
+    });
+    const kubeletPort = await kubelet.start();
+    http = createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(`hello from the pod, you asked for ${req.url}\n`);
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    httpPort = (http.address() as AddressInfo).port;
+
+    const client = new RESTClient(loadKubeconfig(kubeconfig));
+    const nodes = { group: '', version: 'v1', resource: 'nodes' };
+    const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
+    await client.create(nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'stream-node' } });
+    await client.patch(
+      nodes,
+      'stream-node',
+      { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } } } },
+      'merge',
+      { subresource: 'status' },
+    );
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const mkPod = async (name: string, containers: string[], state: Record<string, unknown>, nodeName?: string): Promise<void> => {
+      await client.create(pods, {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name },
+        spec: { ...(nodeName ? { nodeName } : {}), containers: containers.map((c) => ({ name: c, image: 'busybox' })) },
+      });
+      await client.patch(
+        pods,
+        name,
+        {
+          status: {
+            phase: 'running' in state ? 'Running' : 'Pending',
+            startTime: now,
+            containerStatuses: containers.map((c) => ({ name: c, image: 'busybox', imageID: '', ready: 'running' in state, restartCount: 0, state })),
+          },
+        },
+        'merge',
+        { subresource: 'status' },
+      );
+    };
+    await mkPod('web', ['main'], { running: { startedAt: now } }, 'stream-node');
+    await mkPod('two', ['a', 'b'], { running: { startedAt: now } }, 'stream-node');
+    await mkPod('creating', ['main'], { waiting: { reason: 'ContainerCreating' } }, 'stream-node');
+    await mkPod('unbound', ['main'], { waiting: { reason: 'ContainerCreating' } });
+    runtime.appendLog(
+      main,
+      criLine('2026-01-01T10:00:00.000000001Z', 'stdout', 'line one') +
+        criLine('2026-01-01T10:00:01.5Z', 'stderr', 'line two') +
+        criLine('2026-01-01T10:00:02.000000003Z', 'stdout', 'line ', true) +
+        criLine('2026-01-01T10:00:02.000000004Z', 'stdout', 'three'),
+    );
+    runtime.appendLog(main, criLine('2025-12-31T09:00:00Z', 'stdout', 'from the previous instance'), true);
+  });
+
+  after(async () => {
+    await kubelet?.stop();
+    await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
+    assert.equal(await server.stop(), 0);
+    runtime.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const minor of versions) {
+    describe(`kubectl 1.${minor}`, () => {
+      const k = (args: string[], stdin?: string): ReturnType<typeof kubectl> => kubectl(kubectlPath(minor), kubeconfig, args, stdin);
+
+      it('exec passes stdout, stderr and the exit code through', async () => {
+        const ok = await k(['exec', 'web', '--', 'sh', '-c', 'echo out; echo err >&2']);
+        assert.equal(ok.code, 0, ok.stderr);
+        assert.equal(ok.stdout, 'out\n');
+        assert.equal(ok.stderr, 'err\n');
+        const failed = await k(['exec', 'web', '-c', 'main', '--', 'sh', '-c', 'echo before; exit 3']);
+        assert.equal(failed.code, 3, failed.stderr);
+        assert.equal(failed.stdout, 'before\n');
+        assert.match(failed.stderr, /command terminated with exit code 3/);
+      });
+
+      it('exec -i sends stdin and ends it', async () => {
+        const r = await k(['exec', '-i', 'web', '--', 'sh', '-c', 'tr a-z A-Z; echo done'], 'hello\nworld\n');
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, 'HELLO\nWORLD\ndone\n');
+      });
+
+      it('exec -t without a terminal falls back to no tty, as kubectl does', async () => {
+        const r = await k(['exec', '-it', 'web', '--', 'sh', '-c', 'cat; echo end'], 'typed\n');
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /Unable to use a TTY/);
+        assert.equal(r.stdout, 'typed\nend\n');
+      });
+
+      it('exec answers upstream errors for a missing command, container or pod', async () => {
+        const noContainer = await k(['exec', 'web', '-c', 'nope', '--', 'true']);
+        assert.notEqual(noContainer.code, 0);
+        assert.match(noContainer.stderr, /container nope is not valid for pod web/);
+        const which = await k(['exec', 'two', '--', 'true']);
+        // kubectl picks the first container itself (with a notice), so this succeeds.
+        assert.equal(which.code, 0, which.stderr);
+        const unbound = await k(['exec', 'unbound', '--', 'true']);
+        assert.notEqual(unbound.code, 0);
+        assert.match(unbound.stderr, /does not have a host assigned|not running|ContainerCreating/);
+        const missing = await k(['exec', 'ghost', '--', 'true']);
+        assert.match(missing.stderr, /pods "ghost" not found/);
+        const bad = await k(['exec', 'web', '--', '/no/such/binary']);
+        assert.notEqual(bad.code, 0);
+      });
+
+      it('logs with --tail, --timestamps, --since-time, --previous and --limit-bytes', async () => {
+        const all = await k(['logs', 'web']);
+        assert.equal(all.code, 0, all.stderr);
+        assert.equal(all.stdout, 'line one\nline two\nline three\n');
+        const tail = await k(['logs', 'web', '--tail=1']);
+        assert.equal(tail.stdout, 'three\n');
+        const ts = await k(['logs', 'web', '--timestamps', '--tail=3']);
+        assert.equal(ts.stdout, '2026-01-01T10:00:01.500000000Z line two\n2026-01-01T10:00:02.000000003Z line 2026-01-01T10:00:02.000000004Z three\n');
+        const since = await k(['logs', 'web', '--since-time=2026-01-01T10:00:01Z']);
+        assert.equal(since.stdout, 'line two\nline three\n');
+        const recent = await k(['logs', 'web', '--since=1h']);
+        assert.equal(recent.stdout, '');
+        const prev = await k(['logs', 'web', '--previous']);
+        assert.equal(prev.stdout, 'from the previous instance\n');
+        const limited = await k(['logs', 'web', '--limit-bytes=6']);
+        assert.equal(limited.stdout, 'line o');
+        const creating = await k(['logs', 'creating']);
+        assert.notEqual(creating.code, 0);
+        assert.match(creating.stderr, /container "main" in pod "creating" is waiting to start: ContainerCreating/);
+        // kubectl picks a container itself; the API server's own answer shows without it.
+        const two = await k(['get', '--raw', '/api/v1/namespaces/default/pods/two/log']);
+        assert.notEqual(two.code, 0);
+        assert.match(two.stderr, /a container name must be specified for pod two, choose one of: \[a b\]/);
+      });
+
+      it('logs -f follows what the container appends until it stops', async () => {
+        const ref = { namespace: 'default', name: 'two', container: 'a' };
+        runtime.appendLog(ref, criLine(new Date(), 'stdout', `first ${minor}`));
+        runtime.running.add('default/two/a');
+        const child = spawn(kubectlPath(minor), ['logs', '-f', 'two', '-c', 'a'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+        try {
+          await waitFor(() => out.includes(`first ${minor}\n`), 'the first line');
+          runtime.appendLog(ref, criLine(new Date(), 'stdout', `second ${minor}`));
+          await waitFor(() => out.includes(`second ${minor}\n`), 'the appended line');
+          runtime.running.delete('default/two/a');
+          assert.equal(await withDeadline(exited, 'kubectl logs -f to end'), 0);
+        } finally {
+          runtime.running.delete('default/two/a');
+          if (child.exitCode === null) child.kill('SIGKILL');
+        }
+      });
+
+      it('attach connects stdin and stdout to the container', async () => {
+        const r = await k(['attach', '-i', 'web', '-c', 'main'], 'hi there\nbye\n');
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /echo: hi there/);
+      });
+
+      it('port-forward carries an HTTP request to a port of the pod', async () => {
+        const child = spawn(kubectlPath(minor), ['port-forward', 'pod/web', `:${httpPort}`], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        try {
+          await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+)/.test(out), `kubectl to listen (${err})`);
+          const local = Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)![1]);
+          for (const p of ['/first', '/second']) {
+            const res = await fetch(`http://127.0.0.1:${local}${p}`);
+            assert.equal(res.status, 200);
+            assert.equal(await res.text(), `hello from the pod, you asked for ${p}\n`);
+          }
+        } finally {
+          child.kill('SIGTERM');
+        }
+      });
+    });
+  }
+
+  describe('@kubernetes/client-node', () => {
+    const kc = (): k8s.KubeConfig => {
+      const c = new k8s.KubeConfig();
+      c.loadFromFile(kubeconfig);
+      return c;
+    };
+
+    it('Exec gives the output and the exit status (v5 WebSocket)', async () => {
+      const out = collect();
+      const errOut = collect();
+      const status = await new Promise<k8s.V1Status>((resolve, reject) => {
+        new k8s.Exec(kc())
+          .exec('default', 'web', 'main', ['sh', '-c', 'echo hi; echo oops >&2; exit 7'], out.stream, errOut.stream, null, false, (s) => resolve(s))
+          .catch(reject);
+      });
+      assert.equal(status.status, 'Failure');
+      assert.equal(status.reason, 'NonZeroExitCode');
+      assert.deepEqual(status.details?.causes, [{ reason: 'ExitCode', message: '7' }]);
+      assert.equal(out.text(), 'hi\n');
+      assert.equal(errOut.text(), 'oops\n');
+    });
+
+    it('Exec with a tty sends terminal sizes to the runtime and stdin through', async () => {
+      const out = collect();
+      const stdin = new PassThrough();
+      // A stdout that looks like a terminal makes client-node send resize messages.
+      const tty = Object.assign(out.stream, { rows: 40, columns: 120, isTTY: true });
+      const before = runtime.resizes.length;
+      const done = new Promise<k8s.V1Status>((resolve, reject) => {
+        new k8s.Exec(kc()).exec('default', 'web', 'main', ['sh', '-c', 'head -n1'], tty, null, stdin, true, (s) => resolve(s)).catch(reject);
+      });
+      await waitFor(() => runtime.resizes.length > before && runtime.resizes.at(-1)!.length > 0, 'a resize');
+      assert.deepEqual(runtime.resizes.at(-1)![0], { width: 120, height: 40 });
+      stdin.write('typed line\n');
+      const status = await withDeadline(done, 'exec with tty to end');
+      assert.equal(status.status, 'Success');
+      assert.equal(out.text(), 'typed line\n');
+    });
+
+    it('PortForward reaches the port over WebSocket channels', async () => {
+      const out = collect();
+      const input = new PassThrough();
+      const ws = await new k8s.PortForward(kc()).portForward('default', 'web', [httpPort], out.stream, null, input);
+      input.write(`GET /via-client-node HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      await waitFor(() => out.text().includes('you asked for /via-client-node'), 'the HTTP answer');
+      assert.match(out.text(), /^HTTP\/1\.1 200 OK/);
+      (ws as { close(): void }).close();
+    });
+
+    it('Log streams a container log with options', async () => {
+      const out = collect();
+      await new Promise<void>((resolve, reject) => {
+        void new k8s.Log(kc())
+          .log('default', 'web', 'main', out.stream, { timestamps: true, tailLines: 1 })
+          .then((req) => req)
+          .catch(reject);
+        out.stream.on('finish', () => resolve());
+      });
+      assert.equal(out.text(), '2026-01-01T10:00:02.000000003Z line 2026-01-01T10:00:02.000000004Z three\n');
+    });
+  });
+});
+
+function collect(): { stream: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(Buffer.from(chunk));
+      cb();
+    },
+  });
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function withDeadline<T>(p: Promise<T>, what: string, timeoutMs = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
