@@ -16,12 +16,19 @@ import * as k8s from '@kubernetes/client-node';
 import { CertificateAuthority } from '../../src/apiserver/pki/certificate-authority.js';
 import { serverCertFiles } from '../../src/apiserver/pki/server-certs.js';
 import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
+import type { StreamingSession } from '../../src/kubelet/server/kubelet-server.js';
 import { KubeletServer } from '../../src/kubelet/server/kubelet-server.js';
 import { criLine, HostStreamingRuntime } from '../helpers/host-streaming-runtime.js';
 import { K8tsProcess } from '../helpers/k8ts-process.js';
 import { kubectl, kubectlPath } from '../helpers/kubectl.js';
 
 const versions = [27, 29, 33];
+/** The transport each kubectl uses: SPDY up to 1.29 (1.30 turned WebSockets on for exec, 1.31 the tunnel for port-forward). */
+const expectedTransport: Record<number, { exec: string; portforward: string }> = {
+  27: { exec: 'spdy v4.channel.k8s.io', portforward: 'spdy portforward.k8s.io' },
+  29: { exec: 'spdy v4.channel.k8s.io', portforward: 'spdy portforward.k8s.io' },
+  33: { exec: 'websocket v5.channel.k8s.io', portforward: 'spdy-over-websocket SPDY/3.1+portforward.k8s.io' },
+};
 
 describe('streaming: logs, exec, attach, port-forward through the API server to the kubelet', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-streaming-'));
@@ -32,6 +39,8 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
   let http: Server;
   let httpPort = 0;
   const main = { namespace: 'default', name: 'web', container: 'main' };
+  const sessions: StreamingSession[] = [];
+  const lastSession = (): string => `${sessions.at(-1)?.transport} ${sessions.at(-1)?.protocol}`;
 
   before(async () => {
     server = new K8tsProcess(['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-controller-manager']);
@@ -44,6 +53,7 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
       tls: { cert: serving.certPem, key: serving.keyPem, clientCA: readFileSync(files.clientCaCert, 'utf8') },
       address: '127.0.0.1',
       port: 0,
+      onSession: (session) => sessions.push(session),
     });
     const kubeletPort = await kubelet.start();
     http = createServer((req, res) => {
@@ -117,6 +127,7 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
         assert.equal(ok.code, 0, ok.stderr);
         assert.equal(ok.stdout, 'out\n');
         assert.equal(ok.stderr, 'err\n');
+        assert.equal(lastSession(), expectedTransport[minor]!.exec);
         const failed = await k(['exec', 'web', '-c', 'main', '--', 'sh', '-c', 'echo before; exit 3']);
         assert.equal(failed.code, 3, failed.stderr);
         assert.equal(failed.stdout, 'before\n');
@@ -217,6 +228,7 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
             assert.equal(res.status, 200);
             assert.equal(await res.text(), `hello from the pod, you asked for ${p}\n`);
           }
+          assert.equal(lastSession(), expectedTransport[minor]!.portforward);
         } finally {
           child.kill('SIGTERM');
         }
@@ -244,6 +256,7 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
       assert.deepEqual(status.details?.causes, [{ reason: 'ExitCode', message: '7' }]);
       assert.equal(out.text(), 'hi\n');
       assert.equal(errOut.text(), 'oops\n');
+      assert.equal(lastSession(), 'websocket v5.channel.k8s.io');
     });
 
     it('Exec with a tty sends terminal sizes to the runtime and stdin through', async () => {
@@ -270,6 +283,7 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
       input.write(`GET /via-client-node HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       await waitFor(() => out.text().includes('you asked for /via-client-node'), 'the HTTP answer');
       assert.match(out.text(), /^HTTP\/1\.1 200 OK/);
+      assert.equal(lastSession(), 'websocket v4.channel.k8s.io');
       (ws as { close(): void }).close();
     });
 
@@ -282,7 +296,8 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
           .catch(reject);
         out.stream.on('finish', () => resolve());
       });
-      assert.equal(out.text(), '2026-01-01T10:00:02.000000003Z line 2026-01-01T10:00:02.000000004Z three\n');
+      // The last entry only: a partial line counts as a line of the file, as the kubelet counts them.
+      assert.equal(out.text(), '2026-01-01T10:00:02.000000004Z three\n');
     });
   });
 });

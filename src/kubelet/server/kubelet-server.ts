@@ -31,9 +31,18 @@ export interface KubeletServerOptions {
   /** Serving certificate and key, and the CA whose client certificates may call; absent: plain HTTP, no checks (tests). */
   tls?: { cert: string; key: string; clientCA: string };
   address?: string;
+  /** Called when a streaming session starts, with how it was negotiated (for logs and tests). */
+  onSession?: (session: StreamingSession) => void;
   /** Default 10250; 0 picks a free port. */
   port?: number;
   log?: Logger;
+}
+
+/** How a streaming session was set up. */
+export interface StreamingSession {
+  kind: 'exec' | 'attach' | 'portforward';
+  transport: 'spdy' | 'websocket' | 'spdy-over-websocket';
+  protocol: string;
 }
 
 /** An HTTP-level failure: code and plain-text message, as the kubelet answers them. */
@@ -166,7 +175,7 @@ export class KubeletServer {
             }
             const command = q.getAll('command');
             if (parts[0] === 'exec' && command.length === 0) throw new HttpError(400, 'missing command');
-            this.log.info('streaming session', { kind: parts[0], pod: `${ref.namespace}/${ref.name}`, container: ref.container }, 2);
+            const kind = parts[0];
             serveRemoteCommand(req, socket, head, opts, async (io): Promise<SessionOutcome> => {
               if (parts[0] === 'attach') {
                 await runtime.attach(ref, io);
@@ -174,14 +183,22 @@ export class KubeletServer {
               }
               const { exitCode } = await runtime.exec(ref, command, io);
               return { exitCode, description: `error executing command [${command.join(' ')}], exit code ${exitCode}` };
-            });
+            }, (transport, protocol) => this.session({ kind, transport, protocol }, ref));
             return;
           }
           case 'portForward': {
             if (parts.length < 3 || parts.length > 4) throw new HttpError(404, '404 page not found');
             const pod: PodRef = { namespace: parts[1]!, name: parts[2]!, ...(parts[3] ? { uid: parts[3] } : {}) };
             await this.checkPod(pod);
-            servePortForward(req, socket, head, pod, q, (port, stream, signal) => runtime.portForward(pod, port, stream, signal));
+            servePortForward(
+              req,
+              socket,
+              head,
+              pod,
+              q,
+              (port, stream, signal) => runtime.portForward(pod, port, stream, signal),
+              (transport, protocol) => this.session({ kind: 'portforward', transport, protocol }, pod),
+            );
             return;
           }
           default:
@@ -192,6 +209,11 @@ export class KubeletServer {
         writeRawResponse(socket, e.code, e.message + '\n');
       }
     })();
+  }
+
+  private session(session: StreamingSession, ref: PodRef): void {
+    this.log.info('streaming session', { ...session, pod: `${ref.namespace}/${ref.name}` }, 2);
+    this.options.onSession?.(session);
   }
 
   private async findPod(ref: PodRef): Promise<PodObject | undefined> {

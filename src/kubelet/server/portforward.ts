@@ -14,6 +14,7 @@ import { SpdyConnection } from '../../apimachinery/httpstream/spdy.js';
 import { websocketByteStream } from '../../apimachinery/httpstream/tunnel.js';
 import { acceptWebSocket, isWebSocketRequest, offeredSubprotocols } from '../../apimachinery/httpstream/websocket.js';
 import type { PodRef } from './streaming-runtime.js';
+import type { Negotiated } from './remotecommand.js';
 import { isSpdyRequest, upgradeToSpdy, writeRawResponse } from './upgrade.js';
 
 /** Forwards one connection to a port of the pod (the runtime's portForward). */
@@ -44,18 +45,27 @@ export function parsePorts(q: URLSearchParams): number[] {
 }
 
 /** Serves a port-forward upgrade request. */
-export function servePortForward(req: IncomingMessage, socket: Duplex, head: Buffer, pod: PodRef, query: URLSearchParams, forward: PortForwarder): void {
+export function servePortForward(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  pod: PodRef,
+  query: URLSearchParams,
+  forward: PortForwarder,
+  negotiated?: Negotiated,
+): void {
   if (isWebSocketRequest(req)) {
     const offered = offeredSubprotocols(req);
     const tunnel = offered.find((p) => p.startsWith(spdyTunnelPrefix) && spdyPortForwardProtocols.includes(p.slice(spdyTunnelPrefix.length)));
     if (tunnel) {
       const ws = acceptWebSocket(req, socket, head, tunnel);
+      negotiated?.('spdy-over-websocket', tunnel);
       let handler: ((s: SpdyStream) => void) | undefined;
       const conn = new SpdyConnection(websocketByteStream(ws), (s) => handler?.(s));
       handler = spdySession(conn, pod, forward).onSpdyStream;
       return;
     }
-    return serveChannels(req, socket, head, offered, pod, query, forward);
+    return serveChannels(req, socket, head, offered, pod, query, forward, negotiated);
   }
   if (!isSpdyRequest(req)) {
     writeRawResponse(socket, 400, 'unable to upgrade: missing upgrade headers in request\n');
@@ -64,6 +74,7 @@ export function servePortForward(req: IncomingMessage, socket: Duplex, head: Buf
   let handler: ((s: SpdyStream) => void) | undefined;
   const up = upgradeToSpdy(req, socket, head, spdyPortForwardProtocols, (s) => handler?.(s));
   if (!up) return;
+  negotiated?.('spdy', up.protocol);
   handler = spdySession(up.conn, pod, forward).onSpdyStream;
 }
 
@@ -105,7 +116,16 @@ function spdySession(conn: SpdyConnection, pod: PodRef, forward: PortForwarder):
   return { onSpdyStream };
 }
 
-function serveChannels(req: IncomingMessage, socket: Duplex, head: Buffer, offered: string[], pod: PodRef, query: URLSearchParams, forward: PortForwarder): void {
+function serveChannels(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  offered: string[],
+  pod: PodRef,
+  query: URLSearchParams,
+  forward: PortForwarder,
+  negotiated?: Negotiated,
+): void {
   let ports: number[];
   try {
     ports = parsePorts(query);
@@ -121,6 +141,7 @@ function serveChannels(req: IncomingMessage, socket: Duplex, head: Buffer, offer
     return;
   }
   const ws = acceptWebSocket(req, socket, head, protocol);
+  negotiated?.('websocket', protocol);
   const channels = new ChannelConnection(ws, channelProtocols.get(protocol)!);
   const ac = new AbortController();
   ws.once('close', () => ac.abort());

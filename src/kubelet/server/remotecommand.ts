@@ -97,14 +97,17 @@ function statusBytes(outcome: SessionOutcome, structured: boolean): Buffer | und
   return outcome.exitCode === 0 ? undefined : Buffer.from(`command terminated with non-zero exit code: ${outcome.description}`);
 }
 
+/** How a streaming session was set up: the transport and the negotiated protocol. */
+export type Negotiated = (transport: 'spdy' | 'websocket' | 'spdy-over-websocket', protocol: string) => void;
+
 /** Serves an exec or attach upgrade request on the raw socket. */
-export function serveRemoteCommand(req: IncomingMessage, socket: Duplex, head: Buffer, opts: RemoteCommandOptions, run: SessionRunner): void {
-  if (isWebSocketRequest(req)) return serveWebSocket(req, socket, head, opts, run);
-  if (isSpdyRequest(req)) return serveSpdy(req, socket, head, opts, run);
+export function serveRemoteCommand(req: IncomingMessage, socket: Duplex, head: Buffer, opts: RemoteCommandOptions, run: SessionRunner, negotiated?: Negotiated): void {
+  if (isWebSocketRequest(req)) return serveWebSocket(req, socket, head, opts, run, negotiated);
+  if (isSpdyRequest(req)) return serveSpdy(req, socket, head, opts, run, negotiated);
   writeRawResponse(socket, 400, 'unable to upgrade: missing upgrade headers in request\n');
 }
 
-function serveSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, opts: RemoteCommandOptions, run: SessionRunner): void {
+function serveSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, opts: RemoteCommandOptions, run: SessionRunner, negotiated?: Negotiated): void {
   const streams = new Map<string, SpdyStream>();
   let expected = 1 + Number(opts.stdin) + Number(opts.stdout) + Number(opts.stderr);
   let started = false;
@@ -120,6 +123,7 @@ function serveSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, opts: Rem
   });
   if (!up) return;
   const { conn, protocol } = up;
+  negotiated?.('spdy', protocol);
   // Protocols before v3 have no resize stream.
   if (opts.tty && protocol !== remoteCommandProtocol.v1 && protocol !== remoteCommandProtocol.v2) expected += 1;
   const ready = new Promise<boolean>((resolve) => {
@@ -172,7 +176,7 @@ async function runSafely(run: SessionRunner, io: StreamingIO): Promise<SessionOu
   }
 }
 
-function serveWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, opts: RemoteCommandOptions, run: SessionRunner): void {
+function serveWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, opts: RemoteCommandOptions, run: SessionRunner, negotiated?: Negotiated): void {
   const offered = offeredSubprotocols(req);
   const protocol = offered.length === 0 ? '' : (offered.find((p) => channelProtocols.has(p)) ?? undefined);
   if (protocol === undefined) {
@@ -186,6 +190,7 @@ function serveWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, opts
     writeRawResponse(socket, 400, `${(err as Error).message}\n`);
     return;
   }
+  negotiated?.('websocket', protocol);
   const channels = new ChannelConnection(ws, channelProtocols.get(protocol)!);
   // An empty message on the lowest writable channel tells the client the session is up.
   channels.send(opts.stdout ? 1 : opts.stderr ? 2 : 3, Buffer.alloc(0));
