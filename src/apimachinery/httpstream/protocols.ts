@@ -33,8 +33,8 @@ export const closeChannel = 255;
 
 /** The values of a request header that lists protocols, split on commas, in order. */
 export function requestedProtocols(req: IncomingMessage, header = headerProtocolVersion): string[] {
-  const raw = req.headers[header.toLowerCase()];
-  const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  const raw: string | string[] | undefined = req.headers[header.toLowerCase()];
+  const values: string[] = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
   return values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
 }
 

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { requestedProtocols } from './protocols.js';
 
 /** The GUID RFC 6455 appends to the client's key. */
 const acceptGuid = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -27,9 +28,7 @@ export function isWebSocketRequest(req: IncomingMessage): boolean {
 
 /** The subprotocols the client offered, in its order. */
 export function offeredSubprotocols(req: IncomingMessage): string[] {
-  const raw = req.headers['sec-websocket-protocol'];
-  const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-  return values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return requestedProtocols(req, 'Sec-WebSocket-Protocol');
 }
 
 /** Encodes one unmasked frame (FIN set). */

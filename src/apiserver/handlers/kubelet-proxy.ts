@@ -201,7 +201,7 @@ export class KubeletProxy {
     const upstream: TLSSocket = tlsConnect(this.tlsOptions(target));
     await new Promise<void>((resolve, reject) => {
       upstream.once('secureConnect', () => resolve());
-      upstream.once('error', (err) => reject(dialError(err)));
+      upstream.once('error', (err: Error) => reject(dialError(err)));
     });
     upstream.setNoDelay(true);
     const hopHeaders = new Set(['host', 'authorization', 'content-length', 'transfer-encoding']);

@@ -117,7 +117,7 @@ export class KubeletServer {
       const url = new URL(req.url ?? '/', 'http://kubelet');
       const parts = url.pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
       const method = req.method ?? 'GET';
-      switch (parts[0]) {
+      switch (parts[0] ?? '') {
         case 'healthz':
           return text(res, 200, 'ok');
         case 'pods': {
@@ -162,7 +162,7 @@ export class KubeletServer {
         const parts = url.pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
         const q = url.searchParams;
         const runtime = this.options.runtime;
-        switch (parts[0]) {
+        switch (parts[0] ?? '') {
           case 'exec':
           case 'attach': {
             const ref = containerOf(parts);
@@ -175,7 +175,7 @@ export class KubeletServer {
             }
             const command = q.getAll('command');
             if (parts[0] === 'exec' && command.length === 0) throw new HttpError(400, 'missing command');
-            const kind = parts[0];
+            const kind = parts[0] === 'attach' ? 'attach' : 'exec';
             serveRemoteCommand(req, socket, head, opts, async (io): Promise<SessionOutcome> => {
               if (parts[0] === 'attach') {
                 await runtime.attach(ref, io);

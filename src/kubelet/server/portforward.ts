@@ -60,9 +60,8 @@ export function servePortForward(
     if (tunnel) {
       const ws = acceptWebSocket(req, socket, head, tunnel);
       negotiated?.('spdy-over-websocket', tunnel);
-      let handler: ((s: SpdyStream) => void) | undefined;
-      const conn = new SpdyConnection(websocketByteStream(ws), (s) => handler?.(s));
-      handler = spdySession(conn, pod, forward).onSpdyStream;
+      const session = spdySession(pod, forward);
+      session.bind(new SpdyConnection(websocketByteStream(ws), session.onStream));
       return;
     }
     return serveChannels(req, socket, head, offered, pod, query, forward, negotiated);
@@ -71,19 +70,19 @@ export function servePortForward(
     writeRawResponse(socket, 400, 'unable to upgrade: missing upgrade headers in request\n');
     return;
   }
-  let handler: ((s: SpdyStream) => void) | undefined;
-  const up = upgradeToSpdy(req, socket, head, spdyPortForwardProtocols, (s) => handler?.(s));
+  const session = spdySession(pod, forward);
+  const up = upgradeToSpdy(req, socket, head, spdyPortForwardProtocols, session.onStream);
   if (!up) return;
   negotiated?.('spdy', up.protocol);
-  handler = spdySession(up.conn, pod, forward).onSpdyStream;
+  session.bind(up.conn);
 }
 
 /** Pairs error and data streams by requestID and forwards each pair. */
-function spdySession(conn: SpdyConnection, pod: PodRef, forward: PortForwarder): { onSpdyStream: (s: SpdyStream) => void } {
+function spdySession(pod: PodRef, forward: PortForwarder): { onStream: (s: SpdyStream) => void; bind: (conn: SpdyConnection) => void } {
   const pairs = new Map<string, { data?: SpdyStream; error?: SpdyStream; started?: boolean }>();
   const ac = new AbortController();
-  conn.once('closed', () => ac.abort());
-  const onSpdyStream = (stream: SpdyStream): void => {
+  const bind = (conn: SpdyConnection): void => void conn.once('closed', () => ac.abort());
+  const onStream = (stream: SpdyStream): void => {
     const type = stream.header(streamHeader.type);
     // Clients before requestID existed sent one pair at a time: the stream id pairs them then.
     const requestID = stream.header(streamHeader.requestID) ?? String(type === streamType.error ? stream.id + 2 : stream.id);
@@ -113,7 +112,7 @@ function spdySession(conn: SpdyConnection, pod: PodRef, forward: PortForwarder):
       }
     })();
   };
-  return { onSpdyStream };
+  return { onStream, bind };
 }
 
 function serveChannels(
