@@ -147,7 +147,7 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
         assert.equal(r.stdout, 'typed\nend\n');
       });
 
-      it('exec answers upstream errors for a missing command, container or pod', async () => {
+      it('exec answers upstream errors for an unknown container, pod, node or binary', async () => {
         const noContainer = await k(['exec', 'web', '-c', 'nope', '--', 'true']);
         assert.notEqual(noContainer.code, 0);
         assert.match(noContainer.stderr, /container nope is not valid for pod web/);
@@ -156,11 +156,12 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
         assert.equal(which.code, 0, which.stderr);
         const unbound = await k(['exec', 'unbound', '--', 'true']);
         assert.notEqual(unbound.code, 0);
-        assert.match(unbound.stderr, /does not have a host assigned|not running|ContainerCreating/);
+        assert.equal(unbound.stderr, 'Error from server (BadRequest): pod unbound does not have a host assigned\n');
         const missing = await k(['exec', 'ghost', '--', 'true']);
-        assert.match(missing.stderr, /pods "ghost" not found/);
+        assert.equal(missing.stderr, 'Error from server (NotFound): pods "ghost" not found\n');
         const bad = await k(['exec', 'web', '--', '/no/such/binary']);
         assert.notEqual(bad.code, 0);
+        assert.match(bad.stderr, /^error: Internal error occurred: error executing command in container: exec: "\/no\/such\/binary"/);
       });
 
       it('logs with --tail, --timestamps, --since-time, --previous and --limit-bytes', async () => {

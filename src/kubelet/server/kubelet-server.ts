@@ -177,11 +177,22 @@ export class KubeletServer {
             if (parts[0] === 'exec' && command.length === 0) throw new HttpError(400, 'missing command');
             const kind = parts[0] === 'attach' ? 'attach' : 'exec';
             serveRemoteCommand(req, socket, head, opts, async (io): Promise<SessionOutcome> => {
-              if (parts[0] === 'attach') {
-                await runtime.attach(ref, io);
+              // Failures to run at all carry upstream's prefixes.
+              const why = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+              if (kind === 'attach') {
+                try {
+                  await runtime.attach(ref, io);
+                } catch (err) {
+                  return { error: `error attaching to container: ${why(err)}` };
+                }
                 return undefined;
               }
-              const { exitCode } = await runtime.exec(ref, command, io);
+              let exitCode: number;
+              try {
+                ({ exitCode } = await runtime.exec(ref, command, io));
+              } catch (err) {
+                return { error: `error executing command in container: ${why(err)}` };
+              }
               return { exitCode, description: `error executing command [${command.join(' ')}], exit code ${exitCode}` };
             }, (transport, protocol) => this.session({ kind, transport, protocol }, ref));
             return;
