@@ -234,6 +234,30 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
           child.kill('SIGTERM');
         }
       });
+
+      it('port-forward reports a refused connection on the error stream', async () => {
+        // A port nothing listens on: bind one, note it, close it.
+        const probe = createServer();
+        await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+        const dead = (probe.address() as AddressInfo).port;
+        await new Promise<void>((r) => probe.close(() => r()));
+        const child = spawn(kubectlPath(minor), ['port-forward', 'pod/web', `:${dead}`], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        try {
+          await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+)/.test(out), `kubectl to listen (${err})`);
+          const local = Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)![1]);
+          await fetch(`http://127.0.0.1:${local}/`).then(
+            () => assert.fail('the request should fail'),
+            () => undefined,
+          );
+          await waitFor(() => err.includes(`error forwarding port ${dead} to pod web, uid : dial tcp4 127.0.0.1:${dead}: connect: connection refused`), `the error (${err})`);
+        } finally {
+          child.kill('SIGTERM');
+        }
+      });
     });
   }
 
