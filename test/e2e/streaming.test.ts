@@ -4,22 +4,16 @@
 // commands run on this host, port-forward reaches a loopback HTTP server, logs are files written here.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { CertificateAuthority } from '../../src/apiserver/pki/certificate-authority.js';
-import { serverCertFiles } from '../../src/apiserver/pki/server-certs.js';
-import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
-import type { StreamingSession } from '../../src/kubelet/server/kubelet-server.js';
-import { KubeletServer } from '../../src/kubelet/server/kubelet-server.js';
-import { criLine, HostStreamingRuntime } from '../helpers/host-streaming-runtime.js';
-import { K8tsProcess } from '../helpers/k8ts-process.js';
+import type { HostStreamingRuntime } from '../helpers/host-streaming-runtime.js';
+import { criLine } from '../helpers/host-streaming-runtime.js';
+import type { StreamingCluster } from '../helpers/streaming-cluster.js';
+import { startStreamingCluster } from '../helpers/streaming-cluster.js';
 import { kubectl, kubectlPath } from '../helpers/kubectl.js';
 
 const versions = [27, 29, 33];
@@ -31,75 +25,28 @@ const expectedTransport: Record<number, { exec: string; portforward: string }> =
 };
 
 describe('streaming: logs, exec, attach, port-forward through the API server to the kubelet', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-streaming-'));
-  const kubeconfig = path.join(dir, 'kubeconfig.yaml');
-  const runtime = new HostStreamingRuntime();
-  let server: K8tsProcess;
-  let kubelet: KubeletServer;
-  let http: Server;
+  let cluster: StreamingCluster;
+  let kubeconfig = '';
+  let runtime: HostStreamingRuntime;
+  let http: Server | undefined;
   let httpPort = 0;
   const main = { namespace: 'default', name: 'web', container: 'main' };
-  const sessions: StreamingSession[] = [];
-  const lastSession = (): string => `${sessions.at(-1)?.transport} ${sessions.at(-1)?.protocol}`;
+  const lastSession = (): string => `${cluster.sessions.at(-1)?.transport} ${cluster.sessions.at(-1)?.protocol}`;
 
   before(async () => {
-    server = new K8tsProcess(['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-controller-manager']);
-    await server.waitForLog(/"msg":"API server ready"/);
-    const files = serverCertFiles(path.join(dir, 'tls'));
-    const serverCA = await CertificateAuthority.load(readFileSync(files.serverCaCert, 'utf8'), readFileSync(files.serverCaKey, 'utf8'));
-    const serving = await serverCA.issueServingCertificate({ commonName: 'stream-node', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-    kubelet = new KubeletServer({
-      runtime,
-      tls: { cert: serving.certPem, key: serving.keyPem, clientCA: readFileSync(files.clientCaCert, 'utf8') },
-      address: '127.0.0.1',
-      port: 0,
-      onSession: (session) => sessions.push(session),
-    });
-    const kubeletPort = await kubelet.start();
+    cluster = await startStreamingCluster();
+    kubeconfig = cluster.kubeconfig;
+    runtime = cluster.runtime;
     http = createServer((req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.end(`hello from the pod, you asked for ${req.url}\n`);
     });
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => http!.listen(0, '127.0.0.1', () => r()));
     httpPort = (http.address() as AddressInfo).port;
-
-    const client = new RESTClient(loadKubeconfig(kubeconfig));
-    const nodes = { group: '', version: 'v1', resource: 'nodes' };
-    const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
-    await client.create(nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'stream-node' } });
-    await client.patch(
-      nodes,
-      'stream-node',
-      { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } } } },
-      'merge',
-      { subresource: 'status' },
-    );
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const mkPod = async (name: string, containers: string[], state: Record<string, unknown>, nodeName?: string): Promise<void> => {
-      await client.create(pods, {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name },
-        spec: { ...(nodeName ? { nodeName } : {}), containers: containers.map((c) => ({ name: c, image: 'busybox' })) },
-      });
-      await client.patch(
-        pods,
-        name,
-        {
-          status: {
-            phase: 'running' in state ? 'Running' : 'Pending',
-            startTime: now,
-            containerStatuses: containers.map((c) => ({ name: c, image: 'busybox', imageID: '', ready: 'running' in state, restartCount: 0, state })),
-          },
-        },
-        'merge',
-        { subresource: 'status' },
-      );
-    };
-    await mkPod('web', ['main'], { running: { startedAt: now } }, 'stream-node');
-    await mkPod('two', ['a', 'b'], { running: { startedAt: now } }, 'stream-node');
-    await mkPod('creating', ['main'], { waiting: { reason: 'ContainerCreating' } }, 'stream-node');
-    await mkPod('unbound', ['main'], { waiting: { reason: 'ContainerCreating' } });
+    await cluster.createPod('web', ['main'], 'running');
+    await cluster.createPod('two', ['a', 'b'], 'running');
+    await cluster.createPod('creating', ['main'], 'creating');
+    await cluster.createPod('unbound', ['main'], 'creating', false);
     runtime.appendLog(
       main,
       criLine('2026-01-01T10:00:00.000000001Z', 'stdout', 'line one') +
@@ -111,11 +58,8 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
   });
 
   after(async () => {
-    await kubelet?.stop();
     await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
-    assert.equal(await server.stop(), 0);
-    runtime.cleanup();
-    rmSync(dir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   for (const minor of versions) {
