@@ -12,6 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import { STATUS_CODES } from 'node:http';
 import type { StatusError } from '../../apimachinery/errors/status-error.js';
 import { apiErrors, StatusError as StatusErrorClass } from '../../apimachinery/errors/status-error.js';
+import { field, newPath } from '../../apimachinery/validation/field-errors.js';
 import type { KObject, RegistryStore } from '../../registry/generic/index.js';
 import { toStatusError } from '../http/respond.js';
 import type { ResourceRequestInfo } from '../request-info.js';
@@ -81,6 +82,28 @@ export function resolveContainer(pod: PodShape, podName: string, container: stri
   return container;
 }
 
+/** PodLogOptions' checks (upstream's ValidatePodLogOptions), on the query of a pods/log request. */
+export function validateLogOptions(query: URLSearchParams, podName: string): void {
+  const int = (name: string): number | undefined => {
+    const v = query.get(name);
+    if (v === null) return undefined;
+    if (!/^-?\d+$/.test(v)) throw apiErrors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+    return Number(v);
+  };
+  const errs = [];
+  const tailLines = int('tailLines');
+  const limitBytes = int('limitBytes');
+  const sinceSeconds = int('sinceSeconds');
+  if (tailLines !== undefined && tailLines < 0) errs.push(field.invalid(newPath('tailLines'), tailLines, 'must be greater than or equal to 0'));
+  if (limitBytes !== undefined && limitBytes < 1) errs.push(field.invalid(newPath('limitBytes'), limitBytes, 'must be greater than 0'));
+  if (sinceSeconds !== undefined && query.get('sinceTime') !== null) {
+    errs.push(field.forbidden(newPath(''), 'at most one of `sinceTime` or `sinceSeconds` may be specified'));
+  } else if (sinceSeconds !== undefined && sinceSeconds < 1) {
+    errs.push(field.invalid(newPath('sinceSeconds'), sinceSeconds, 'must be greater than 0'));
+  }
+  if (errs.length > 0) throw apiErrors.invalid('', 'PodLogOptions', podName, errs);
+}
+
 /** The kubelet subresources and the query parameters each passes on. */
 const streamFlags: Record<string, string> = { stdin: 'input', stdout: 'output', stderr: 'error', tty: 'tty' };
 const logParams = ['sinceSeconds', 'sinceTime', 'tailLines', 'limitBytes'];
@@ -112,6 +135,7 @@ export class KubeletProxy {
     } else {
       const container = resolveContainer(pod, ri.name, query.get('container') ?? '');
       if (sub === 'log') {
+        validateLogOptions(query, ri.name);
         if (!pod.spec?.nodeName) return undefined;
         if (query.get('previous') !== 'true') this.checkStarted(pod, ri.name, container);
         for (const f of logFlags) if (query.get(f) === 'true') params.set(f, 'true');
