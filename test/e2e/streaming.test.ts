@@ -82,6 +82,12 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
         const r = await k(['exec', '-i', 'web', '--', 'sh', '-c', 'tr a-z A-Z; echo done'], 'hello\nworld\n');
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout, 'HELLO\nWORLD\ndone\n');
+        // Large enough to span many frames and messages both ways.
+        const big = 'x'.repeat(3 * 1024 * 1024);
+        const echoed = await k(['exec', '-i', 'web', '--', 'sh', '-c', 'cat; echo; wc -c < /dev/null'], big);
+        assert.equal(echoed.code, 0, echoed.stderr);
+        assert.equal(echoed.stdout.length, big.length + 3);
+        assert.ok(echoed.stdout.startsWith(big));
       });
 
       it('exec -t without a terminal falls back to no tty, as kubectl does', async () => {

@@ -31,7 +31,7 @@ export const spdyRstStatus = { protocolError: 1, invalidStream: 2, refusedStream
 const flagFin = 0x01;
 const spdyVersion = 3;
 /** DATA frames we send carry at most this much, so one stream cannot hold the socket for long. */
-const maxDataChunk = 32 * 1024;
+const maxDataChunk = 128 * 1024;
 
 /** Headers of a stream: lower-case names, each with one or more values. */
 export type SpdyHeaders = Map<string, string[]>;
