@@ -134,7 +134,10 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
         assert.notEqual(creating.code, 0);
         assert.match(creating.stderr, /container "main" in pod "creating" is waiting to start: ContainerCreating/);
         const invalid = await k(['get', '--raw', '/api/v1/namespaces/default/pods/web/log?tailLines=-1&limitBytes=0']);
-        assert.match(invalid.stderr, /PodLogOptions "web" is invalid: \[tailLines: Invalid value: -1: must be greater than or equal to 0, limitBytes: Invalid value: 0: must be greater than 0\]/);
+        assert.equal(
+          invalid.stderr,
+          'The PodLogOptions "web" is invalid: \n* tailLines: Invalid value: -1: must be greater than or equal to 0\n* limitBytes: Invalid value: 0: must be greater than 0\n',
+        );
         // kubectl picks a container itself; the API server's own answer shows without it.
         const two = await k(['get', '--raw', '/api/v1/namespaces/default/pods/two/log']);
         assert.notEqual(two.code, 0);

@@ -39,7 +39,11 @@ export class HostStreamingRuntime implements StreamingRuntime {
   exec(_container: ContainerRef, command: string[], io: StreamingIO): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       const child = spawn(command[0]!, command.slice(1), { cwd: this.dir, stdio: ['pipe', 'pipe', 'pipe'] });
-      child.on('error', (err) => reject(new Error(`exec: "${command[0]}": ${err.message}`)));
+      let failed: Error | undefined;
+      child.on('error', (err) => {
+        failed = new Error(`exec: "${command[0]}": ${err.message}`);
+        reject(failed);
+      });
       if (io.stdin) {
         io.stdin.pipe(child.stdin);
         child.stdin.on('error', () => undefined);
@@ -61,7 +65,9 @@ export class HostStreamingRuntime implements StreamingRuntime {
       io.signal.addEventListener('abort', onAbort, { once: true });
       child.on('close', (code, sig) => {
         io.signal.removeEventListener('abort', onAbort);
-        resolve({ exitCode: code ?? (sig ? 128 + 9 : 1) });
+        // A command that never started is an error, not an exit code, whichever event comes first.
+        if (failed || child.pid === undefined) reject(failed ?? new Error(`exec: "${command[0]}": could not start`));
+        else resolve({ exitCode: code ?? (sig ? 128 + 9 : 1) });
       });
     });
   }
