@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -80,6 +80,28 @@ describe('CRI logs', () => {
     appendFileSync(file, '2026-01-01T10:00:01Z stdout F sec');
     appendFileSync(file, 'ond\n');
     await until(() => s.text() === 'first\nsecond\n');
+    running = false;
+    await done;
+  });
+
+  it('follows into the new file when the log is rotated', async () => {
+    const file = path.join(dir, 'c.log');
+    writeFileSync(file, '2026-01-01T10:00:00Z stdout F before\n');
+    let running = true;
+    const s = sink();
+    const done = copyCriLog(file, s.out, { follow: true }, async () => running, new AbortController().signal, 5);
+    const until = async (cond: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while (!cond()) {
+        if (Date.now() > deadline) throw new Error(`timed out at ${JSON.stringify(s.text())}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    await until(() => s.text() === 'before\n');
+    appendFileSync(file, '2026-01-01T10:00:01Z stdout F last of the old file\n');
+    renameSync(file, `${file}.20260101-100002`);
+    writeFileSync(file, '2026-01-01T10:00:02Z stdout F after\n');
+    await until(() => s.text() === 'before\nlast of the old file\nafter\n');
     running = false;
     await done;
   });

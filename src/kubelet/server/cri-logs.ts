@@ -104,10 +104,20 @@ export async function copyCriLog(
     return budget > 0;
   };
 
-  const fh = await open(path, 'r');
+  let fh = await open(path, 'r');
   try {
     let offset = 0;
     let rest = '';
+    /** After rotation (the path names a new file), continue in the new file once the old one is drained. */
+    const reopenIfRotated = async (): Promise<boolean> => {
+      const now = await stat(path).catch(() => undefined);
+      if (!now || now.ino === (await fh.stat()).ino) return false;
+      await fh.close();
+      fh = await open(path, 'r');
+      offset = 0;
+      rest = '';
+      return true;
+    };
     const readMore = async (): Promise<string[]> => {
       const size = (await fh.stat()).size;
       if (size < offset) {
@@ -138,6 +148,7 @@ export async function copyCriLog(
         if (entry && !(await emit(entry))) return;
       }
       if (more.length === 0) {
+        if (await reopenIfRotated()) continue;
         if (!(await running())) {
           // One last read: the container may have written right before it stopped.
           const last = await readMore();
