@@ -4,9 +4,11 @@
 // commands run on this host, port-forward reaches a loopback HTTP server, logs are files written here.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
@@ -170,6 +172,21 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
         assert.match(r.stdout, /echo: hi there/);
       });
 
+      it('cp copies a file into the pod and back (tar through exec)', async () => {
+        const local = path.join(runtime.dir, `local-${minor}.bin`);
+        const content = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7) % 256));
+        writeFileSync(local, content);
+        const inPod = path.join(runtime.dir, `in-pod-${minor}`);
+        mkdirSync(inPod);
+        const up = await k(['cp', local, `web:${inPod}/copied.bin`]);
+        assert.equal(up.code, 0, up.stderr);
+        assert.deepEqual(readFileSync(path.join(inPod, 'copied.bin')), content);
+        const back = path.join(runtime.dir, `back-${minor}.bin`);
+        const down = await k(['cp', `web:${inPod}/copied.bin`, back]);
+        assert.equal(down.code, 0, down.stderr);
+        assert.deepEqual(readFileSync(back), content);
+      });
+
       it('port-forward carries an HTTP request to a port of the pod', async () => {
         const child = spawn(kubectlPath(minor), ['port-forward', 'pod/web', `:${httpPort}`], { env: { ...process.env, KUBECONFIG: kubeconfig } });
         let out = '';
@@ -265,6 +282,17 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
       assert.match(out.text(), /^HTTP\/1\.1 200 OK/);
       assert.equal(lastSession(), 'websocket v4.channel.k8s.io');
       (ws as { close(): void }).close();
+    });
+
+    it('Attach connects stdin and stdout', async () => {
+      const out = collect();
+      const stdin = new PassThrough();
+      const ws = await new k8s.Attach(kc()).attach('default', 'web', 'main', out.stream, null, stdin, false);
+      stdin.write('from client-node\n');
+      await waitFor(() => out.text().includes('echo: from client-node'), 'the echo');
+      assert.match(out.text(), /^attached to main\n/);
+      stdin.write('bye\n');
+      await waitFor(() => (ws as { readyState: number }).readyState === 3, 'the session to close');
     });
 
     it('Log streams a container log with options', async () => {
