@@ -196,12 +196,12 @@ export class ApiServer {
     const url = req.url ?? '/';
     const info = parseRequestInfo(method, url);
     const mutating = info.isResourceRequest && !['get', 'list', 'watch'].includes(info.verb);
-    const isWatch = info.isResourceRequest && info.verb === 'watch';
+    // Long-running requests (watches, and following or streaming a pod's log) do not count against the in-flight limits, as upstream.
+    const isWatch = info.isResourceRequest && (info.verb === 'watch' || (info.resource === 'pods' && info.subresource === 'log'));
     let counted = false;
     try {
       const user = this.authenticate(req);
       if (user === 'invalid' || (user === undefined && !publicPaths.has(info.path))) throw apiErrors.unauthorized();
-      // Long-running requests (watches) do not count against the in-flight limits, as upstream.
       if (!isWatch) {
         const limit = mutating ? (this.options.maxMutatingInFlight ?? 200) : (this.options.maxReadOnlyInFlight ?? 400);
         const kind = mutating ? 'mutating' : 'readOnly';

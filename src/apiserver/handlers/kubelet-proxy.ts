@@ -213,7 +213,10 @@ export class KubeletProxy {
         });
       });
       upstream.on('error', (err) => (res.headersSent ? (res.destroy(), resolve()) : reject(dialError(err))));
-      res.on('close', () => upstream.destroy());
+      res.on('close', () => {
+        upstream.destroy();
+        resolve();
+      });
       upstream.end();
     });
   }
