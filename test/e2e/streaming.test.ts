@@ -233,6 +233,33 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
     });
   }
 
+  describe('the kubectl minors between, where the transports change', () => {
+    const transitions = [
+      { minor: 28, exec: 'spdy v4.channel.k8s.io', portforward: 'spdy portforward.k8s.io' },
+      { minor: 30, exec: 'websocket v5.channel.k8s.io', portforward: 'spdy portforward.k8s.io' },
+      { minor: 31, exec: 'websocket v5.channel.k8s.io', portforward: 'spdy-over-websocket SPDY/3.1+portforward.k8s.io' },
+      { minor: 32, exec: 'websocket v5.channel.k8s.io', portforward: 'spdy-over-websocket SPDY/3.1+portforward.k8s.io' },
+    ];
+    for (const t of transitions) {
+      it(`kubectl 1.${t.minor}: exec with stdin and exit code, and a port-forwarded request`, async () => {
+        const r = await kubectl(kubectlPath(t.minor), kubeconfig, ['exec', '-i', 'web', '--', 'sh', '-c', 'cat; exit 4'], 'in\n');
+        assert.deepEqual([r.code, r.stdout, r.stderr], [4, 'in\n', 'command terminated with exit code 4\n']);
+        assert.equal(lastSession(), t.exec);
+        const child = spawn(kubectlPath(t.minor), ['port-forward', 'pod/web', `:${httpPort}`], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        try {
+          await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+)/.test(out), 'kubectl to listen');
+          const res = await fetch(`http://127.0.0.1:${/Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)![1]}/minor`);
+          assert.equal(await res.text(), 'hello from the pod, you asked for /minor\n');
+          assert.equal(lastSession(), t.portforward);
+        } finally {
+          child.kill('SIGTERM');
+        }
+      });
+    }
+  });
+
   describe('@kubernetes/client-node', () => {
     const kc = (): k8s.KubeConfig => {
       const c = new k8s.KubeConfig();
