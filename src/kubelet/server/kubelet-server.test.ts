@@ -2,13 +2,25 @@ import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { CertificateAuthority } from '../../apiserver/pki/certificate-authority.js';
+import { SpdyTestClient } from '../../../test/helpers/spdy-client.js';
 import { KubeletServer } from './kubelet-server.js';
 import type { StreamingRuntime } from './streaming-runtime.js';
 import { RuntimeNotFoundError } from './streaming-runtime.js';
 
-/** A runtime whose exec echoes its command; nothing else is used here. */
+const resizes: { width: number; height: number }[] = [];
+
+/** A runtime whose exec echoes its command, or with a tty records resizes and answers one line of input. */
 const runtime: StreamingRuntime = {
   exec: async (_c, command, io) => {
+    if (io.tty && io.stdin && io.resize) {
+      const resize = io.resize;
+      void (async () => {
+        for await (const size of resize) resizes.push(size);
+      })();
+      const line = await new Promise<string>((resolve) => io.stdin!.once('data', (d: Buffer) => resolve(d.toString())));
+      io.stdout?.write(`tty got ${line}`);
+      return { exitCode: 0 };
+    }
     io.stdout?.write(`ran ${command.join(' ')}\n`);
     return { exitCode: command[0] === 'false' ? 1 : 0 };
   },
@@ -104,6 +116,34 @@ describe('kubelet server', () => {
     assert.equal((await call('GET', '/containerLogs/default/web/main?previous=true')).code, 400);
   });
 
+  it('serves a tty exec over SPDY: resize events, stdin, stdout, and the v4 status', async () => {
+    const spdy = await SpdyTestClient.connect(
+      { host: '127.0.0.1', port, path: '/exec/default/web/main?command=sh&input=1&output=1&tty=1', ca, ...client },
+      ['v4.channel.k8s.io', 'v3.channel.k8s.io'],
+    );
+    try {
+      assert.equal(spdy.protocol, 'v4.channel.k8s.io');
+      const error = await spdy.open({ streamType: 'error' });
+      const stdin = await spdy.open({ streamType: 'stdin' });
+      const stdout = await spdy.open({ streamType: 'stdout' });
+      const resize = await spdy.open({ streamType: 'resize' });
+      await until(() => [error, stdin, stdout, resize].every((s) => s.replied), 'the replies');
+      spdy.write(resize, '{"Width":100,"Height":30}\n{"Width":120,');
+      spdy.write(resize, '"Height":40}\n');
+      await until(() => resizes.length === 2, 'two resizes');
+      assert.deepEqual(resizes, [
+        { width: 100, height: 30 },
+        { width: 120, height: 40 },
+      ]);
+      spdy.write(stdin, 'hello\n');
+      await until(() => error.finished && stdout.finished && spdy.goAway, 'the end of the session');
+      assert.equal(spdy.text(stdout), 'tty got hello\n');
+      assert.deepEqual(JSON.parse(spdy.text(error)), { metadata: {}, status: 'Success' });
+    } finally {
+      spdy.close();
+    }
+  });
+
   it('answers streaming requests that cannot upgrade as upstream does', async () => {
     assert.equal((await call('POST', '/exec/default/web/main?command=ls&output=1')).body, 'unable to upgrade: missing upgrade headers in request\n');
     const spdy = { Connection: 'Upgrade', Upgrade: 'SPDY/3.1' };
@@ -119,3 +159,11 @@ describe('kubelet server', () => {
     assert.deepEqual([ghost.code, ghost.body], [404, 'pod does not exist\n']);
   });
 });
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
