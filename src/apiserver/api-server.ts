@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -20,6 +21,8 @@ import { allBuiltinStrategies } from '../registry/builtin-strategies.js';
 import { namespaceFinalizeStrategy } from '../registry/core/namespaces.js';
 import type { Store } from '../storage/store.js';
 import { aggregatedDiscovery, aggregatedDiscoveryVersion, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import type { KubeletClientConfig } from './handlers/kubelet-proxy.js';
+import { KubeletProxy, writeUpgradeError } from './handlers/kubelet-proxy.js';
 import { notFoundPath, ResourceHandler } from './handlers/resource-handler.js';
 import { serveReview } from './handlers/reviews.js';
 import { parseAccept, writeError, writeJson } from './http/respond.js';
@@ -51,6 +54,8 @@ export interface ApiServerOptions {
   /** Tolerations DefaultTolerationSeconds adds to pods (kube-apiserver's --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds). */
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
+  /** The API server's client certificate towards kubelets (pods/log, exec, attach, portforward), and the CA of kubelets' serving certificates. */
+  kubeletClient?: KubeletClientConfig;
   /** Strategies to use instead of the defaults, by "group/version/plural". */
   strategies?: ReadonlyMap<string, ResourceStrategy>;
   now?: () => Date;
@@ -68,6 +73,8 @@ export class ApiServer {
   private readonly log: Logger;
   private readonly registries = new Map<string, RegistryStore>();
   private readonly handler: ResourceHandler;
+  private readonly kubelet: KubeletProxy;
+  private readonly upgraded = new Set<Duplex>();
   private readonly cache: WatchCache;
   private readonly now: () => Date;
   private server: Server | undefined;
@@ -93,6 +100,7 @@ export class ApiServer {
       log: this.log,
       ...(options.watchCacheCapacity !== undefined ? { capacity: options.watchCacheCapacity } : {}),
     });
+    this.kubelet = new KubeletProxy(this.registries.get('/v1/pods')!, this.registries.get('/v1/nodes')!, options.kubeletClient);
     this.handler = new ResourceHandler({
       registryFor: (info, subresource) =>
         this.registries.get(`${info.group}/${info.version}/${info.plural}${subresource ? `/${subresource}` : ''}`),
@@ -100,6 +108,7 @@ export class ApiServer {
       namespaces,
       cache: this.cache,
       now: this.now,
+      kubelet: this.kubelet,
     });
   }
 
@@ -128,6 +137,7 @@ export class ApiServer {
       ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: [tls.clientCA], requestCert: true, rejectUnauthorized: false }, handler)
       : createHttpServer(handler);
     this.server.keepAliveTimeout = 65_000;
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.serveUpgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.options.port ?? 0, this.options.bindAddress ?? '127.0.0.1', () => resolve());
@@ -141,6 +151,7 @@ export class ApiServer {
     this.ready = false;
     const server = this.server;
     if (server) {
+      for (const s of this.upgraded) s.destroy();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -185,12 +196,12 @@ export class ApiServer {
     const url = req.url ?? '/';
     const info = parseRequestInfo(method, url);
     const mutating = info.isResourceRequest && !['get', 'list', 'watch'].includes(info.verb);
-    const isWatch = info.isResourceRequest && info.verb === 'watch';
+    // Long-running requests (watches, and following or streaming a pod's log) do not count against the in-flight limits, as upstream.
+    const isWatch = info.isResourceRequest && (info.verb === 'watch' || (info.resource === 'pods' && info.subresource === 'log'));
     let counted = false;
     try {
       const user = this.authenticate(req);
       if (user === 'invalid' || (user === undefined && !publicPaths.has(info.path))) throw apiErrors.unauthorized();
-      // Long-running requests (watches) do not count against the in-flight limits, as upstream.
       if (!isWatch) {
         const limit = mutating ? (this.options.maxMutatingInFlight ?? 200) : (this.options.maxReadOnlyInFlight ?? 400);
         const kind = mutating ? 'mutating' : 'readOnly';
@@ -211,6 +222,30 @@ export class ApiServer {
       writeError(res, err);
     } finally {
       if (counted) this.inFlight[mutating ? 'mutating' : 'readOnly'] -= 1;
+    }
+  }
+
+  /**
+   * Protocol upgrades: exec, attach and portforward of pods (SPDY or WebSocket) are tunnelled to the
+   * pod's kubelet; anything else is refused. Long-running, so not counted against the in-flight limits.
+   */
+  private async serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    this.upgraded.add(socket);
+    socket.once('close', () => this.upgraded.delete(socket));
+    socket.on('error', () => socket.destroy());
+    try {
+      const user = this.authenticate(req);
+      if (user === 'invalid' || user === undefined) throw apiErrors.unauthorized();
+      const url = req.url ?? '/';
+      const info = parseRequestInfo(req.method ?? 'GET', url);
+      const streaming = ['exec', 'attach', 'portforward'];
+      if (!info.isResourceRequest || info.apiGroup !== '' || info.resource !== 'pods' || !streaming.includes(info.subresource)) {
+        throw apiErrors.badRequest(`the server does not allow a protocol upgrade of ${info.path}`);
+      }
+      const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+      await this.kubelet.serveUpgrade(req, socket, head, info, query);
+    } catch (err) {
+      writeUpgradeError(socket, err);
     }
   }
 

@@ -22,6 +22,7 @@ import { Turns } from '../http/turns.js';
 import type { ResourceRequestInfo } from '../request-info.js';
 import type { CachedEvent, WatchCache } from '../watch-cache/watch-cache.js';
 import { applyPatchBody } from './apply-patch.js';
+import type { KubeletProxy } from './kubelet-proxy.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { serveEviction } from './eviction.js';
 import { serveBinding, serveKubeletSubresource, serveScale } from './subresources.js';
@@ -46,6 +47,8 @@ export interface ResourceHandlerContext {
   cache: WatchCache;
   /** The clock for Table ages. */
   now(): Date;
+  /** Routes pods/log (and checks the streaming subresources) to the pod's kubelet. */
+  kubelet: KubeletProxy;
 }
 
 /** The 404 of a path the server does not serve. */
@@ -208,7 +211,7 @@ export class ResourceHandler {
         return serveEviction(req, res, reg, pdbInfo ? this.ctx.registryFor(pdbInfo) : undefined, ri, () => this.ctx.now());
       }
       if (info.plural === 'pods' && ['log', 'exec', 'attach', 'portforward', 'proxy'].includes(sub)) {
-        return serveKubeletSubresource(reg, ri, info);
+        return serveKubeletSubresource(req, res, reg, this.ctx.kubelet, ri, info, query);
       }
       throw apiErrors.methodNotSupported({ group: info.group, resource: `${info.plural}/${sub}` }, ri.verb);
     }

@@ -111,6 +111,8 @@ export async function serverCommand(values: Record<string, string | boolean | un
   const apiserver = new ApiServer({
     store,
     tls: { cert: certs.serving.certPem, key: certs.serving.keyPem, clientCA: certs.clientCA.certPem },
+    // Kubelets' serving certificates are signed by the server CA (as k3s does), so the API server checks them.
+    kubeletClient: { cert: certs.kubeletClient.certPem, key: certs.kubeletClient.keyPem, ca: certs.serverCA.certPem },
     bindAddress,
     port,
     gitVersion: `${kubernetesVersion}+k8ts`,
