@@ -9,17 +9,21 @@ import type { Controller, ControllerContext } from './common/controller.js';
 import { InformerFactory } from './common/informer-factory.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
+import { JobController } from './job/job-controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
+import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
 
 /** Every controller this manager knows, by upstream's name in --controllers. */
 const known: Record<string, (ctx: ControllerContext) => Controller> = {
   deployment: (ctx) => new DeploymentController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
+  job: (ctx) => new JobController(ctx),
   namespace: (ctx) => new NamespaceController(ctx),
   replicaset: (ctx) => new ReplicaSetController(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
+  'ttl-after-finished': (ctx) => new TTLAfterFinishedController(ctx),
 };
 
 /** The controllers `--controllers` selects: "*" for all, a name to add one, "-name" to leave one out. */

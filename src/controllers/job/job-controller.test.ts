@@ -29,7 +29,7 @@ function jobObject(name: string, spec: Record<string, unknown>, command = ['sh',
       ...spec,
       template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command }] } },
     },
-  } as Job;
+  };
 }
 
 async function finished(ns: string, name: string, type: 'Complete' | 'Failed'): Promise<Job> {
@@ -118,7 +118,7 @@ describe('Job controller', () => {
     ]);
   });
 
-  it('fails with BackoffLimitExceeded once failures pass backoffLimit, waiting between recreations', async () => {
+  it('fails with BackoffLimitExceeded once failures pass backoffLimit', async () => {
     const ns = await api.namespace('job');
     await api.client.create(jobsRef(ns), jobObject('bad', { backoffLimit: 2 }, ['sh', '-c', 'exit 1']));
     const job = await finished(ns, 'bad', 'Failed');

@@ -52,7 +52,7 @@ export interface JobControllerOptions {
   podFailureBackoffMs?: number;
 }
 
-interface BackoffRecord {
+export interface BackoffRecord {
   failuresAfterLastSuccess: number;
   lastFailureMs?: number;
 }
@@ -433,7 +433,7 @@ export class JobController implements Controller {
     const meta = template.metadata ?? {};
     const labels: Record<string, string> = { ...meta.labels };
     const annotations: Record<string, string> = { ...meta.annotations };
-    const spec = (template.spec ?? { containers: [] }) as NonNullable<typeof template.spec>;
+    const spec = (template.spec ?? { containers: [] });
     let generateName = `${jobName}-`;
     if (index !== undefined) {
       annotations[completionIndexAnnotation] = String(index);
@@ -654,19 +654,8 @@ export class JobController implements Controller {
       : { failuresAfterLastSuccess: after.length, lastFailureMs: finishedTime(after[after.length - 1]!, this.clock) };
   }
 
-  /** How long pod creation must still wait: base × 2^(failures−1), capped, from the last failure. */
   private remainingBackoffMs(rec: BackoffRecord): number {
-    if (rec.failuresAfterLastSuccess === 0 || rec.lastFailureMs === undefined) return 0;
-    let backoff = this.backoffBaseMs;
-    for (let i = 1; i < rec.failuresAfterLastSuccess; i++) {
-      backoff *= 2;
-      if (backoff >= maxPodFailureBackoffMs) {
-        backoff = maxPodFailureBackoffMs;
-        break;
-      }
-    }
-    const elapsed = this.clock.now() - rec.lastFailureMs;
-    return elapsed > backoff ? 0 : backoff - elapsed;
+    return backoffRemainingMs(rec, this.backoffBaseMs, this.clock.now());
   }
 
   /** A tracked pod whose Job is gone or finished loses its finalizer. */
@@ -683,6 +672,21 @@ export class JobController implements Controller {
     }
     await this.removeFinalizer(pod);
   }
+}
+
+/** How long pod creation must still wait: base × 2^(failures−1), capped at 10 min, from the last failure. */
+export function backoffRemainingMs(rec: BackoffRecord, baseMs: number, nowMs: number): number {
+  if (rec.failuresAfterLastSuccess === 0 || rec.lastFailureMs === undefined) return 0;
+  let backoff = baseMs;
+  for (let i = 1; i < rec.failuresAfterLastSuccess; i++) {
+    backoff *= 2;
+    if (backoff >= maxPodFailureBackoffMs) {
+      backoff = maxPodFailureBackoffMs;
+      break;
+    }
+  }
+  const elapsed = nowMs - rec.lastFailureMs;
+  return elapsed > backoff ? 0 : backoff - elapsed;
 }
 
 /** Whether the Job has a True Complete or Failed condition. */
