@@ -11,16 +11,18 @@ import { DeploymentController } from './deployment/deployment-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { JobController } from './job/job-controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
+import { PodGCController } from './podgc/podgc-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
 
 /** Every controller this manager knows, by upstream's name in --controllers. */
-const known: Record<string, (ctx: ControllerContext) => Controller> = {
+const known: Record<string, (ctx: ControllerContext, options: ControllerManagerOptions) => Controller> = {
   deployment: (ctx) => new DeploymentController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   job: (ctx) => new JobController(ctx),
   namespace: (ctx) => new NamespaceController(ctx),
+  podgc: (ctx, o) => new PodGCController(ctx, o.terminatedPodGCThreshold !== undefined ? { terminatedPodThreshold: o.terminatedPodGCThreshold } : {}),
   replicaset: (ctx) => new ReplicaSetController(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
   'ttl-after-finished': (ctx) => new TTLAfterFinishedController(ctx),
@@ -60,6 +62,8 @@ export interface ControllerManagerOptions {
   retryPeriodMs?: number;
   clock?: Clock;
   log?: Logger;
+  /** --terminated-pod-gc-threshold; default 12500. */
+  terminatedPodGCThreshold?: number;
 }
 
 /** The controller manager component. */
@@ -118,7 +122,7 @@ export class ControllerManager {
       log: this.log,
       clock: this.options.clock ?? realClock,
     };
-    const controllers = this.names.map((n) => known[n]!(ctx));
+    const controllers = this.names.map((n) => known[n]!(ctx, this.options));
     const running = controllers.map((c) =>
       c.run(signal).catch((err: unknown) => this.log.error('controller failed', { controller: c.name, error: err instanceof Error ? err : String(err) })),
     );

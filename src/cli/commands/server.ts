@@ -25,6 +25,7 @@ export const serverFlags: FlagSpec = {
   'default-unreachable-toleration-seconds': { type: 'string', help: 'seconds pods tolerate an unreachable node', default: '300' },
   controllers: { type: 'string', help: 'controllers to run: * for all, a name to add one, -name to leave one out', default: '*' },
   'disable-controller-manager': { type: 'boolean', help: 'do not run the controller manager' },
+  'terminated-pod-gc-threshold': { type: 'string', help: 'terminated pods kept before the pod GC deletes the oldest (0 or less: never)', default: '12500' },
   'leader-elect-lease-duration': { type: 'string', help: 'how long a leader lease is valid', default: '15s' },
   'leader-elect-renew-deadline': { type: 'string', help: 'how long the leader tries to renew before giving up', default: '10s' },
   'leader-elect-retry-period': { type: 'string', help: 'the pause between leader election tries', default: '2s' },
@@ -50,6 +51,12 @@ function durationMs(value: string | boolean | undefined, flag: string): number {
 function seconds(value: string | boolean | undefined, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`invalid --${flag}: ${String(value)}`);
+  return n;
+}
+
+function integerFlag(value: string | boolean | undefined, flag: string): number {
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isInteger(n)) throw new Error(`invalid --${flag}: ${String(value)}`);
   return n;
 }
 
@@ -112,6 +119,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
       leaseDurationMs: durationMs(values['leader-elect-lease-duration'], 'leader-elect-lease-duration'),
       renewDeadlineMs: durationMs(values['leader-elect-renew-deadline'], 'leader-elect-renew-deadline'),
       retryPeriodMs: durationMs(values['leader-elect-retry-period'], 'leader-elect-retry-period'),
+      terminatedPodGCThreshold: integerFlag(values['terminated-pod-gc-threshold'], 'terminated-pod-gc-threshold'),
     });
     running.push(manager.run(components.signal));
   }
