@@ -7,6 +7,7 @@ import type { Clock, RESTClient } from '../client/index.js';
 import { EventRecorder, LeaderElector, leaseLock, realClock } from '../client/index.js';
 import type { Controller, ControllerContext } from './common/controller.js';
 import { InformerFactory } from './common/informer-factory.js';
+import { CronJobController } from './cronjob/cronjob-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { JobController } from './job/job-controller.js';
@@ -18,6 +19,7 @@ import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finishe
 
 /** Every controller this manager knows, by upstream's name in --controllers. */
 const known: Record<string, (ctx: ControllerContext, options: ControllerManagerOptions) => Controller> = {
+  cronjob: (ctx) => new CronJobController(ctx),
   deployment: (ctx) => new DeploymentController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   job: (ctx) => new JobController(ctx),

@@ -169,7 +169,7 @@ export function wallClock(ms: number, zone: string): number {
   }
   const p: Record<string, number> = {};
   for (const part of f.formatToParts(ms)) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) + (ms % 1000 + 1000) % 1000;
+  return Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second) + (ms % 1000 + 1000) % 1000;
 }
 
 /** The zone's offset from UTC at an instant, in milliseconds. */

@@ -14,6 +14,7 @@ import type { Clock, EventRecorder, KubeObject, RESTClient, SharedInformer } fro
 import { DeletedFinalStateUnknown, isStatus, metaNamespaceKey, splitMetaNamespaceKey } from '../../client/index.js';
 import type { Controller, ControllerContext } from '../common/controller.js';
 import { newQueue, runWorkers } from '../common/controller.js';
+import { hasStatusCause } from '../common/status-cause.js';
 import { ControllerExpectations } from '../replicaset/controller-expectations.js';
 import type { OwnerReference, Pod } from '../replicaset/pod.js';
 import { controllerOf, isPodActive, isPodReady, podKey } from '../replicaset/pod.js';
@@ -393,7 +394,7 @@ export class JobController implements Controller {
         await this.createPod(job, index);
       } catch (err) {
         this.expectations.creationObserved(key);
-        if (hasCause(err, 'NamespaceTerminating')) return;
+        if (hasStatusCause(err, 'NamespaceTerminating')) return;
         throw err;
       }
     });
@@ -467,7 +468,7 @@ export class JobController implements Controller {
     try {
       created = await this.client.create<Pod>({ ...podsRef, namespace }, pod);
     } catch (err) {
-      if (!hasCause(err, 'NamespaceTerminating')) this.recorder.event(job, 'Warning', 'FailedCreate', `Error creating: ${toError(err).message}`);
+      if (!hasStatusCause(err, 'NamespaceTerminating')) this.recorder.event(job, 'Warning', 'FailedCreate', `Error creating: ${toError(err).message}`);
       throw err;
     }
     this.recorder.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name ?? ''}`);
@@ -819,10 +820,6 @@ function controllerRef(job: Job): OwnerReference {
   return { apiVersion: 'batch/v1', kind: 'Job', name: job.metadata?.name ?? '', uid: job.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true };
 }
 
-function hasCause(err: unknown, type: string): boolean {
-  const causes = (err as { status?: { details?: { causes?: { type?: string }[] } } } | undefined)?.status?.details?.causes;
-  return Array.isArray(causes) && causes.some((c) => c.type === type);
-}
 
 function toError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));

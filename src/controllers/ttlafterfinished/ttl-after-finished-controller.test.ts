@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../../client/index.js';
-import { until, useApiServer } from '../../../test/helpers/controller-harness.js';
+import { markJobComplete, until, useApiServer } from '../../../test/helpers/controller-harness.js';
 import type { Job } from '../job/job-controller.js';
-import { rfc3339 } from '../job/job-controller.js';
 import { TTLAfterFinishedController } from './ttl-after-finished-controller.js';
 
 const api = useApiServer();
@@ -33,20 +32,7 @@ describe('TTL-after-finished controller', () => {
         template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } },
       },
     });
-    const t = rfc3339(clock.now());
-    const cond = { status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastProbeTime: t, lastTransitionTime: t };
-    await api.client.updateStatus(jobsRef(ns), {
-      ...job,
-      status: {
-        startTime: t,
-        completionTime: t,
-        succeeded: 1,
-        ready: 0,
-        terminating: 0,
-        uncountedTerminatedPods: {},
-        conditions: [{ type: 'SuccessCriteriaMet', ...cond }, { type: 'Complete', ...cond }],
-      },
-    });
+    await markJobComplete(api.client, job, clock.now());
   }
 
   it('deletes a finished Job in the foreground once ttlSecondsAfterFinished has passed', async () => {

@@ -4,10 +4,11 @@
 // a new Job of the same name is never deleted by mistake. Before deleting it reads the Job afresh from the
 // API, in case the TTL was changed since the cache saw it.
 import type { Logger } from '../../base/log.js';
-import type { Clock, RESTClient, SharedInformer } from '../../client/index.js';
-import { isStatus, metaNamespaceKey, RateLimitingQueue, splitMetaNamespaceKey } from '../../client/index.js';
+import type { Clock, RateLimitingQueue, RESTClient, SharedInformer } from '../../client/index.js';
+import { isStatus, metaNamespaceKey, splitMetaNamespaceKey } from '../../client/index.js';
 import type { Controller, ControllerContext } from '../common/controller.js';
-import { runWorkers } from '../common/controller.js';
+import { ClockedRequeue } from '../common/clocked-requeue.js';
+import { newQueue, runWorkers } from '../common/controller.js';
 import type { Job } from '../job/job-controller.js';
 import { isJobFinished } from '../job/job-controller.js';
 
@@ -21,6 +22,7 @@ export class TTLAfterFinishedController implements Controller {
   private readonly client: RESTClient;
   private readonly jobs: SharedInformer<Job>;
   private readonly queue: RateLimitingQueue<string>;
+  private readonly requeue: ClockedRequeue;
   private readonly clock: Clock;
   private readonly log: Logger;
 
@@ -28,7 +30,8 @@ export class TTLAfterFinishedController implements Controller {
     this.client = ctx.client;
     this.clock = ctx.clock;
     this.log = ctx.log.with({ controller: 'ttl-after-finished' });
-    this.queue = new RateLimitingQueue<string>({ name: 'ttl_jobs_to_delete', clock: ctx.clock });
+    this.queue = newQueue('ttl_jobs_to_delete');
+    this.requeue = new ClockedRequeue(ctx.clock, this.queue);
     this.jobs = ctx.informers.informerFor<Job>(jobsRef);
     const consider = (job: Job): void => {
       if (needsCleanup(job)) this.queue.add(metaNamespaceKey(job));
@@ -40,6 +43,7 @@ export class TTLAfterFinishedController implements Controller {
     await this.jobs.waitForSync(signal).catch(() => undefined);
     if (signal.aborted) return;
     await runWorkers(this.queue, workers, (key) => this.sync(key), signal, this.log);
+    this.requeue.clear();
   }
 
   /** Deletes the Job if its TTL has run out, else looks again when it will have. */
@@ -50,7 +54,7 @@ export class TTLAfterFinishedController implements Controller {
     const left = this.timeLeftMs(cached);
     if (left === undefined) return;
     if (left > 0) {
-      this.queue.addAfter(key, left);
+      this.requeue.addAfter(key, left);
       return;
     }
     // The cache may be stale: the TTL may have been changed or removed since.
@@ -65,7 +69,7 @@ export class TTLAfterFinishedController implements Controller {
     const freshLeft = this.timeLeftMs(fresh);
     if (freshLeft === undefined) return;
     if (freshLeft > 0) {
-      this.queue.addAfter(key, freshLeft);
+      this.requeue.addAfter(key, freshLeft);
       return;
     }
     this.log.info('cleaning up job', { job: key }, 4);
