@@ -86,7 +86,7 @@ export class CronJobController implements Controller {
     const { namespace, name } = splitMetaNamespaceKey(key);
     const cached = this.cronJobs.lister.get(namespace, name);
     if (!cached) return;
-    const cj: CronJob = structuredClone(cached) as CronJob;
+    const cj = structuredClone<CronJob>(cached);
     const uid = cj.metadata?.uid;
     const jobs = this.jobs.lister.listNamespace(namespace).filter((j) => controllerOf(j)?.uid === uid);
     const before = JSON.stringify(cj.status ?? {});
