@@ -4,8 +4,9 @@ import { selectControllers } from './controller-manager.js';
 
 describe('--controllers', () => {
   it('selects all, names, and exclusions as kube-controller-manager does', () => {
-    assert.deepEqual(selectControllers('*'), ['deployment', 'garbagecollector', 'namespace', 'replicaset', 'serviceaccount']);
-    assert.deepEqual(selectControllers('*,-serviceaccount'), ['deployment', 'garbagecollector', 'namespace', 'replicaset']);
+    const all = ['cronjob', 'deployment', 'garbagecollector', 'job', 'namespace', 'podgc', 'replicaset', 'serviceaccount', 'statefulset', 'ttl-after-finished'];
+    assert.deepEqual(selectControllers('*'), all);
+    assert.deepEqual(selectControllers('*,-serviceaccount'), all.filter((n) => n !== 'serviceaccount'));
     assert.deepEqual(selectControllers('serviceaccount'), ['serviceaccount']);
     assert.deepEqual(selectControllers(''), []);
     assert.throws(() => selectControllers('*,bogus'), /"bogus" is not in the list of known controllers/);

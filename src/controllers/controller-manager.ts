@@ -15,6 +15,7 @@ import { NamespaceController } from './namespace/namespace-controller.js';
 import { PodGCController } from './podgc/podgc-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
+import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
 
 /** Every controller this manager knows, by upstream's name in --controllers. */
@@ -27,6 +28,7 @@ const known: Record<string, (ctx: ControllerContext, options: ControllerManagerO
   podgc: (ctx, o) => new PodGCController(ctx, o.terminatedPodGCThreshold !== undefined ? { terminatedPodThreshold: o.terminatedPodGCThreshold } : {}),
   replicaset: (ctx) => new ReplicaSetController(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
+  statefulset: (ctx) => new StatefulSetController(ctx),
   'ttl-after-finished': (ctx) => new TTLAfterFinishedController(ctx),
 };
 
