@@ -23,7 +23,8 @@ export function templateOf(rev: Revision): PodTemplateSpec {
   const data: unknown = rev.data;
   const t: Record<string, unknown> = (data as { spec?: { template?: Record<string, unknown> } } | undefined)?.spec?.template ?? {};
   const { $patch: _patch, ...template } = t;
-  return structuredClone(template) as PodTemplateSpec;
+  const out: PodTemplateSpec = structuredClone(template);
+  return out;
 }
 
 /** Upstream's HashControllerRevision: FNV-32 of the data, then the probe's decimal digits. */
