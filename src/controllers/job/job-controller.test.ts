@@ -136,6 +136,22 @@ describe('Job controller', () => {
     assert.ok(pods.every((p) => !((p.metadata?.finalizers as string[] | undefined) ?? []).includes(jobTrackingFinalizer)));
   });
 
+  it('with restartPolicy OnFailure, counts container restarts of running pods against backoffLimit', async () => {
+    const ns = await api.namespace('job');
+    const job = jobObject('restarts', { backoffLimit: 2 }, ['sleep', '3600']);
+    job.spec!.template.spec!.restartPolicy = 'OnFailure';
+    await api.client.create(jobsRef(ns), job);
+    const pod = await until('a running pod', async () => (await api.client.list<Pod>(podsRef(ns))).items.find((p) => p.status?.phase === 'Running'));
+    // The kubelet restarted the container once: below the limit.
+    const restarted = (n: number) => ({ status: { containerStatuses: [{ name: 'main', image: 'busybox', imageID: '', ready: true, started: true, restartCount: n, state: { running: {} } }] } });
+    await api.client.patch(podsRef(ns), pod.metadata!.name!, restarted(1), 'merge', { subresource: 'status' });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(!(await api.client.get<Job>(jobsRef(ns), 'restarts')).status?.conditions?.some((c) => c.type === 'FailureTarget'));
+    await api.client.patch(podsRef(ns), pod.metadata!.name!, restarted(2), 'merge', { subresource: 'status' });
+    const failed = await finished(ns, 'restarts', 'Failed');
+    assert.deepEqual(conditionTypes(failed), ['FailureTarget=True/BackoffLimitExceeded', 'Failed=True/BackoffLimitExceeded']);
+  });
+
   it('stops a Job past activeDeadlineSeconds with DeadlineExceeded and deletes its pods', async () => {
     const ns = await api.namespace('job');
     await api.client.create(jobsRef(ns), jobObject('slow', { parallelism: 2, completions: 2, activeDeadlineSeconds: 2 }, ['sleep', '3600']));

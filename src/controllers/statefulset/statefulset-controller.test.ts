@@ -126,6 +126,23 @@ describe('StatefulSet controller', () => {
     assert.deepEqual(revs.map((r) => r.revision).sort(), [1, 2]);
   });
 
+  it('gives claims to the set (whenDeleted: Delete) and to the condemned pod (whenScaled: Delete)', async () => {
+    const ns = await api.namespace('sts');
+    const claims = [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }];
+    const created = await api.client.create<StatefulSet>(
+      setsRef(ns),
+      set('keep', 2, { volumeClaimTemplates: claims, persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' } }),
+    );
+    await ready(ns, 'keep', 2);
+    const pvcRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims', namespace: ns };
+    const owners = async (n: string) =>
+      ((await api.client.get(pvcRef, n)).metadata?.ownerReferences as { kind: string; name: string; uid: string; controller?: boolean }[] | undefined) ?? [];
+    assert.deepEqual((await owners('data-keep-0')).map((o) => [o.kind, o.name, o.uid, o.controller]), [['StatefulSet', 'keep', created.metadata?.uid, false]]);
+    const pod1 = await api.client.get<Pod>(podsRef(ns), 'keep-1');
+    await api.client.patch(setsRef(ns), 'keep', { spec: { replicas: 1 } }, 'merge');
+    await until('the condemned pod to own its claim', async () => ((await owners('data-keep-1')).some((o) => o.kind === 'Pod' && o.uid === pod1.metadata?.uid) ? true : undefined));
+  });
+
   it('creates every pod at once with Parallel', async () => {
     const ns = await api.namespace('sts');
     await api.client.create(setsRef(ns), set('par', 3, { podManagementPolicy: 'Parallel' }));
