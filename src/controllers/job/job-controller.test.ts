@@ -118,6 +118,26 @@ describe('Job controller', () => {
     ]);
   });
 
+  it('completes an Indexed Job early when its successPolicy is met, stopping the other pods', async () => {
+    const ns = await api.namespace('job');
+    await api.client.create(
+      jobsRef(ns),
+      jobObject('leader', { completions: 3, parallelism: 3, completionMode: 'Indexed', successPolicy: { rules: [{ succeededIndexes: '0' }] } }, ['sleep', '3600']),
+    );
+    const pods = await until('3 running pods', async () => {
+      const list = (await api.client.list<Pod>(podsRef(ns))).items.filter((p) => p.status?.phase === 'Running');
+      return list.length === 3 ? list : undefined;
+    });
+    const leader = pods.find((p) => p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'] === '0')!;
+    await api.client.patch(podsRef(ns), leader.metadata!.name!, { status: { phase: 'Succeeded' } }, 'merge', { subresource: 'status' });
+    const job = await finished(ns, 'leader', 'Complete');
+    assert.deepEqual(conditionTypes(job), ['SuccessCriteriaMet=True/SuccessPolicy', 'Complete=True/SuccessPolicy']);
+    assert.equal(job.status?.conditions?.[1]?.message, 'Matched rules at index 0');
+    assert.equal(job.status?.completedIndexes, '0');
+    assert.equal(job.status?.succeeded, 1);
+    assert.equal(job.status?.failed, undefined);
+  });
+
   it('fails with BackoffLimitExceeded once failures pass backoffLimit', async () => {
     const ns = await api.namespace('job');
     await api.client.create(jobsRef(ns), jobObject('bad', { backoffLimit: 2 }, ['sh', '-c', 'exit 1']));

@@ -8,7 +8,7 @@
 // is counted twice even while the informer lags. The terminal Complete/Failed condition comes after the
 // interim SuccessCriteriaMet/FailureTarget once no pod is left uncounted or terminating (1.31+ behaviour).
 // Pod failures delay replacements by 10 s doubling per failure since the last success, capped at 10 min.
-import type { JobCondition, JobSpec, JobStatus } from 'kubernetes-types/batch/v1.js';
+import type { JobCondition, JobSpec, JobStatus, SuccessPolicy } from 'kubernetes-types/batch/v1.js';
 import type { Logger } from '../../base/log.js';
 import type { Clock, EventRecorder, KubeObject, RESTClient, SharedInformer } from '../../client/index.js';
 import { DeletedFinalStateUnknown, isStatus, metaNamespaceKey, splitMetaNamespaceKey } from '../../client/index.js';
@@ -295,6 +295,10 @@ export class JobController implements Controller {
         if (p.status?.phase === 'Succeeded' && hasFinalizer(p) && validIndex(p)) ctx.succeededIndexes.add(completionIndexOf(p)!);
       }
       ctx.succeeded = ctx.succeededIndexes.size;
+      if (!ctx.finished) {
+        const msg = matchSuccessPolicy(spec.successPolicy, completions ?? 0, ctx.succeededIndexes);
+        if (msg !== undefined) ctx.finished = { type: 'SuccessCriteriaMet', status: 'True', reason: 'SuccessPolicy', message: msg };
+      }
     }
 
     let activeCount = active.length;
@@ -688,6 +692,26 @@ export function backoffRemainingMs(rec: BackoffRecord, baseMs: number, nowMs: nu
   }
   const elapsed = nowMs - rec.lastFailureMs;
   return elapsed > backoff ? 0 : backoff - elapsed;
+}
+
+/**
+ * Upstream's matchSuccessPolicy for Indexed Jobs: the first rule whose succeededIndexes (all of them, or
+ * succeededCount of them) or whose succeededCount alone is met, as "Matched rules at index N".
+ */
+export function matchSuccessPolicy(policy: SuccessPolicy | undefined, completions: number, succeeded: Set<number>): string | undefined {
+  if (!policy || succeeded.size === 0) return undefined;
+  for (const [index, rule] of policy.rules.entries()) {
+    if (rule.succeededIndexes != null) {
+      const required = parseIndexes(rule.succeededIndexes, completions);
+      if (required.size === 0) continue;
+      let count = 0;
+      for (const ix of required) if (succeeded.has(ix)) count++;
+      if (rule.succeededCount != null ? count >= rule.succeededCount : count === required.size) return `Matched rules at index ${index}`;
+    } else if (rule.succeededCount != null && succeeded.size >= rule.succeededCount) {
+      return `Matched rules at index ${index}`;
+    }
+  }
+  return undefined;
 }
 
 /** Whether the Job has a True Complete or Failed condition. */
