@@ -20,6 +20,8 @@ export interface FakeKubeletOptions {
   outcome?: (pod: KubeObject) => PodOutcome;
   /** The node pods are bound to when no nodes are simulated; default "fake-node". */
   nodeName?: string;
+  /** Whether a running pod becomes Ready (its readiness probe passes); default: every pod does. */
+  ready?: (pod: KubeObject) => boolean;
 }
 
 /** The default rule: a container command ending in `exit N` finishes the pod with N; otherwise it runs. */
@@ -181,8 +183,9 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
       return;
     }
     if (phase === 'Succeeded' || phase === 'Failed') return;
-    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-    if (phase === 'Running' && ready) return;
+    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    const becomesReady = options.ready?.(pod) ?? true;
+    if (phase === 'Running' && ready === becomesReady) return;
     const t = now();
     const fate = outcome(pod);
     if (fate !== 'Running') {
@@ -204,7 +207,11 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
       await client.patch(ref, name, { status }, 'merge', { subresource: 'status' }).catch(() => undefined);
       return;
     }
-    const conditions = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: t }));
+    const conditions = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({
+      type,
+      status: becomesReady || type === 'PodScheduled' || type === 'Initialized' ? 'True' : 'False',
+      lastTransitionTime: t,
+    }));
     const podIPs = podAddresses(nodeName);
     await client
       .patch(ref, name, { status: { phase: 'Running', conditions, podIP: podIPs[0]!.ip, podIPs, startTime: t } }, 'merge', { subresource: 'status' })
