@@ -44,6 +44,8 @@ export async function reconcileKubernetesService(o: KubernetesServiceOptions): P
     if (spec.type === 'ClusterIP' && JSON.stringify(spec.ports) === JSON.stringify([port])) return undefined;
     return { ...cur, spec: { ...spec, type: 'ClusterIP', ports: [port] } };
   });
+  // Endpoints may not name a loopback address: a server on loopback alone has none.
+  if (o.advertiseAddress.startsWith('127.') || o.advertiseAddress === '::1') return;
   const epPort = { name: 'https', port: o.port, protocol: 'TCP' };
   const subsets = [{ addresses: [{ ip: o.advertiseAddress }], ports: [epPort] }];
   await ensure(

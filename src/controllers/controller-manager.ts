@@ -8,6 +8,8 @@ import { EventRecorder, LeaderElector, leaseLock, realClock } from '../client/in
 import type { Controller, ControllerContext } from './common/controller.js';
 import { InformerFactory } from './common/informer-factory.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
+import { EndpointsController } from './endpoint/endpoints-controller.js';
+import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
@@ -16,6 +18,8 @@ import { ServiceAccountController } from './serviceaccount/serviceaccount-contro
 /** Every controller this manager knows, by upstream's name in --controllers. */
 const known: Record<string, (ctx: ControllerContext) => Controller> = {
   deployment: (ctx) => new DeploymentController(ctx),
+  endpoint: (ctx) => new EndpointsController(ctx),
+  endpointslice: (ctx) => new EndpointSliceController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   namespace: (ctx) => new NamespaceController(ctx),
   replicaset: (ctx) => new ReplicaSetController(ctx),

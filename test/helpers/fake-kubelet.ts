@@ -4,8 +4,26 @@
 import type { KubeObject } from '../../src/client/index.js';
 import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
 
+/** Options of the stand-in. */
+export interface FakeKubeletOptions {
+  /** The node pods are bound to; default "fake-node". */
+  nodeName?: string;
+  /** The addresses a pod gets; default one IPv4 address from 10.42.0.0/16 and one IPv6 from fd42::/64, in turn. */
+  podIPs?: (pod: KubeObject) => string[];
+}
+
+let podCounter = 0;
+
+/** The next test pod addresses: 10.42.x.y and fd42::x:y, unique in this process. */
+export function nextTestPodIPs(): string[] {
+  const n = ++podCounter + 1;
+  return [`10.42.${(n >> 8) & 0xff}.${n & 0xff}`, `fd42::${(n >> 8).toString(16)}:${(n & 0xff).toString(16)}`];
+}
+
 /** Starts playing the kubelet for every namespace; stop with the returned function. */
-export function startFakeKubelet(kubeconfig: string): () => Promise<void> {
+export function startFakeKubelet(kubeconfig: string, options: FakeKubeletOptions = {}): () => Promise<void> {
+  const nodeName = options.nodeName ?? 'fake-node';
+  const ipsFor = options.podIPs ?? (() => nextTestPodIPs());
   const client = new RESTClient({ ...loadKubeconfig(kubeconfig), qps: 1000, burst: 1000 });
   const pods = { group: '', version: 'v1', resource: 'pods' };
   const ac = new AbortController();
@@ -20,7 +38,7 @@ export function startFakeKubelet(kubeconfig: string): () => Promise<void> {
     const spec = (pod.spec ?? {}) as { nodeName?: string };
     if (!spec.nodeName) {
       await client
-        .create(ref, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: 'fake-node' } }, {
+        .create(ref, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } }, {
           subresource: 'binding',
           name,
         })
@@ -30,7 +48,9 @@ export function startFakeKubelet(kubeconfig: string): () => Promise<void> {
     if ((pod.status as { phase?: string } | undefined)?.phase === 'Running') return;
     const t = now();
     const conditions = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: t }));
-    await client.patch(ref, name, { status: { phase: 'Running', conditions, podIP: '10.42.0.9', startTime: t } }, 'merge', { subresource: 'status' }).catch(() => undefined);
+    const ips = ipsFor(pod);
+    const status = { phase: 'Running', conditions, podIP: ips[0], podIPs: ips.map((ip) => ({ ip })), startTime: t };
+    await client.patch(ref, name, { status }, 'merge', { subresource: 'status' }).catch(() => undefined);
   };
   const done = (async () => {
     while (!ac.signal.aborted) {
