@@ -9,6 +9,7 @@ import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
 import { kubernetesVersion } from '../version.js';
+import { runServiceComponents, serviceAllocationOptions, serviceFlags } from './service-components.js';
 
 /** `k8ts server`'s flags; names follow k3s's where k3s has the flag. */
 export const serverFlags: FlagSpec = {
@@ -29,6 +30,7 @@ export const serverFlags: FlagSpec = {
   'leader-elect-renew-deadline': { type: 'string', help: 'how long the leader tries to renew before giving up', default: '10s' },
   'leader-elect-retry-period': { type: 'string', help: 'the pause between leader election tries', default: '2s' },
   'tls-san': { type: 'string', help: 'extra host names or IP addresses for the serving certificate, comma-separated', default: '' },
+  ...serviceFlags,
 };
 
 /** Parses a Go-style duration as upstream's flags take them: "15s", "500ms", "1m30s". */
@@ -85,6 +87,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
     gitVersion: `${kubernetesVersion}+k8ts`,
     defaultNotReadyTolerationSeconds: seconds(values['default-not-ready-toleration-seconds'], 'default-not-ready-toleration-seconds'),
     defaultUnreachableTolerationSeconds: seconds(values['default-unreachable-toleration-seconds'], 'default-unreachable-toleration-seconds'),
+    ...serviceAllocationOptions(values),
   });
   const bound = await apiserver.start();
   const host = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
@@ -114,6 +117,17 @@ export async function serverCommand(values: Record<string, string | boolean | un
       retryPeriodMs: durationMs(values['leader-elect-retry-period'], 'leader-elect-retry-period'),
     });
     running.push(manager.run(components.signal));
+  }
+  {
+    // kube-proxy, cluster DNS and the cloud service controller, as clients of the API like the controllers.
+    const client = new RESTClient({
+      server: `https://127.0.0.1:${bound}`,
+      ca: certs.serverCA.certPem,
+      cert: certs.admin.certPem,
+      key: certs.admin.keyPem,
+      userAgent: 'kube-proxy/' + kubernetesVersion,
+    });
+    running.push(runServiceComponents(values, client, components.signal, log));
   }
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('shutting down');
