@@ -21,7 +21,7 @@ const root = path.resolve(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-controllers-'));
 const dist = path.join(root, 'dist', 'cli', 'main.js');
 const cmd = existsSync(dist) ? [dist] : ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts')];
-const child = spawn(process.execPath, [...cmd, 'server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1'], {
+const child = spawn(process.execPath, [...cmd, 'server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-kube-proxy'], {
   stdio: ['ignore', 'pipe', 'pipe'],
 });
 let log = '';
