@@ -92,8 +92,7 @@ for (let n = 1; n <= changes; n++) {
   const newIP = endpointIP(svc, changed, n % 100 + 1);
   const applied = new Promise<number>((resolve) => {
     onSync = () => {
-      const st = proxier.appliedState('IPv4');
-      if (st && [...st.chains.keys()].some((c) => c.endsWith(`__${newIP}/8080`) && c.includes(`/svc-${svc}/`))) resolve(performance.now());
+      for (const c of proxier.appliedChainNames('IPv4')) if (c.endsWith(`__${newIP}/8080`) && c.includes(`/svc-${svc}/`)) return resolve(performance.now());
     };
   });
   const start = performance.now();

@@ -12,7 +12,7 @@ import { logger } from '../base/log.js';
 import type { KubeObject, RESTClient } from '../client/index.js';
 import { SharedInformer } from '../client/index.js';
 import type { TableState } from './rules.js';
-import { defaultTableName, desiredState, fullSyncScript, incrementalScript, servicePorts } from './rules.js';
+import { baseState, defaultTableName, emptyState, fullSyncScript, incrementalScript, mergeState, servicePorts, serviceState } from './rules.js';
 
 export interface ProxierOptions {
   client: RESTClient;
@@ -61,8 +61,13 @@ export class Proxier {
   private readonly families: IPFamily[];
   private readonly table: string;
   private readonly nft: string[];
-  /** What the kernel holds, per family, as of the last successful sync. */
-  private readonly applied = new Map<IPFamily, TableState>();
+  /**
+   * What the kernel holds, per family, as of the last successful sync: one part per service
+   * ("namespace/name"), so that a change recomputes and diffs only the services it touched.
+   */
+  private readonly applied = new Map<IPFamily, Map<string, TableState>>();
+  /** Services changed since the last sync. */
+  private readonly changed = new Set<string>();
   private needFull = true;
   private dirty = true;
   private running: Promise<void> | undefined;
@@ -78,15 +83,40 @@ export class Proxier {
     this.nft = options.nftCommand ?? ['nft'];
     this.services = SharedInformer.forResource<ServiceObject>(options.client, { group: '', version: 'v1', resource: 'services' });
     this.slices = SharedInformer.forResource<SliceObject>(options.client, { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' });
-    const changed = (): void => this.requestSync();
-    for (const inf of [this.services, this.slices] as SharedInformer[]) {
-      inf.addEventHandler({ onAdd: changed, onUpdate: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion && changed(), onDelete: changed });
+    const keyOf = (o: KubeObject, isSlice: boolean): string | undefined => {
+      const name = isSlice ? o.metadata?.labels?.['kubernetes.io/service-name'] : o.metadata?.name;
+      return name ? `${o.metadata?.namespace ?? ''}/${name}` : undefined;
+    };
+    for (const [inf, isSlice] of [[this.services, false], [this.slices, true]] as [SharedInformer, boolean][]) {
+      const mark = (o: KubeObject): void => {
+        const key = keyOf(o, isSlice);
+        if (key !== undefined) this.changed.add(key);
+        this.requestSync();
+      };
+      inf.addEventHandler({
+        onAdd: mark,
+        onUpdate: (a, b) => {
+          if (a.metadata?.resourceVersion === b.metadata?.resourceVersion) return;
+          mark(a);
+          mark(b);
+        },
+        onDelete: (o) => mark('obj' in o && o.obj ? (o.obj as KubeObject) : (o as KubeObject)),
+      });
     }
   }
 
-  /** The table content last applied for a family. */
+  /** The table content last applied for a family (merged; for tests and diagnostics). */
   appliedState(family: IPFamily): TableState | undefined {
-    return this.applied.get(family);
+    const parts = this.applied.get(family);
+    if (!parts) return undefined;
+    const out = emptyState();
+    for (const part of parts.values()) mergeState(out, part);
+    return out;
+  }
+
+  /** The chain names last applied for a family, without merging (cheap enough to ask after every sync). */
+  *appliedChainNames(family: IPFamily): Iterable<string> {
+    for (const part of this.applied.get(family)?.values() ?? []) yield* part.chains.keys();
   }
 
   /** Runs until the signal aborts; removes nothing on exit (rules keep serving, as upstream's). */
@@ -136,32 +166,61 @@ export class Proxier {
     }
   }
 
-  /** One sync of every family. */
+  /** One sync of every family: a full one, or one of the services changed since the last. */
   async syncOnce(full: boolean): Promise<void> {
     const t0 = performance.now();
-    const services = this.services.lister.list();
-    const byService = new Map<string, SliceObject[]>();
-    for (const s of this.slices.lister.list()) {
-      const svc = s.metadata?.labels?.['kubernetes.io/service-name'];
-      if (!svc) continue;
-      const key = `${s.metadata?.namespace ?? ''}/${svc}`;
-      const list = byService.get(key) ?? [];
-      list.push(s);
-      byService.set(key, list);
-    }
+    const slicesOf = (keys: Iterable<string> | undefined): Map<string, SliceObject[]> => {
+      const wanted = keys === undefined ? undefined : new Set(keys);
+      const byService = new Map<string, SliceObject[]>();
+      for (const s of this.slices.lister.list()) {
+        const svc = s.metadata?.labels?.['kubernetes.io/service-name'];
+        if (!svc) continue;
+        const key = `${s.metadata?.namespace ?? ''}/${svc}`;
+        if (wanted && !wanted.has(key)) continue;
+        const list = byService.get(key) ?? [];
+        list.push(s);
+        byService.set(key, list);
+      }
+      return byService;
+    };
+    const changed = [...this.changed];
+    this.changed.clear();
     if (full) this.needFull = false;
+    let services = 0;
     for (const family of this.families) {
       const config = {
         family,
         nodeName: this.options.nodeName,
         clusterCIDRs: (this.options.clusterCIDRs ?? []).filter((c) => c.includes(':') === (family === 'IPv6')),
       };
-      const next = desiredState(servicePorts(services, byService, config), config);
+      const prev = this.applied.get(family);
+      const partOf = (svc: ServiceObject, slices: Map<string, SliceObject[]>): TableState =>
+        serviceState(servicePorts([svc], slices, config), config);
+      let next: Map<string, TableState>;
       let script: string;
-      if (full || !this.applied.has(family)) {
-        script = fullSyncScript(family, this.table, next, await this.listTable(family));
+      if (full || prev === undefined) {
+        const all = this.services.lister.list();
+        const slices = slicesOf(undefined);
+        next = new Map([['', baseState(config)]]);
+        for (const svc of all) next.set(`${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`, partOf(svc, slices));
+        services = all.length;
+        const merged = emptyState();
+        for (const part of next.values()) mergeState(merged, part);
+        script = fullSyncScript(family, this.table, merged, await this.listTable(family));
       } else {
-        script = incrementalScript(family, this.table, this.applied.get(family)!, next);
+        next = new Map(prev);
+        const slices = slicesOf(changed);
+        const pieces: string[] = [];
+        for (const key of changed) {
+          const [ns = '', name = ''] = key.split('/');
+          const svc = this.services.lister.get(ns, name);
+          const part = svc ? partOf(svc, slices) : emptyState();
+          pieces.push(incrementalScript(family, this.table, prev.get(key) ?? emptyState(), part));
+          if (svc) next.set(key, part);
+          else next.delete(key);
+        }
+        services = changed.length;
+        script = pieces.join('');
       }
       if (script !== '') {
         try {
@@ -174,7 +233,7 @@ export class Proxier {
       this.applied.set(family, next);
     }
     const durationMs = performance.now() - t0;
-    this.log.info('synced', { full, durationMs: Math.round(durationMs), services: services.length }, full ? 1 : 4);
+    this.log.info('synced', { full, durationMs: Math.round(durationMs), services }, full ? 1 : 4);
     this.options.onSynced?.({ full, durationMs, families: this.families });
   }
 

@@ -156,8 +156,17 @@ export function usableEndpoints(eps: readonly EndpointInfo[]): EndpointInfo[] {
   return ready.length > 0 ? ready : eps.filter((e) => e.serving && e.terminating);
 }
 
+const hashes = new Map<string, string>();
+
+/** A short stable hash of a chain's identity (memoized: names are asked for many times a sync). */
 function hash(text: string): string {
-  return createHash('sha256').update(text).digest('base64url').replace(/[-_]/g, 'x').slice(0, 8).toUpperCase();
+  let h = hashes.get(text);
+  if (h === undefined) {
+    if (hashes.size > 200_000) hashes.clear();
+    h = createHash('sha256').update(text).digest('base64url').replace(/[-_]/g, 'x').slice(0, 8).toUpperCase();
+    hashes.set(text, h);
+  }
+  return h;
 }
 
 /** A chain name: a prefix, a hash that keeps it unique, and a readable tail (nft identifiers have no ':'). */
@@ -168,14 +177,17 @@ function chainName(prefix: string, id: string, readable: string): string {
 const addrWord = (family: IPFamily): string => (family === 'IPv4' ? 'ip' : 'ip6');
 const hostPort = (family: IPFamily, ip: string, port: number): string => (family === 'IPv4' ? `${ip}:${port}` : `[${ip}]:${port}`);
 
-/** The desired content of a family's table for these service ports. */
-export function desiredState(ports: readonly ServicePortInfo[], config: ProxyConfig): TableState {
+/** An empty table content. */
+export function emptyState(): TableState {
+  return { chains: new Map(), maps: new Map(), sets: new Map() };
+}
+
+/** The chains and maps every table has, whatever the services. */
+export function baseState(config: ProxyConfig): TableState {
   const A = addrWord(config.family);
   const loopback = config.family === 'IPv4' ? '127.0.0.0/8' : '::1';
   const chains = new Map<string, string[]>();
   const maps = new Map<string, Map<string, string>>(mapTypes(config.family).map(([n]) => [n, new Map()]));
-  const sets = new Map<string, string>();
-  const cidrs = config.clusterCIDRs.length > 0 ? `{ ${config.clusterCIDRs.join(', ')} }` : undefined;
   chains.set('nat-prerouting', ['jump services']);
   chains.set('nat-output', ['jump services']);
   chains.set('nat-postrouting', ['jump masquerading']);
@@ -191,6 +203,33 @@ export function desiredState(ports: readonly ServicePortInfo[], config: ProxyCon
     `fib daddr type local ${A} daddr != ${loopback} meta l4proto . th dport vmap @no-endpoint-nodeports`,
   ]);
   chains.set('reject-chain', ['reject']);
+  return { chains, maps, sets: new Map() };
+}
+
+/** Adds `part` into `into` (chains, map elements and sets); returns `into`. */
+export function mergeState(into: TableState, part: TableState): TableState {
+  for (const [k, v] of part.chains) into.chains.set(k, v);
+  for (const [k, v] of part.sets) into.sets.set(k, v);
+  for (const [name, elements] of part.maps) {
+    let m = into.maps.get(name);
+    if (!m) into.maps.set(name, (m = new Map<string, string>()));
+    for (const [k, v] of elements) m.set(k, v);
+  }
+  return into;
+}
+
+/** The desired content of a family's table for these service ports. */
+export function desiredState(ports: readonly ServicePortInfo[], config: ProxyConfig): TableState {
+  return mergeState(baseState(config), serviceState(ports, config));
+}
+
+/** The chains, map elements and sets of some service ports (one service's, for incremental syncs). */
+export function serviceState(ports: readonly ServicePortInfo[], config: ProxyConfig): TableState {
+  const A = addrWord(config.family);
+  const chains = new Map<string, string[]>();
+  const maps = new Map<string, Map<string, string>>(mapTypes(config.family).map(([n]) => [n, new Map()]));
+  const sets = new Map<string, string>();
+  const cidrs = config.clusterCIDRs.length > 0 ? `{ ${config.clusterCIDRs.join(', ')} }` : undefined;
   const serviceIPs = maps.get('service-ips')!;
   const nodePorts = maps.get('service-nodeports')!;
   const noEndpointIPs = maps.get('no-endpoint-services')!;
