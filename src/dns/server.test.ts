@@ -183,6 +183,29 @@ describe('cluster DNS', () => {
     }
   });
 
+  it('truncates a UDP answer larger than 512 bytes, and answers it whole over TCP', async () => {
+    await client.create(svcRef, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'many' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } });
+    await client.create(slicesRef, {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'many-1', labels: { 'kubernetes.io/service-name': 'many' } },
+      addressType: 'IPv4',
+      ports: [{ port: 80, protocol: 'TCP' }],
+      endpoints: Array.from({ length: 60 }, (_, i) => ({ addresses: [`10.42.1.${i + 1}`] })),
+    });
+    let udp: Message;
+    for (let i = 0; ; i++) {
+      udp = await ask('many.default.svc.cluster.local.', RRType.A);
+      if (udp.tc) break;
+      assert.ok(i < 200, 'never truncated');
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.equal(udp.answers.length, 0);
+    const tcp = await ask('many.default.svc.cluster.local.', RRType.A, 'tcp');
+    assert.equal(tcp.tc, false);
+    assert.equal(tcp.answers.length, 60);
+  });
+
   it('answers a malformed query with FORMERR', async () => {
     const res = decodeMessage(await dns.handle(new Uint8Array([0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 5, 97]), 'udp'));
     assert.equal(res.id, 7);

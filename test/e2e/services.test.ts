@@ -120,6 +120,19 @@ describe('services end to end (server in a test network namespace)', () => {
     assert.deepEqual(new Set(v6), new Set(['web-0', 'web-1', 'web-2']), v6.join(','));
   });
 
+  it('exposes a pod with kubectl expose, which gets a cluster IP and answers', async () => {
+    const r = await k(['expose', 'pod', 'web-0', '--name', 'web0', '--port', '80', '--target-port', '8080']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^service\/web0 exposed$/m);
+    const get = await k(['get', 'service', 'web0']);
+    assert.match(get.stdout, /^web0\s+ClusterIP\s+10\.43\.\d+\.\d+\s+<none>\s+80\/TCP\s+/m);
+    const bodies = await until('web0 answers', async () => {
+      const b = await bed.httpGets(bed.client, 'http://web0.default.svc.cluster.local/', 5);
+      return b.every((x) => x === 'web-0') && b;
+    });
+    assert.equal(bodies.length, 5);
+  });
+
   it('rejects connections once the pods are gone', async () => {
     const del = await k(['delete', 'pod', 'web-0', 'web-1', 'web-2', '--wait=false']);
     assert.equal(del.code, 0, del.stderr);

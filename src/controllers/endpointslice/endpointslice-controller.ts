@@ -27,6 +27,8 @@ import {
 export const serviceNameLabel = 'kubernetes.io/service-name';
 export const managedByLabel = 'endpointslice.kubernetes.io/managed-by';
 export const managedByValue = 'endpointslice-controller.k8s.io';
+/** How long a sync waits for the cache to show this controller's own writes. */
+const expectationTimeoutMs = 10_000;
 /** Upstream's --max-endpoints-per-slice default. */
 export const maxEndpointsPerSlice = 100;
 
@@ -58,7 +60,7 @@ export class EndpointSliceController implements Controller {
    * null for a delete (upstream's endpointSliceTracker). A sync waits for them, so a stale cache never makes
    * it create a slice twice.
    */
-  private readonly written = new Map<string, Map<string, string | null>>();
+  private readonly written = new Map<string, Map<string, { rv: string | null; at: number }>>();
 
   constructor(ctx: ControllerContext, options: { maxEndpointsPerSlice?: number } = {}) {
     this.client = ctx.client;
@@ -119,9 +121,12 @@ export class EndpointSliceController implements Controller {
   private cacheCaughtUp(key: string, namespace: string): boolean {
     const w = this.written.get(key);
     if (!w) return true;
-    for (const [name, rv] of w) {
+    const now = Date.now();
+    for (const [name, { rv, at }] of w) {
       const cur = this.slices.lister.get(namespace, name);
-      if (rv === null ? cur === undefined : cur !== undefined && Number(cur.metadata?.resourceVersion) >= Number(rv)) w.delete(name);
+      const seen = rv === null ? cur === undefined : cur !== undefined && Number(cur.metadata?.resourceVersion) >= Number(rv);
+      // A write the cache never shows (the slice went again at once) stops being waited for after a while.
+      if (seen || now - at > expectationTimeoutMs) w.delete(name);
     }
     if (w.size > 0) return false;
     this.written.delete(key);
@@ -130,8 +135,8 @@ export class EndpointSliceController implements Controller {
 
   private note(key: string, name: string, rv: string | null): void {
     let w = this.written.get(key);
-    if (!w) this.written.set(key, (w = new Map<string, string | null>()));
-    w.set(name, rv);
+    if (!w) this.written.set(key, (w = new Map<string, { rv: string | null; at: number }>()));
+    w.set(name, { rv, at: Date.now() });
   }
 
   /** Level-triggered: the slices the service should have, written where they differ. */
