@@ -75,10 +75,10 @@ export class DNSServer {
     });
     const port = udp.address().port;
     udp.on('message', (msg, rinfo) => {
-      void this.handle(msg, 'udp').then(
-        (out) => udp.send(out, rinfo.port, rinfo.address),
-        (err: unknown) => this.log.warn('udp query failed', { error: err instanceof Error ? err.message : String(err) }),
-      );
+      this.handle(msg, 'udp')
+        .then((out) => udp.send(out, rinfo.port, rinfo.address))
+        // A query that fails (or an answer to a socket closed meanwhile) costs the client a retry, never the server.
+        .catch((err: unknown) => this.log.warn('udp query failed', { error: err instanceof Error ? err.message : String(err) }));
     });
     udp.on('error', (err) => this.log.warn('udp socket error', { error: err.message }));
     const tcp = createServer((sock) => this.serveTCP(sock));
@@ -107,11 +107,16 @@ export class DNSServer {
         if (buf.length < 2 + len) break;
         const msg = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
-        void this.handle(msg, 'tcp').then((out) => {
-          const head = Buffer.alloc(2);
-          head.writeUInt16BE(out.length);
-          if (!sock.destroyed) sock.write(Buffer.concat([head, out]));
-        });
+        this.handle(msg, 'tcp')
+          .then((out) => {
+            const head = Buffer.alloc(2);
+            head.writeUInt16BE(out.length);
+            if (!sock.destroyed) sock.write(Buffer.concat([head, out]));
+          })
+          .catch((err: unknown) => {
+            this.log.warn('tcp query failed', { error: err instanceof Error ? err.message : String(err) });
+            sock.destroy();
+          });
       }
     });
     sock.on('error', () => sock.destroy());
@@ -138,7 +143,14 @@ export class DNSServer {
     }
     const opt = query.additionals.find((r) => r.type === RRType.OPT);
     const maxSize = transport === 'tcp' ? 65535 : Math.max(maxUDPDefault, opt?.class ?? 0);
-    const answer = this.options.records.resolve(q.name, q.type);
+    let answer;
+    try {
+      answer = this.options.records.resolve(q.name, q.type);
+    } catch (err) {
+      this.stats.failures++;
+      this.log.warn('resolving failed', { name: q.name, type: q.type, error: err instanceof Error ? err.message : String(err) });
+      return encodeMessage(reply(query, RCode.SERVFAIL));
+    }
     if (answer === undefined) return this.forward(raw, query, transport);
     const out = reply(query, answer.rcode);
     out.aa = true;

@@ -47,6 +47,8 @@ export function runCommand(cmd: readonly string[], input: string): Promise<strin
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
+    // nft may stop reading early (a bad script): the exit code tells, not a broken pipe.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd.join(' ')} exited ${code}: ${err.trim().slice(0, 2000)}`))));
     child.stdin.end(input);
   });

@@ -1,6 +1,7 @@
 // The service networking parts `k8ts server` runs besides the control plane: kube-proxy (nftables), the
 // cluster DNS with its kube-dns Service, and the cloud controller's service controller with the local
 // provider (ServiceLB). Their flags follow k3s's names.
+import { setMaxListeners } from 'node:events';
 import { hostname, networkInterfaces } from 'node:os';
 import { ipFamilyOf, parseCIDR } from '../../api/ip.js';
 import type { Logger } from '../../base/log.js';
@@ -51,9 +52,15 @@ function hostAddress(family: 'IPv4' | 'IPv6'): string | undefined {
 export async function runServiceComponents(
   values: Record<string, string | boolean | undefined>,
   client: RESTClient,
-  signal: AbortSignal,
+  outer: AbortSignal,
   log: Logger,
 ): Promise<void> {
+  // Every informer listens for the abort: more than Node's default of ten listeners is expected here.
+  const ac = new AbortController();
+  setMaxListeners(64, ac.signal);
+  if (outer.aborted) ac.abort();
+  else outer.addEventListener('abort', () => ac.abort(), { once: true });
+  const signal = ac.signal;
   const disabled = new Set(String(values.disable ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
   const nodeName = (values['node-name'] as string | undefined) || hostname();
   const { serviceCIDRs } = serviceAllocationOptions(values);
