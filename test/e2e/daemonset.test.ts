@@ -104,6 +104,18 @@ for (const minor of [29, 33]) {
       await nodes.resumeHeartbeats('n1');
     });
 
+    it('replaces a failed daemon pod', async () => {
+      const onN3 = (await pods()).find((p) => p.spec.nodeName === 'n3')!;
+      const failed = await k(['patch', 'pod', onN3.metadata.name, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Failed"}}']);
+      assert.equal(failed.code, 0, failed.stderr);
+      await eventually('a new pod on n3', async () => {
+        const now = (await pods()).filter((p) => p.spec.nodeName === 'n3');
+        return now.length === 1 && now[0]!.metadata.name !== onN3.metadata.name ? true : undefined;
+      });
+      const events = await k(['get', 'events', '--field-selector', 'involvedObject.name=agent', '-o', 'jsonpath={.items[*].reason}']);
+      assert.match(events.stdout, /FailedDaemonPod/);
+    });
+
     it('rolls out a new template node by node, with history', async () => {
       assert.equal((await k(['apply', '-f', '-'], daemonSet('busybox:1.37'))).code, 0);
       const status = await k(['rollout', 'status', 'ds/agent', '--timeout=60s']);

@@ -36,6 +36,9 @@ const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
 const daemonSetsRef = { group: 'apps', version: 'v1', resource: 'daemonsets' };
 const revisionsRef = { group: 'apps', version: 'v1', resource: 'controllerrevisions' };
 const templateGenerationAnnotation = 'deprecated.daemonset.template.generation';
+/** Backoff between replacements of a failing daemon pod on one node (upstream: 1 s doubling to 15 min). */
+const failedPodBackoffInitialMs = 1000;
+const failedPodBackoffMaxMs = 15 * 60 * 1000;
 /** Upstream's BurstReplicas for daemon pods. */
 const burstReplicas = 250;
 
@@ -85,6 +88,8 @@ export class DaemonSetController implements Controller {
   private readonly revisions: SharedInformer<ControllerRevision>;
   private readonly queue = newQueue('daemonset');
   readonly expectations: ControllerExpectations;
+  /** Per DaemonSet and node: when a failed pod may next be replaced (upstream's failedPodsBackoff). */
+  private readonly failedPodsBackoff = new Map<string, { delayMs: number; until: number }>();
 
   constructor(ctx: ControllerContext) {
     this.client = ctx.client;
@@ -175,6 +180,7 @@ export class DaemonSetController implements Controller {
     const ds = this.daemonSets.lister.get(namespace, name);
     if (!ds) {
       this.expectations.delete(key);
+      for (const k of this.failedPodsBackoff.keys()) if (k.startsWith(`${key}/`)) this.failedPodsBackoff.delete(k);
       return;
     }
     if (ds.metadata?.deletionTimestamp) return;
@@ -234,6 +240,16 @@ export class DaemonSetController implements Controller {
         for (const pod of pods) {
           if (pod.metadata?.deletionTimestamp) continue;
           if (pod.status?.phase === 'Failed') {
+            // A pod that keeps failing is replaced at a growing interval, not in a tight loop.
+            const backoffKey = `${key}/${name}`;
+            const wait = this.failedPodsBackoff.get(backoffKey);
+            const now = this.clock.now();
+            if (wait && now < wait.until) {
+              this.queue.addAfter(key, wait.until - now);
+              continue;
+            }
+            const delayMs = Math.min(wait ? wait.delayMs * 2 : failedPodBackoffInitialMs, failedPodBackoffMaxMs);
+            this.failedPodsBackoff.set(backoffKey, { delayMs, until: now + delayMs });
             this.recorder.event(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${podKey(pod)} on node ${name}, will try to kill it`);
             toDelete.push(pod);
           } else running.push(pod);
