@@ -116,6 +116,16 @@ for (const minor of [29, 33]) {
       assert.match(events.stdout, /FailedDaemonPod/);
     });
 
+    it('releases a pod relabelled out of its selector and replaces it', async () => {
+      const onN1 = (await pods()).find((p) => p.spec.nodeName === 'n1')!;
+      assert.equal((await k(['label', 'pod', onN1.metadata.name, 'app=stray', '--overwrite'])).code, 0);
+      await eventually('the stray pod released', async () =>
+        (json(await k(['get', 'pod', onN1.metadata.name, '-o', 'json'])).metadata.ownerReferences ?? []).length === 0 ? true : undefined,
+      );
+      await waitNodes('n1,n3');
+      assert.equal((await k(['delete', 'pod', onN1.metadata.name, '--wait=false'])).code, 0);
+    });
+
     it('rolls out a new template node by node, with history', async () => {
       assert.equal((await k(['apply', '-f', '-'], daemonSet('busybox:1.37'))).code, 0);
       const status = await k(['rollout', 'status', 'ds/agent', '--timeout=60s']);

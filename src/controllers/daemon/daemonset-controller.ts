@@ -205,7 +205,11 @@ export class DaemonSetController implements Controller {
     for (const pod of this.pods.lister.listNamespace(ds.metadata?.namespace ?? '')) {
       const ref = controllerOf(pod);
       if (ref && ref.uid !== uid) continue;
-      if (!selector.matches(pod.metadata?.labels ?? {})) continue;
+      if (!selector.matches(pod.metadata?.labels ?? {})) {
+        // Relabelled out of the selector: let it go (the DaemonSet makes a new one for its node).
+        if (ref && !ds.metadata?.deletionTimestamp) await this.releasePod(ds, pod);
+        continue;
+      }
       if (!ref) {
         if (pod.metadata?.deletionTimestamp || selector.empty()) continue;
         const patch = { metadata: { ownerReferences: [controllerRefOf(ds)], uid: pod.metadata?.uid } };
@@ -221,6 +225,15 @@ export class DaemonSetController implements Controller {
       out.set(node, [...(out.get(node) ?? []), pod]);
     }
     return out;
+  }
+
+  private async releasePod(ds: DaemonSet, pod: Pod): Promise<void> {
+    const patch = { metadata: { ownerReferences: [{ $patch: 'delete', uid: ds.metadata?.uid }], uid: pod.metadata?.uid } };
+    try {
+      await this.client.patch({ ...podsRef, namespace: pod.metadata?.namespace ?? '' }, pod.metadata?.name ?? '', patch, 'strategic');
+    } catch (err) {
+      if (!isStatus(err, 404) && !isStatus(err, 422)) throw err;
+    }
   }
 
   /** Creates and deletes daemon pods so that each node has the pods it should (upstream's manage). */
