@@ -229,7 +229,8 @@ export class NodeLifecycleController implements Controller {
       }
       const zone = zoneOf(node);
       if (!zoneReady.has(zone)) zoneReady.set(zone, []);
-      zoneReady.get(zone)!.push(current);
+      // Nodes labelled exclude-disruption do not count towards their zone's state.
+      if (node.metadata?.labels?.['node.kubernetes.io/exclude-disruption'] === undefined) zoneReady.get(zone)!.push(current);
       if (current) this.processTaintBaseEviction(node, current);
       if (observed?.status === 'True' && current !== undefined && current.status !== 'True') {
         this.recorder.event(nodeRef(name), 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
