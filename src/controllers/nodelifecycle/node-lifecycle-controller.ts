@@ -432,7 +432,9 @@ export class NodeLifecycleController implements Controller {
     const ready = node ? nodeCondition(node, 'Ready') : undefined;
     if (!ready || ready.status === 'True') return;
     if (!pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status !== 'False')) return;
-    void this.markPodNotReady(pod);
+    this.markPodNotReady(pod).catch((err: unknown) =>
+      this.log.warn('failed to mark pod not ready', { pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, error: err instanceof Error ? err.message : String(err) }),
+    );
   }
 
   /** Upstream's MarkPodsNotReady for the pods on one node. */
