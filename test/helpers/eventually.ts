@@ -17,7 +17,7 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
       lastError = err;
     }
     if (Date.now() > deadline) {
-      assert.fail(`timed out waiting for ${what}${lastError ? ` (last error: ${lastError instanceof Error ? lastError.message : String(lastError)})` : ''}`);
+      assert.fail(`timed out waiting for ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ''}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
