@@ -157,6 +157,21 @@ for (const minor of [29, 33]) {
         const ps = await pods();
         return ps.length === 2 && ps.every((p) => JSON.stringify(p).includes('busybox:1.38')) ? true : undefined;
       });
+
+      // OnDelete: a new template replaces nothing until a pod is deleted.
+      const onDelete = daemonSet('busybox:1.39').replace('{type: RollingUpdate, rollingUpdate: {maxUnavailable: 1}}', '{type: OnDelete}');
+      assert.equal((await k(['apply', '-f', '-'], onDelete)).code, 0);
+      const synced = await eventually('the new template seen', async () => {
+        const ds = json(await k(['get', 'ds', 'agent', '-o', 'json']));
+        return ds.status.observedGeneration === ds.metadata.generation ? ds.status : undefined;
+      });
+      assert.equal(synced.updatedNumberScheduled ?? 0, 0);
+      const old = (await pods())[0]!;
+      assert.equal((await k(['delete', 'pod', old.metadata.name, '--wait=false'])).code, 0);
+      await eventually('one pod of the new template', async () => {
+        const ps = await pods();
+        return ps.length === 2 && ps.filter((p) => JSON.stringify(p).includes('busybox:1.39')).length === 1 ? true : undefined;
+      });
     });
   });
 }
