@@ -82,9 +82,9 @@ interface FakeNode extends KubeObject {
   status?: { conditions?: { type: string; status: string }[] };
 }
 
-/** Shortened node timings: 3 s grace, 0.5 s monitor period, 2 s tolerations, fast NoExecute tainting. */
+/** Shortened node timings: 5 s grace, 0.5 s monitor period, 2 s tolerations, fast NoExecute tainting. */
 export const fastNodeFlags = [
-  '--node-monitor-grace-period', '3s',
+  '--node-monitor-grace-period', '5s',
   '--node-monitor-period', '500ms',
   '--node-eviction-rate', '10',
   '--default-not-ready-toleration-seconds', '2',

@@ -229,7 +229,8 @@ export class NodeLifecycleController implements Controller {
       }
       const zone = zoneOf(node);
       if (!zoneReady.has(zone)) zoneReady.set(zone, []);
-      zoneReady.get(zone)!.push(current);
+      // Nodes labelled exclude-disruption do not count towards their zone's state.
+      if (node.metadata?.labels?.['node.kubernetes.io/exclude-disruption'] === undefined) zoneReady.get(zone)!.push(current);
       if (current) this.processTaintBaseEviction(node, current);
       if (observed?.status === 'True' && current !== undefined && current.status !== 'True') {
         this.recorder.event(nodeRef(name), 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
@@ -431,7 +432,9 @@ export class NodeLifecycleController implements Controller {
     const ready = node ? nodeCondition(node, 'Ready') : undefined;
     if (!ready || ready.status === 'True') return;
     if (!pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status !== 'False')) return;
-    void this.markPodNotReady(pod);
+    this.markPodNotReady(pod).catch((err: unknown) =>
+      this.log.warn('failed to mark pod not ready', { pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, error: err instanceof Error ? err.message : String(err) }),
+    );
   }
 
   /** Upstream's MarkPodsNotReady for the pods on one node. */
