@@ -114,7 +114,7 @@ describe('Job controller', () => {
     const spec = p1.spec as { hostname?: string; containers: { env?: unknown[] }[] };
     assert.equal(spec.hostname, 'idx-1');
     assert.deepEqual(spec.containers[0]!.env, [
-      { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
+      { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.labels['batch.kubernetes.io/job-completion-index']" } } },
     ]);
   });
 
@@ -170,6 +170,22 @@ describe('Job controller', () => {
     await api.client.patch(podsRef(ns), pod.metadata!.name!, restarted(2), 'merge', { subresource: 'status' });
     const failed = await finished(ns, 'restarts', 'Failed');
     assert.deepEqual(conditionTypes(failed), ['FailureTarget=True/BackoffLimitExceeded', 'Failed=True/BackoffLimitExceeded']);
+  });
+
+  it('with backoffLimitPerIndex, retries each index on its own and fails with FailedIndexes', async () => {
+    const ns = await api.namespace('job');
+    await api.client.create(
+      jobsRef(ns),
+      jobObject('perindex', { completions: 2, parallelism: 2, completionMode: 'Indexed', backoffLimitPerIndex: 1 }, ['sh', '-c', 'exit 1']),
+    );
+    const job = await finished(ns, 'perindex', 'Failed');
+    assert.deepEqual(conditionTypes(job), ['FailureTarget=True/FailedIndexes', 'Failed=True/FailedIndexes']);
+    assert.equal(job.status?.conditions?.[1]?.message, 'Job has failed indexes');
+    assert.equal(job.status?.failedIndexes, '0,1');
+    assert.equal(job.status?.failed, 4);
+    const pods = (await api.client.list<Pod>(podsRef(ns))).items;
+    const counts = pods.map((p) => `${p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index']}:${p.metadata?.annotations?.['batch.kubernetes.io/job-index-failure-count']}`).sort();
+    assert.deepEqual(counts, ['0:0', '0:1', '1:0', '1:1']);
   });
 
   it('stops a Job past activeDeadlineSeconds with DeadlineExceeded and deletes its pods', async () => {
