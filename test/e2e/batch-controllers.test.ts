@@ -129,6 +129,16 @@ spec:
       assert.equal((await run(['rollout', 'status', `sts/${name}`, '--timeout=60s'])).code, 0);
       assert.equal((await run(['get', 'sts', name, '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])).stdout, 'nginx:1');
 
+      // A partition keeps the lower ordinals at the old template.
+      const part = await run(['patch', `sts/${name}`, '--type=merge', '-p', '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":2}}}}']);
+      assert.equal(part.code, 0, part.stderr);
+      assert.equal((await run(['set', 'image', `sts/${name}`, 'c=nginx:3'])).code, 0);
+      const st3 = await run(['rollout', 'status', `sts/${name}`, '--timeout=60s']);
+      assert.equal(st3.code, 0, st3.stderr);
+      assert.match(st3.stdout, /partitioned roll out complete: 1 new pods have been updated\.\.\.\n$/);
+      const byPod = (await run(['get', 'pods', '-l', `app=${name}`, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.spec.containers[0].image} {end}'])).stdout.trim();
+      assert.equal(byPod, `${name}-0=nginx:1 ${name}-1=nginx:1 ${name}-2=nginx:3`);
+
       assert.equal((await run(['scale', `sts/${name}`, '--replicas=1'])).code, 0);
       await eventually('one pod left', async () => {
         const left = (await run(['get', 'pods', '-l', `app=${name}`, '-o', 'name'])).stdout.trim();

@@ -216,6 +216,8 @@ export class JobController implements Controller {
     }
     const spec = job.spec;
     if (!spec) return;
+    // A Job handed to another controller (spec.managedBy, beta since 1.32) is left to it.
+    if (spec.managedBy != null && spec.managedBy !== 'kubernetes.io/job-controller') return;
     if (spec.completionMode && spec.completionMode !== 'NonIndexed' && spec.completionMode !== 'Indexed') {
       this.recorder.event(job, 'Warning', 'UnknownCompletionMode', 'Skipped Job sync because completion mode is unknown');
       return;
