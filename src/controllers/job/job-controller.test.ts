@@ -257,6 +257,25 @@ describe('Job controller', () => {
     await api.client.delete(jobsRef(ns), 'ignored', { propagationPolicy: 'Orphan' });
   });
 
+  it('adopts a matching orphan pod, giving it the tracking finalizer, and counts it', async () => {
+    const ns = await api.namespace('job');
+    await api.client.create(podsRef(ns), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', labels: { team: 'a' } }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] } });
+    await until('the stray pod running', async () => ((await api.client.get<Pod>(podsRef(ns), 'stray')).status?.phase === 'Running' ? true : undefined));
+    const job = jobObject('adopter', { manualSelector: true, selector: { matchLabels: { team: 'a' } } }, ['sleep', '3600']);
+    job.spec!.template.metadata = { labels: { team: 'a' } };
+    const created = await api.client.create<Job>(jobsRef(ns), job);
+    const adopted = await until('the orphan adopted', async () => {
+      const p = await api.client.get<Pod>(podsRef(ns), 'stray');
+      const refs = (p.metadata?.ownerReferences as { uid: string; controller?: boolean }[] | undefined) ?? [];
+      return refs.some((r) => r.uid === created.metadata?.uid && r.controller) ? p : undefined;
+    });
+    assert.deepEqual(adopted.metadata?.finalizers, [jobTrackingFinalizer]);
+    await api.client.patch(podsRef(ns), 'stray', { status: { phase: 'Succeeded' } }, 'merge', { subresource: 'status' });
+    const done = await finished(ns, 'adopter', 'Complete');
+    assert.equal(done.status?.succeeded, 1);
+    assert.deepEqual((await api.client.list(podsRef(ns))).items.map((p) => p.metadata?.name), ['stray']);
+  });
+
   it('takes the tracking finalizer off the pods of a deleted Job', async () => {
     const ns = await api.namespace('job');
     await api.client.create(jobsRef(ns), jobObject('gone', {}, ['sleep', '3600']));

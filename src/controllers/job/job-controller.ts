@@ -9,6 +9,8 @@
 // interim SuccessCriteriaMet/FailureTarget once no pod is left uncounted or terminating (1.31+ behaviour).
 // Pod failures delay replacements by 10 s doubling per failure since the last success, capped at 10 min.
 import type { JobCondition, JobSpec, JobStatus, SuccessPolicy } from 'kubernetes-types/batch/v1.js';
+import type { LabelSelector } from '../../api/labels.js';
+import { labelSelectorAsSelector } from '../../api/labels.js';
 import type { Logger } from '../../base/log.js';
 import type { Clock, EventRecorder, KubeObject, RESTClient, SharedInformer } from '../../client/index.js';
 import { DeletedFinalStateUnknown, isStatus, metaNamespaceKey, splitMetaNamespaceKey } from '../../client/index.js';
@@ -155,7 +157,11 @@ export class JobController implements Controller {
       return;
     }
     const job = this.jobOf(pod);
-    if (!job) return;
+    if (!job) {
+      // An orphan: a Job selecting it may adopt it.
+      if (!controllerOf(pod)) for (const j of this.jobsSelecting(pod)) this.queue.add(metaNamespaceKey(j));
+      return;
+    }
     const key = metaNamespaceKey(job);
     this.expectations.creationObserved(key);
     this.queue.addAfter(key, this.batchMs);
@@ -193,6 +199,67 @@ export class JobController implements Controller {
     return job;
   }
 
+  private jobsSelecting(pod: Pod): Job[] {
+    return this.jobs.lister.listNamespace(pod.metadata?.namespace ?? '').filter((j) => {
+      try {
+        const sel = labelSelectorAsSelector(j.spec?.selector);
+        return !sel.empty() && sel.matches(pod.metadata?.labels) && !isJobFinished(j);
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /**
+   * Upstream's getPodsForJob: the pods the Job controls, after adopting matching orphans (which get the
+   * tracking finalizer) and releasing controlled pods that stopped matching (which lose it).
+   */
+  private async claimPods(job: Job): Promise<Pod[]> {
+    const uid = job.metadata?.uid;
+    const ns = job.metadata?.namespace ?? '';
+    let selector: LabelSelector | undefined;
+    try {
+      selector = labelSelectorAsSelector(job.spec?.selector);
+    } catch {
+      selector = undefined;
+    }
+    const out: Pod[] = [];
+    let canAdopt: Promise<boolean> | undefined;
+    for (const pod of this.pods.lister.listNamespace(ns)) {
+      const ref = controllerOf(pod);
+      const matches = selector !== undefined && !selector.empty() && selector.matches(pod.metadata?.labels);
+      if (ref) {
+        if (ref.uid !== uid) continue;
+        if (matches || job.metadata?.deletionTimestamp) out.push(pod);
+        else await this.patchPodMeta(pod, { ownerReferences: [{ $patch: 'delete', uid }], [`$deleteFromPrimitiveList/finalizers`]: [jobTrackingFinalizer] });
+        continue;
+      }
+      if (!matches || job.metadata?.deletionTimestamp || pod.metadata?.deletionTimestamp || isJobFinished(job)) continue;
+      // Adopt only after an uncached read shows the Job is not being deleted.
+      canAdopt ??= this.client
+        .get<Job>({ ...jobsRef, namespace: ns }, job.metadata?.name ?? '')
+        .then((fresh) => fresh.metadata?.uid === uid && !fresh.metadata?.deletionTimestamp, () => false);
+      if (!(await canAdopt)) continue;
+      if (await this.patchPodMeta(pod, { ownerReferences: [controllerRef(job)], finalizers: [jobTrackingFinalizer] })) {
+        const finalizers = [...((pod.metadata?.finalizers as string[] | undefined) ?? [])];
+        if (!finalizers.includes(jobTrackingFinalizer)) finalizers.push(jobTrackingFinalizer);
+        out.push({ ...pod, metadata: { ...pod.metadata, finalizers, ownerReferences: [controllerRef(job)] } });
+      }
+    }
+    return out;
+  }
+
+  /** A strategic merge patch of the pod's metadata with its UID as precondition; false when it is gone. */
+  private async patchPodMeta(pod: Pod, meta: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.client.patch({ ...podsRef, namespace: pod.metadata?.namespace ?? '' }, pod.metadata?.name ?? '', { metadata: { ...meta, uid: pod.metadata?.uid } }, 'strategic');
+      return true;
+    } catch (err) {
+      if (isStatus(err, 'NotFound') || isStatus(err, 'Conflict') || isStatus(err, 'Invalid')) return false;
+      throw err;
+    }
+  }
+
   private resolveControllerRef(namespace: string, ref: OwnerReference): Job | undefined {
     if (ref.kind !== 'Job') return undefined;
     const job = this.jobs.lister.get(namespace, ref.name);
@@ -224,8 +291,7 @@ export class JobController implements Controller {
     }
     const satisfied = this.expectations.satisfied(key);
     const now = this.clock.now();
-    const uid = job.metadata?.uid;
-    const pods = this.pods.lister.listNamespace(namespace).filter((p) => controllerOf(p)?.uid === uid);
+    const pods = await this.claimPods(job);
     const awaited = this.finalizerRemovals.get(key);
     const hasFinalizer = (p: Pod): boolean => hasTrackingFinalizer(p) && !awaited?.has(p.metadata?.uid ?? '');
     const status: JobStatus = structuredClone(job.status ?? {});
