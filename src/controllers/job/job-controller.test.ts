@@ -99,6 +99,17 @@ describe('Job controller', () => {
     assert.equal(events.filter((e) => e.startsWith('SuccessfulCreate: Created pod: four-')).length, 4);
   });
 
+  it('completes a work-queue Job (no completions) once a pod succeeded and none is left active', async () => {
+    const ns = await api.namespace('job');
+    const job = jobObject('queue', { parallelism: 2 });
+    delete (job.spec as { completions?: number }).completions;
+    await api.client.create(jobsRef(ns), job);
+    const done = await finished(ns, 'queue', 'Complete');
+    assert.equal(done.spec?.completions, undefined);
+    assert.ok((done.status?.succeeded ?? 0) >= 1);
+    assert.equal(done.status?.active, undefined);
+  });
+
   it('gives Indexed pods their index (annotation, label, env, hostname) and reports completedIndexes', async () => {
     const ns = await api.namespace('job');
     await api.client.create(jobsRef(ns), jobObject('idx', { completions: 3, parallelism: 3, completionMode: 'Indexed' }));
