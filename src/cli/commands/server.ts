@@ -71,6 +71,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
   const port = Number(values['https-listen-port'] ?? 6443);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --https-listen-port: ${String(values['https-listen-port'])}`);
   const bindAddress = (values['bind-address'] as string) || '0.0.0.0';
+  const terminatedPodGCThreshold = integerFlag(values['terminated-pod-gc-threshold'] ?? '12500', 'terminated-pod-gc-threshold');
   const t0 = performance.now();
   const store = await openStore(endpoint, { dataDir });
   log.info('store ready', {
@@ -119,7 +120,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
       leaseDurationMs: durationMs(values['leader-elect-lease-duration'], 'leader-elect-lease-duration'),
       renewDeadlineMs: durationMs(values['leader-elect-renew-deadline'], 'leader-elect-renew-deadline'),
       retryPeriodMs: durationMs(values['leader-elect-retry-period'], 'leader-elect-retry-period'),
-      terminatedPodGCThreshold: integerFlag(values['terminated-pod-gc-threshold'], 'terminated-pod-gc-threshold'),
+      terminatedPodGCThreshold,
     });
     running.push(manager.run(components.signal));
   }
