@@ -76,8 +76,10 @@ spec:
       return undefined;
     });
     assert.equal(seen, 'gone');
-    const events = (await k(['get', 'events', '--field-selector', 'involvedObject.name=doomed', '-o', 'jsonpath={.items[*].reason}'])).stdout;
-    assert.match(events, /BackoffLimitExceeded/);
+    await eventually('the BackoffLimitExceeded event', async () => {
+      const events = (await k(['get', 'events', '--field-selector', 'involvedObject.name=doomed', '-o', 'jsonpath={.items[*].reason}'])).stdout;
+      return /BackoffLimitExceeded/.test(events) ? true : undefined;
+    });
   });
 
   it('create job --from=cronjob/x makes a Job from the CronJob template (1.33)', async () => {

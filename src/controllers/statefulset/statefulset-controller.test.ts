@@ -144,6 +144,14 @@ describe('StatefulSet controller', () => {
     await until('the condemned pod to own its claim', async () => ((await owners('data-keep-1')).some((o) => o.kind === 'Pod' && o.uid === pod1.metadata?.uid) ? true : undefined));
   });
 
+  it('numbers pods from spec.ordinals.start', async () => {
+    const ns = await api.namespace('sts');
+    await api.client.create(setsRef(ns), set('ord', 2, { ordinals: { start: 5 } }));
+    await ready(ns, 'ord', 2);
+    const names = (await api.client.list<Pod>(podsRef(ns))).items.map((p) => `${p.metadata?.name}:${p.metadata?.labels?.['apps.kubernetes.io/pod-index']}`).sort();
+    assert.deepEqual(names, ['ord-5:5', 'ord-6:6']);
+  });
+
   it('creates every pod at once with Parallel', async () => {
     const ns = await api.namespace('sts');
     await api.client.create(setsRef(ns), set('par', 3, { podManagementPolicy: 'Parallel' }));
