@@ -212,9 +212,12 @@ describe('Job controller', () => {
     assert.equal(job.status?.active, undefined);
     assert.equal(job.status?.failed, 2);
     await until('the pods to go', async () => ((await api.client.list(podsRef(ns))).items.length === 0 ? true : undefined));
-    const events = await api.events(ns, 'slow');
-    assert.ok(events.includes('DeadlineExceeded: Job was active longer than specified deadline'), events.join('\n'));
-    assert.equal(events.filter((e) => e.startsWith('SuccessfulDelete')).length, 2);
+    await until('the DeadlineExceeded event and both SuccessfulDelete events', async () => {
+      const events = await api.events(ns, 'slow');
+      return events.includes('DeadlineExceeded: Job was active longer than specified deadline') && events.filter((e) => e.startsWith('SuccessfulDelete')).length === 2
+        ? true
+        : undefined;
+    });
   });
 
   it('creates no pods while suspended, deletes them on suspend, and makes them again on resume', async () => {
@@ -238,8 +241,10 @@ describe('Job controller', () => {
       const pods = (await api.client.list(podsRef(ns))).items;
       return pods.length === 0 && !j.status?.active && j.status?.failed === undefined ? true : undefined;
     });
-    const events = await api.events(ns, 'held');
-    assert.ok(events.includes('Suspended: Job suspended') && events.includes('Resumed: Job resumed'), events.join('\n'));
+    await until('the Suspended and Resumed events', async () => {
+      const events = await api.events(ns, 'held');
+      return events.includes('Suspended: Job suspended') && events.includes('Resumed: Job resumed') ? true : undefined;
+    });
   });
 
   it('applies podFailurePolicy: Ignore does not count, FailJob fails at once with the rule in the message', async () => {
