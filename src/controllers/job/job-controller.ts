@@ -217,17 +217,19 @@ export class JobController implements Controller {
   private async claimPods(job: Job): Promise<Pod[]> {
     const uid = job.metadata?.uid;
     const ns = job.metadata?.namespace ?? '';
-    let selector: LabelSelector | undefined;
+    let selector: LabelSelector;
     try {
       selector = labelSelectorAsSelector(job.spec?.selector);
-    } catch {
-      selector = undefined;
+    } catch (err) {
+      // Validation keeps bad selectors out; with one, keep what the Job controls and touch nothing else.
+      this.log.warn('invalid selector', { job: metaNamespaceKey(job), error: (err as Error).message });
+      return this.pods.lister.listNamespace(ns).filter((p) => controllerOf(p)?.uid === uid);
     }
     const out: Pod[] = [];
     let canAdopt: Promise<boolean> | undefined;
     for (const pod of this.pods.lister.listNamespace(ns)) {
       const ref = controllerOf(pod);
-      const matches = selector !== undefined && !selector.empty() && selector.matches(pod.metadata?.labels);
+      const matches = !selector.empty() && selector.matches(pod.metadata?.labels);
       if (ref) {
         if (ref.uid !== uid) continue;
         if (matches || job.metadata?.deletionTimestamp) out.push(pod);
