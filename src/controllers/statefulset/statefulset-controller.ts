@@ -204,6 +204,7 @@ export class StatefulSetController implements Controller {
       let pod = replicas[i];
       if (pod && (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded') && !pod.metadata?.deletionTimestamp) {
         if (pod.status.phase === 'Failed') this.recorder.event(set, 'Warning', 'RecreatingFailedPod', `StatefulSet ${metaNamespaceKey(set)} is recreating failed Pod ${pod.metadata?.name ?? ''}`);
+        else this.recorder.event(set, 'Normal', 'RecreatingTerminatedPod', `StatefulSet ${metaNamespaceKey(set)} is recreating terminated Pod ${pod.metadata?.name ?? ''}`);
         await this.deletePod(set, pod);
         replicas[i] = pod = undefined;
         if (monotonic) return finish();
