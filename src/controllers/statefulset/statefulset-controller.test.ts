@@ -144,6 +144,21 @@ describe('StatefulSet controller', () => {
     await until('the condemned pod to own its claim', async () => ((await owners('data-keep-1')).some((o) => o.kind === 'Pod' && o.uid === pod1.metadata?.uid) ? true : undefined));
   });
 
+  it('recreates a failed pod under the same name', async () => {
+    const ns = await api.namespace('sts');
+    await api.client.create(setsRef(ns), set('phoenix', 1));
+    await ready(ns, 'phoenix', 1);
+    const before = await api.client.get<Pod>(podsRef(ns), 'phoenix-0');
+    await api.client.patch(podsRef(ns), 'phoenix-0', { status: { phase: 'Failed' } }, 'merge', { subresource: 'status' });
+    await until('a new phoenix-0 running', async () => {
+      const p = await api.client.get<Pod>(podsRef(ns), 'phoenix-0').catch(() => undefined);
+      return p && p.metadata?.uid !== before.metadata?.uid && p.status?.phase === 'Running' ? true : undefined;
+    });
+    await until('the RecreatingFailedPod event', async () =>
+      (await api.events(ns, 'phoenix')).includes(`RecreatingFailedPod: StatefulSet ${ns}/phoenix is recreating failed Pod phoenix-0`) ? true : undefined,
+    );
+  });
+
   it('numbers pods from spec.ordinals.start', async () => {
     const ns = await api.namespace('sts');
     await api.client.create(setsRef(ns), set('ord', 2, { ordinals: { start: 5 } }));
