@@ -131,6 +131,17 @@ spec:
       assert.equal((await run(['rollout', 'status', `sts/${name}`, '--timeout=60s'])).code, 0);
       assert.equal((await run(['get', 'sts', name, '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])).stdout, 'nginx:1');
 
+      if (minor === 33) {
+        // rollout restart stamps the template: a new revision, every pod replaced.
+        const uid0 = (await run(['get', 'pod', `${name}-0`, '-o', 'jsonpath={.metadata.uid}'])).stdout;
+        assert.equal((await run(['rollout', 'restart', `sts/${name}`])).code, 0);
+        assert.equal((await run(['rollout', 'status', `sts/${name}`, '--timeout=60s'])).code, 0);
+        await eventually('web-0 replaced', async () => {
+          const uid = (await run(['get', 'pod', `${name}-0`, '-o', 'jsonpath={.metadata.uid}'])).stdout;
+          return uid !== '' && uid !== uid0 ? true : undefined;
+        });
+      }
+
       // A partition keeps the lower ordinals at the old template.
       const part = await run(['patch', `sts/${name}`, '--type=merge', '-p', '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":2}}}}']);
       assert.equal(part.code, 0, part.stderr);
