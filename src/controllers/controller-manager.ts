@@ -5,21 +5,31 @@ import type { Logger } from '../base/log.js';
 import { logger } from '../base/log.js';
 import type { Clock, RESTClient } from '../client/index.js';
 import { EventRecorder, LeaderElector, leaseLock, realClock } from '../client/index.js';
-import type { Controller, ControllerContext } from './common/controller.js';
+import type { Controller, ControllerConfig, ControllerContext } from './common/controller.js';
 import { InformerFactory } from './common/informer-factory.js';
+import { DaemonSetController } from './daemon/daemonset-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
+import { DisruptionController } from './disruption/disruption-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
+import { NodeIpamController } from './nodeipam/node-ipam-controller.js';
+import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
+import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
 
 /** Every controller this manager knows, by upstream's name in --controllers. */
 const known: Record<string, (ctx: ControllerContext) => Controller> = {
+  daemonset: (ctx) => new DaemonSetController(ctx),
   deployment: (ctx) => new DeploymentController(ctx),
+  disruption: (ctx) => new DisruptionController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   namespace: (ctx) => new NamespaceController(ctx),
+  nodeipam: (ctx) => new NodeIpamController(ctx),
+  nodelifecycle: (ctx) => new NodeLifecycleController(ctx),
   replicaset: (ctx) => new ReplicaSetController(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
+  'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
 };
 
 /** The controllers `--controllers` selects: "*" for all, a name to add one, "-name" to leave one out. */
@@ -56,6 +66,8 @@ export interface ControllerManagerOptions {
   retryPeriodMs?: number;
   clock?: Clock;
   log?: Logger;
+  /** Settings of individual controllers (the node controllers' flags). */
+  config?: ControllerConfig;
 }
 
 /** The controller manager component. */
@@ -113,6 +125,7 @@ export class ControllerManager {
       recorder: (component) => new EventRecorder({ client, component }),
       log: this.log,
       clock: this.options.clock ?? realClock,
+      ...(this.options.config ? { config: this.options.config } : {}),
     };
     const controllers = this.names.map((n) => known[n]!(ctx));
     const running = controllers.map((c) =>

@@ -1,6 +1,6 @@
 // Subresources that are not the status split: scale (autoscaling/v1 Scale over a workload's replicas),
-// pods/binding (the scheduler's write), pods/eviction, and the kubelet-backed pods/log, exec, attach and
-// portforward, which the kubelet serves (see kubelet-proxy.ts).
+// pods/binding (the scheduler's write), and (pods/eviction is in eviction.ts) the kubelet-backed pods/log,
+// exec, attach and portforward, which the kubelet serves (see kubelet-proxy.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatLabelSelector } from '../../api/labels.js';
 import type { ResourceInfo } from '../../api/resources.js';
@@ -88,15 +88,6 @@ export async function serveBinding(req: IncomingMessage, res: ServerResponse, po
     conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: formatTime(now()) } as never);
     return { ...pod, spec: { ...spec, nodeName: target.name }, status: { ...status, conditions } };
   }, { subresource: 'all' });
-  writeJson(res, 201, success(201));
-}
-
-/** POST pods/<name>/eviction: deletes the pod (disruption budgets are honoured by a later controller). */
-export async function serveEviction(req: IncomingMessage, res: ServerResponse, pods: RegistryStore, ri: ResourceRequestInfo): Promise<void> {
-  if (ri.verb !== 'create') throw apiErrors.methodNotSupported({ group: '', resource: 'pods/eviction' }, ri.verb);
-  const eviction = decodeObjectBody(await readBody(req), req.headers['content-type']) as { deleteOptions?: { gracePeriodSeconds?: number } };
-  const grace = eviction.deleteOptions?.gracePeriodSeconds;
-  await pods.delete(ri.namespace, ri.name, grace !== undefined ? { gracePeriodSeconds: grace } : {});
   writeJson(res, 201, success(201));
 }
 
