@@ -113,7 +113,7 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
         assert.equal(missing.stderr, 'Error from server (NotFound): pods "ghost" not found\n');
         const bad = await k(['exec', 'web', '--', '/no/such/binary']);
         assert.notEqual(bad.code, 0);
-        assert.match(bad.stderr, /^error: Internal error occurred: error executing command in container: exec: "\/no\/such\/binary"/);
+        assert.match(bad.stderr, /error: Internal error occurred: error executing command in container: exec: "\/no\/such\/binary"/);
       });
 
       it('logs with --tail, --timestamps, --since-time, --previous and --limit-bytes', async () => {
