@@ -63,6 +63,7 @@ describe('kubelet server', () => {
       tls: { cert: serving.certPem, key: serving.keyPem, clientCA: clientCA.certPem },
       address: '127.0.0.1',
       port: 0,
+      streamingIdleTimeoutMs: 1500,
     });
     port = await server.start();
   });
@@ -139,6 +140,15 @@ describe('kubelet server', () => {
       await until(() => error.finished && stdout.finished && spdy.goAway, 'the end of the session');
       assert.equal(spdy.text(stdout), 'tty got hello\n');
       assert.deepEqual(JSON.parse(spdy.text(error)), { metadata: {}, status: 'Success' });
+    } finally {
+      spdy.close();
+    }
+  });
+
+  it('closes a streaming connection that stays idle', async () => {
+    const spdy = await SpdyTestClient.connect({ host: '127.0.0.1', port, path: '/portForward/default/web', ca, ...client }, ['portforward.k8s.io']);
+    try {
+      await until(() => spdy.ended, 'the idle connection to be closed');
     } finally {
       spdy.close();
     }
