@@ -40,8 +40,12 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
     kubeconfig = cluster.kubeconfig;
     runtime = cluster.runtime;
     http = createServer((req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/plain' });
-      res.end(`hello from the pod, you asked for ${req.url}\n`);
+      let received = 0;
+      req.on('data', (d: Buffer) => (received += d.length));
+      req.on('end', () => {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end(req.method === 'POST' ? `received ${received} bytes\n` : `hello from the pod, you asked for ${req.url}\n`);
+      });
     });
     await new Promise<void>((r) => http!.listen(0, '127.0.0.1', () => r()));
     httpPort = (http.address() as AddressInfo).port;
@@ -201,6 +205,9 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
             assert.equal(res.status, 200);
             assert.equal(await res.text(), `hello from the pod, you asked for ${p}\n`);
           }
+          // An upload large enough to need backpressure on the way in.
+          const upload = await fetch(`http://127.0.0.1:${local}/upload`, { method: 'POST', body: Buffer.alloc(4 * 1024 * 1024, 1) });
+          assert.equal(await upload.text(), `received ${4 * 1024 * 1024} bytes\n`);
           assert.equal(lastSession(), expectedTransport[minor]!.portforward);
         } finally {
           child.kill('SIGTERM');
