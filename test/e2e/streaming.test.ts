@@ -113,6 +113,9 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
         const unbound = await k(['exec', 'unbound', '--', 'true']);
         assert.notEqual(unbound.code, 0);
         assert.equal(unbound.stderr, 'Error from server (BadRequest): pod unbound does not have a host assigned\n');
+        const creating = await k(['exec', 'creating', '--', 'true']);
+        assert.notEqual(creating.code, 0);
+        assert.equal(creating.stderr, 'error: unable to upgrade connection: container not found ("main")\n');
         const missing = await k(['exec', 'ghost', '--', 'true']);
         assert.equal(missing.stderr, 'Error from server (NotFound): pods "ghost" not found\n');
         const bad = await k(['exec', 'web', '--', '/no/such/binary']);

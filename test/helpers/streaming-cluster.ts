@@ -47,15 +47,20 @@ export async function startStreamingCluster(serverArgs: string[] = ['--disable-c
     const files = serverCertFiles(path.join(dir, 'tls'));
     const serverCA = await CertificateAuthority.load(readFileSync(files.serverCaCert, 'utf8'), readFileSync(files.serverCaKey, 'utf8'));
     const serving = await serverCA.issueServingCertificate({ commonName: streamingNode, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const client = new RESTClient(loadKubeconfig(kubeconfig));
     kubelet = new KubeletServer({
       runtime,
+      // The pods bound to this node, as a kubelet's pod manager would know them.
+      pods: {
+        pods: async () =>
+          (await client.list({ group: '', version: 'v1', resource: 'pods' }, { fieldSelector: `spec.nodeName=${streamingNode}` })).items,
+      },
       tls: { cert: serving.certPem, key: serving.keyPem, clientCA: readFileSync(files.clientCaCert, 'utf8') },
       address: '127.0.0.1',
       port: 0,
       onSession: (session) => sessions.push(session),
     });
     const kubeletPort = await kubelet.start();
-    const client = new RESTClient(loadKubeconfig(kubeconfig));
     const nodes = { group: '', version: 'v1', resource: 'nodes' };
     const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
     await client.create(nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: streamingNode } });

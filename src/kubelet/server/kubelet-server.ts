@@ -67,7 +67,7 @@ type PodObject = {
     ephemeralContainerStatuses?: ContainerStatus[];
   };
 };
-type ContainerStatus = { name: string; state?: { waiting?: { reason?: string } }; lastState?: { terminated?: unknown } };
+type ContainerStatus = { name: string; state?: { waiting?: { reason?: string }; running?: unknown }; lastState?: { terminated?: unknown } };
 
 /** The kubelet's HTTPS server. */
 export class KubeletServer {
@@ -171,7 +171,8 @@ export class KubeletServer {
           case 'exec':
           case 'attach': {
             const ref = containerOf(parts);
-            await this.checkContainer(ref);
+            const pod = await this.checkContainer(ref);
+            if (pod && !containerRunning(pod, ref.container)) throw new HttpError(500, `container not found ("${ref.container}")`);
             let opts;
             try {
               opts = parseRemoteCommandOptions(q);
@@ -302,6 +303,13 @@ export class KubeletServer {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
     res.end(body);
   }
+}
+
+/** Whether the pod's status says the container runs (exec and attach need a running one). */
+function containerRunning(pod: PodObject, container: string): boolean {
+  const s = pod.status ?? {};
+  const status = [...(s.containerStatuses ?? []), ...(s.initContainerStatuses ?? []), ...(s.ephemeralContainerStatuses ?? [])].find((c) => c.name === container);
+  return status?.state?.running !== undefined;
 }
 
 /** /verb/{ns}/{pod}/{container} or /verb/{ns}/{pod}/{uid}/{container}. */
