@@ -5,9 +5,34 @@
 // and reports them Running and Ready through pods/status. A node's heartbeats can be stopped, which also
 // stops its "kubelet" from touching its pods, as when a machine drops off the network; resuming makes it
 // post Ready again and finish the deletions it missed. Pods being deleted are removed at once, as a kubelet
-// would after their containers stopped.
+// would after their containers stopped (a pod that still has finalizers is first marked Failed, as the
+// kubelet marks a deleted pod's terminal phase). Pods can also finish: by default a pod whose containers'
+// command ends in `exit N` (e.g. `sh -c "exit 1"`) ends Succeeded (N = 0) or Failed with that exit code;
+// `outcome` can decide otherwise.
 import type { KubeObject } from '../../src/client/index.js';
 import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
+
+/** What becomes of a bound pod: it runs, or its containers exit with this code. */
+export type PodOutcome = 'Running' | { exitCode: number };
+
+export interface FakeKubeletOptions {
+  /** Decides each pod's fate; default `exitCodeFromCommand`. */
+  outcome?: (pod: KubeObject) => PodOutcome;
+  /** The node pods are bound to when no nodes are simulated; default "fake-node". */
+  nodeName?: string;
+  /** Whether a running pod becomes Ready (its readiness probe passes); default: every pod does. */
+  ready?: (pod: KubeObject) => boolean;
+}
+
+/** The default rule: a container command ending in `exit N` finishes the pod with N; otherwise it runs. */
+export function exitCodeFromCommand(pod: KubeObject): PodOutcome {
+  const containers = (pod.spec as { containers?: { command?: string[]; args?: string[] }[] } | undefined)?.containers ?? [];
+  for (const c of containers) {
+    const m = /\bexit (\d+)\s*$/.exec([...(c.command ?? []), ...(c.args ?? [])].join(' '));
+    if (m) return { exitCode: Number(m[1]) };
+  }
+  return 'Running';
+}
 
 const podsRef = { group: '', version: 'v1', resource: 'pods' };
 const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
@@ -33,6 +58,10 @@ interface FakePod extends KubeObject {
   };
   status?: { phase?: string; conditions?: { type: string; status: string }[] };
 }
+interface FakeContainer {
+  name: string;
+  image?: string;
+}
 interface FakeNode extends KubeObject {
   spec?: { unschedulable?: boolean; taints?: Taint[]; podCIDRs?: string[] };
   status?: { conditions?: { type: string; status: string }[] };
@@ -48,7 +77,7 @@ export const fastNodeFlags = [
 ];
 
 /** Options of the simulated nodes. */
-export interface FakeNodesOptions {
+export interface FakeNodesOptions extends FakeKubeletOptions {
   /** How often each node renews its Lease; default 1 s (the kubelet: 10 s). */
   heartbeatMs?: number;
   /** The Lease's leaseDurationSeconds; default 40 as the kubelet's. */
@@ -90,8 +119,9 @@ function pinnedNode(pod: FakePod): string | undefined {
   return undefined;
 }
 
-function runKubelet(kubeconfig: string, nodeNames: string[] | undefined, options: FakeNodesOptions): FakeNodes {
-  const client = new RESTClient({ ...loadKubeconfig(kubeconfig), qps: 1000, burst: 1000 });
+function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undefined, options: FakeNodesOptions): FakeNodes {
+  const client = typeof kubeconfig === 'string' ? new RESTClient({ ...loadKubeconfig(kubeconfig), qps: 1000, burst: 1000 }) : kubeconfig;
+  const outcome = options.outcome ?? exitCodeFromCommand;
   const ac = new AbortController();
   const heartbeatMs = options.heartbeatMs ?? 1000;
   const leaseDurationSeconds = options.leaseDurationSeconds ?? 40;
@@ -111,7 +141,7 @@ function runKubelet(kubeconfig: string, nodeNames: string[] | undefined, options
   };
 
   const chooseNode = (pod: FakePod): string | undefined => {
-    if (!nodeNames) return 'fake-node';
+    if (!nodeNames) return options.nodeName ?? 'fake-node';
     const pinned = pinnedNode(pod);
     if (pinned !== undefined) return live.has(pinned) && nodes.has(pinned) ? pinned : undefined;
     const fits = [...live].filter((n) => nodes.has(n) && admits(nodes.get(n)!, pod)).sort();
@@ -131,7 +161,12 @@ function runKubelet(kubeconfig: string, nodeNames: string[] | undefined, options
     }
     // A stopped node's kubelet does nothing for its pods.
     if (nodeNames && nodeName && !live.has(nodeName)) return;
+    const phase = pod.status?.phase;
     if (pod.metadata?.deletionTimestamp) {
+      const finalizers = (pod.metadata.finalizers as string[] | undefined) ?? [];
+      if (finalizers.length > 0 && phase !== 'Succeeded' && phase !== 'Failed') {
+        await client.patch(ref, name, { status: { phase: 'Failed' } }, 'merge', { subresource: 'status' }).catch(() => undefined);
+      }
       await client.delete(ref, name, { gracePeriodSeconds: 0 }).catch(() => undefined);
       return;
     }
@@ -147,10 +182,36 @@ function runKubelet(kubeconfig: string, nodeNames: string[] | undefined, options
         .catch(() => undefined);
       return;
     }
-    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-    if (pod.status?.phase === 'Running' && ready) return;
+    if (phase === 'Succeeded' || phase === 'Failed') return;
+    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    const becomesReady = options.ready?.(pod) ?? true;
+    if (phase === 'Running' && ready === becomesReady) return;
     const t = now();
-    const conditions = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: t }));
+    const fate = outcome(pod);
+    if (fate !== 'Running') {
+      const containers = (pod.spec as { containers?: FakeContainer[] } | undefined)?.containers ?? [];
+      const ok = fate.exitCode === 0;
+      const terminated = { exitCode: fate.exitCode, reason: ok ? 'Completed' : 'Error', startedAt: t, finishedAt: t };
+      const status = {
+        phase: ok ? 'Succeeded' : 'Failed',
+        conditions: [
+          { type: 'PodScheduled', status: 'True', lastTransitionTime: t },
+          { type: 'Initialized', status: 'True', lastTransitionTime: t },
+          { type: 'ContainersReady', status: 'False', reason: 'PodCompleted', lastTransitionTime: t },
+          { type: 'Ready', status: 'False', reason: 'PodCompleted', lastTransitionTime: t },
+        ],
+        containerStatuses: containers.map((c) => ({ name: c.name, image: c.image ?? '', imageID: '', ready: false, restartCount: 0, started: false, state: { terminated } })),
+        podIP: podAddresses(nodeName)[0]!.ip,
+        startTime: t,
+      };
+      await client.patch(ref, name, { status }, 'merge', { subresource: 'status' }).catch(() => undefined);
+      return;
+    }
+    const conditions = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({
+      type,
+      status: becomesReady || type === 'PodScheduled' || type === 'Initialized' ? 'True' : 'False',
+      lastTransitionTime: t,
+    }));
     const podIPs = podAddresses(nodeName);
     await client
       .patch(ref, name, { status: { phase: 'Running', conditions, podIP: podIPs[0]!.ip, podIPs, startTime: t } }, 'merge', { subresource: 'status' })
@@ -293,8 +354,8 @@ function runKubelet(kubeconfig: string, nodeNames: string[] | undefined, options
 }
 
 /** Starts playing the kubelet for every namespace on one made-up node; stop with the returned function. */
-export function startFakeKubelet(kubeconfig: string): () => Promise<void> {
-  const k = runKubelet(kubeconfig, undefined, {});
+export function startFakeKubelet(kubeconfig: string | RESTClient, options: FakeKubeletOptions = {}): () => Promise<void> {
+  const k = runKubelet(kubeconfig, undefined, options);
   return () => k.stop();
 }
 

@@ -1,6 +1,6 @@
 // Subresources that are not the status split: scale (autoscaling/v1 Scale over a workload's replicas),
-// pods/binding (the scheduler's write), and (pods/eviction is in eviction.ts) the kubelet-backed pods/log,
-// exec, attach and portforward, which the kubelet serves (see kubelet-proxy.ts).
+// pods/binding (the scheduler's write), and the kubelet-backed pods/log, exec, attach and portforward, which
+// the kubelet serves (see kubelet-proxy.ts). pods/eviction is in eviction.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatLabelSelector } from '../../api/labels.js';
 import type { ResourceInfo } from '../../api/resources.js';

@@ -26,6 +26,7 @@ export const serverFlags: FlagSpec = {
   'default-unreachable-toleration-seconds': { type: 'string', help: 'seconds pods tolerate an unreachable node', default: '300' },
   controllers: { type: 'string', help: 'controllers to run: * for all, a name to add one, -name to leave one out', default: '*' },
   'disable-controller-manager': { type: 'boolean', help: 'do not run the controller manager' },
+  'terminated-pod-gc-threshold': { type: 'string', help: 'terminated pods kept before the pod GC deletes the oldest (0 or less: never)', default: '12500' },
   'leader-elect-lease-duration': { type: 'string', help: 'how long a leader lease is valid', default: '15s' },
   'leader-elect-renew-deadline': { type: 'string', help: 'how long the leader tries to renew before giving up', default: '10s' },
   'leader-elect-retry-period': { type: 'string', help: 'the pause between leader election tries', default: '2s' },
@@ -67,6 +68,12 @@ function seconds(value: string | boolean | undefined, flag: string): number {
 function rate(value: string | boolean | undefined, flag: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new Error(`invalid --${flag}: ${String(value)}`);
+  return n;
+}
+
+function integerFlag(value: string | boolean | undefined, flag: string): number {
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isInteger(n)) throw new Error(`invalid --${flag}: ${String(value)}`);
   return n;
 }
 
@@ -156,6 +163,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
         secondaryNodeEvictionRate: rate(values['secondary-node-eviction-rate'], 'secondary-node-eviction-rate'),
         largeClusterSizeThreshold: seconds(values['large-cluster-size-threshold'], 'large-cluster-size-threshold'),
         unhealthyZoneThreshold: rate(values['unhealthy-zone-threshold'], 'unhealthy-zone-threshold'),
+        terminatedPodGCThreshold: integerFlag(values['terminated-pod-gc-threshold'], 'terminated-pod-gc-threshold'),
       },
     });
     running.push(manager.run(components.signal));

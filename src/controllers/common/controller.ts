@@ -18,7 +18,7 @@ export interface ControllerContext {
   config?: ControllerConfig;
 }
 
-/** Settings of the node controllers (upstream's component config fields, durations in ms). */
+/** Settings of the controllers (upstream's component config fields, durations in ms). */
 export interface ControllerConfig {
   /** --cluster-cidr, split at commas: at most one IPv4 and one IPv6 range. */
   clusterCIDRs?: string[];
@@ -35,6 +35,8 @@ export interface ControllerConfig {
   /** --large-cluster-size-threshold, --unhealthy-zone-threshold. */
   largeClusterSizeThreshold?: number;
   unhealthyZoneThreshold?: number;
+  /** --terminated-pod-gc-threshold (upstream's default 12500). */
+  terminatedPodGCThreshold?: number;
 }
 
 /** A controller the manager can run. */
