@@ -12,6 +12,7 @@ import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
+import { CertificateAuthority } from '../../src/apiserver/pki/certificate-authority.js';
 import type { HostStreamingRuntime } from '../helpers/host-streaming-runtime.js';
 import { criLine } from '../helpers/host-streaming-runtime.js';
 import type { StreamingCluster } from '../helpers/streaming-cluster.js';
@@ -52,7 +53,11 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
     await cluster.createPod('web', ['main'], 'running');
     await cluster.createPod('two', ['a', 'b'], 'running');
     await cluster.createPod('creating', ['main'], 'creating');
-    await cluster.createPod('unbound', ['main'], 'creating', false);
+    await cluster.createPod('unbound', ['main'], 'creating', undefined);
+    // A kubelet whose serving certificate the API server cannot verify.
+    await cluster.addNode('foreign-node', await CertificateAuthority.create({ prefix: 'elsewhere' }));
+    await cluster.createPod('elsewhere', ['main'], 'running', 'foreign-node');
+    runtime.appendLog({ namespace: 'default', name: 'elsewhere', container: 'main' }, criLine('2026-01-01T10:00:00Z', 'stdout', 'from elsewhere'));
     runtime.appendLog(
       main,
       criLine('2026-01-01T10:00:00.000000001Z', 'stdout', 'line one') +
@@ -147,6 +152,11 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
           invalid.stderr,
           'The PodLogOptions "web" is invalid: \n* tailLines: Invalid value: -1: must be greater than or equal to 0\n* limitBytes: Invalid value: 0: must be greater than 0\n',
         );
+        const unverified = await k(['logs', 'elsewhere']);
+        assert.notEqual(unverified.code, 0);
+        assert.match(unverified.stderr, /error dialing backend: .*(self-signed|unable to verify|issuer)/);
+        const skipped = await k(['logs', 'elsewhere', '--insecure-skip-tls-verify-backend']);
+        assert.deepEqual([skipped.code, skipped.stdout], [0, 'from elsewhere\n']);
         // kubectl picks a container itself; the API server's own answer shows without it.
         const two = await k(['get', '--raw', '/api/v1/namespaces/default/pods/two/log']);
         assert.notEqual(two.code, 0);
