@@ -53,7 +53,7 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
     await cluster.createPod('web', ['main'], 'running');
     await cluster.createPod('two', ['a', 'b'], 'running');
     await cluster.createPod('creating', ['main'], 'creating');
-    await cluster.createPod('unbound', ['main'], 'creating', undefined);
+    await cluster.createPod('unbound', ['main'], 'creating', null);
     // A kubelet whose serving certificate the API server cannot verify.
     await cluster.addNode('foreign-node', await CertificateAuthority.create({ prefix: 'elsewhere' }));
     await cluster.createPod('elsewhere', ['main'], 'running', 'foreign-node');

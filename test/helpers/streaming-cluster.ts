@@ -21,8 +21,8 @@ export interface StreamingCluster {
   /** Every streaming session the kubelet served, in order. */
   sessions: StreamingSession[];
   client: RESTClient;
-  /** Creates a pod in default with the given containers, bound to `node` (default the stream node; undefined: unbound), and sets its status. */
-  createPod(name: string, containers: string[], state: 'running' | 'creating', node?: string): Promise<void>;
+  /** Creates a pod in default with the given containers, bound to `node` (default the stream node; null: unbound), and sets its status. */
+  createPod(name: string, containers: string[], state: 'running' | 'creating', node?: string | null): Promise<void>;
   /** Starts another kubelet server and its Node; `signer` signs its serving certificate (default: the server CA). */
   addNode(name: string, signer?: CertificateAuthority): Promise<void>;
   stop(): Promise<void>;
@@ -76,7 +76,7 @@ export async function startStreamingCluster(serverArgs: string[] = ['--disable-c
       );
     };
     await addNode(streamingNode);
-    const createPod = async (name: string, containers: string[], state: 'running' | 'creating', node: string | undefined = streamingNode): Promise<void> => {
+    const createPod = async (name: string, containers: string[], state: 'running' | 'creating', node: string | null = streamingNode): Promise<void> => {
       const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
       const running = state === 'running';
       await client.create(pods, {
