@@ -2,8 +2,9 @@
 // k8s.io/apimachinery/pkg/util/httpstream/spdy over moby/spdystream): the client opens streams with
 // SYN_STREAM, the server answers each with SYN_REPLY, both sides send DATA and half-close with FIN. The
 // framing (SPDY/3 draft, section 2) and header compression (zlib with the SPDY/3 dictionary, one compression
-// context per direction for the whole connection) are written here; flow control is not enforced, because
-// spdystream (kubectl's side) neither sends WINDOW_UPDATE nor honours windows.
+// context per direction for the whole connection) are written here. There are no flow-control windows,
+// because spdystream (kubectl's side) neither sends WINDOW_UPDATE nor honours them; instead a stream whose
+// reader falls behind stops the connection's reads, and TCP slows the peer.
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
 import type { Inflate } from 'node:zlib';
