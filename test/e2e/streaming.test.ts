@@ -218,6 +218,9 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
             assert.equal(res.status, 200);
             assert.equal(await res.text(), `hello from the pod, you asked for ${p}\n`);
           }
+          // Connections at once, each its own pair of streams (or channel pair) in the one session.
+          const many = await Promise.all(Array.from({ length: 12 }, (_, i) => fetch(`http://127.0.0.1:${local}/c${i}`).then((r) => r.text())));
+          assert.deepEqual(many, Array.from({ length: 12 }, (_, i) => `hello from the pod, you asked for /c${i}\n`));
           // An upload large enough to need backpressure on the way in.
           const upload = await fetch(`http://127.0.0.1:${local}/upload`, { method: 'POST', body: Buffer.alloc(4 * 1024 * 1024, 1) });
           assert.equal(await upload.text(), `received ${4 * 1024 * 1024} bytes\n`);
