@@ -12,6 +12,7 @@ packages=(
   busybox-static       # the userland of the test images
   openssl              # certificate checks in the PKI tests
   attr                 # setfattr: opaque-directory xattrs when unpacking image layers
+  nftables iproute2    # kube-proxy's rules; test network namespaces, veths and bridges
 )
 missing=()
 for p in "${packages[@]}"; do

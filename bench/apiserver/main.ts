@@ -28,7 +28,7 @@ const cmd = existsSync(dist) ? [dist] : ['--import', 'tsx', path.join(root, 'src
 const t0 = performance.now();
 // The API server alone by default, as upstream benchmarks kube-apiserver; --with-controllers adds the
 // controller manager that `k8ts server` runs in the same process.
-const serverArgs = ['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1'];
+const serverArgs = ['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-kube-proxy'];
 if (!flags['with-controllers']) serverArgs.push('--disable-controller-manager');
 // K8TS_BENCH_NODE_ARGS passes flags to the server's node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 const nodeArgs = (process.env.K8TS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);

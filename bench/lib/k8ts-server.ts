@@ -19,7 +19,9 @@ export async function startBenchServer(name: string, extraArgs: string[] = []): 
   const dir = mkdtempSync(path.join(tmpdir(), `k8ts-bench-${name}-`));
   const dist = path.join(root, 'dist', 'cli', 'main.js');
   const cmd = existsSync(dist) ? [dist] : ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts')];
-  const child = spawn(process.execPath, [...cmd, 'server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', ...extraArgs], {
+  // Never the kube-proxy: it would program this machine's nftables.
+  const args = ['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-kube-proxy', ...extraArgs];
+  const child = spawn(process.execPath, [...cmd, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

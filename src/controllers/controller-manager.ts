@@ -11,6 +11,8 @@ import { CronJobController } from './cronjob/cronjob-controller.js';
 import { DaemonSetController } from './daemon/daemonset-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { DisruptionController } from './disruption/disruption-controller.js';
+import { EndpointsController } from './endpoint/endpoints-controller.js';
+import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { JobController } from './job/job-controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
@@ -29,6 +31,8 @@ const known: Record<string, (ctx: ControllerContext) => Controller> = {
   daemonset: (ctx) => new DaemonSetController(ctx),
   deployment: (ctx) => new DeploymentController(ctx),
   disruption: (ctx) => new DisruptionController(ctx),
+  endpoint: (ctx) => new EndpointsController(ctx),
+  endpointslice: (ctx) => new EndpointSliceController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   job: (ctx) => new JobController(ctx),
   namespace: (ctx) => new NamespaceController(ctx),

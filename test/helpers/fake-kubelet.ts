@@ -22,6 +22,16 @@ export interface FakeKubeletOptions {
   nodeName?: string;
   /** Whether a running pod becomes Ready (its readiness probe passes); default: every pod does. */
   ready?: (pod: KubeObject) => boolean;
+  /** The addresses a pod gets; default: from its node's podCIDRs, else `nextTestPodIPs()`. */
+  podIPs?: (pod: KubeObject) => string[];
+}
+
+let podCounter = 0;
+
+/** The next test pod addresses: 10.42.x.y and fd42::x:y, unique in this process. */
+export function nextTestPodIPs(): string[] {
+  const n = ++podCounter + 1;
+  return [`10.42.${(n >> 8) & 0xff}.${n & 0xff}`, `fd42::${(n >> 8).toString(16)}:${(n & 0xff).toString(16)}`];
 }
 
 /** The default rule: a container command ending in `exit N` finishes the pod with N; otherwise it runs. */
@@ -201,7 +211,7 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
           { type: 'Ready', status: 'False', reason: 'PodCompleted', lastTransitionTime: t },
         ],
         containerStatuses: containers.map((c) => ({ name: c.name, image: c.image ?? '', imageID: '', ready: false, restartCount: 0, started: false, state: { terminated } })),
-        podIP: podAddresses(nodeName)[0]!.ip,
+        podIP: podAddresses(pod, nodeName)[0]!.ip,
         startTime: t,
       };
       await client.patch(ref, name, { status }, 'merge', { subresource: 'status' }).catch(() => undefined);
@@ -212,15 +222,16 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
       status: becomesReady || type === 'PodScheduled' || type === 'Initialized' ? 'True' : 'False',
       lastTransitionTime: t,
     }));
-    const podIPs = podAddresses(nodeName);
+    const podIPs = podAddresses(pod, nodeName);
     await client
       .patch(ref, name, { status: { phase: 'Running', conditions, podIP: podIPs[0]!.ip, podIPs, startTime: t } }, 'merge', { subresource: 'status' })
       .catch(() => undefined);
   };
 
-  // Addresses from the node's podCIDRs (a /24 and a /64 as nodeipam hands out), else a fixed one.
+  // Addresses from the node's podCIDRs (a /24 and a /64 as nodeipam hands out), else unique test ones.
   const nextHost = new Map<string, number>();
-  const podAddresses = (nodeName: string): { ip: string }[] => {
+  const podAddresses = (pod: FakePod, nodeName: string): { ip: string }[] => {
+    if (options.podIPs) return options.podIPs(pod).map((ip) => ({ ip }));
     const host = (nextHost.get(nodeName) ?? 1) + 1;
     nextHost.set(nodeName, host > 250 ? 1 : host);
     const ips: { ip: string }[] = [];
@@ -228,7 +239,7 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
       if (/^\d+\.\d+\.\d+\.0\/24$/.test(cidr)) ips.push({ ip: cidr.replace(/0\/24$/, String(host)) });
       else if (/::\/64$/.test(cidr)) ips.push({ ip: cidr.replace(/::\/64$/, `::${host.toString(16)}`) });
     }
-    return ips.length > 0 ? ips : [{ ip: '10.42.0.9' }];
+    return ips.length > 0 ? ips : nextTestPodIPs().map((ip) => ({ ip }));
   };
 
   const retryPending = (): void => {

@@ -10,6 +10,7 @@ import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
 import { kubernetesVersion } from '../version.js';
+import { runServiceComponents, serviceAllocationOptions, serviceFlags } from './service-components.js';
 
 /** `k8ts server`'s flags; names follow k3s's where k3s has the flag. */
 export const serverFlags: FlagSpec = {
@@ -41,6 +42,7 @@ export const serverFlags: FlagSpec = {
   'large-cluster-size-threshold': { type: 'string', help: 'zones up to this many nodes stop evicting when partly down', default: '50' },
   'unhealthy-zone-threshold': { type: 'string', help: 'share of not-ready nodes (at least 3) that makes a zone partly down', default: '0.55' },
   'tls-san': { type: 'string', help: 'extra host names or IP addresses for the serving certificate, comma-separated', default: '' },
+  ...serviceFlags,
 };
 
 /** Parses a Go-style duration as upstream's flags take them: "15s", "500ms", "1m30s". */
@@ -125,6 +127,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
     gitVersion: `${kubernetesVersion}+k8ts`,
     defaultNotReadyTolerationSeconds: seconds(values['default-not-ready-toleration-seconds'], 'default-not-ready-toleration-seconds'),
     defaultUnreachableTolerationSeconds: seconds(values['default-unreachable-toleration-seconds'], 'default-unreachable-toleration-seconds'),
+    ...serviceAllocationOptions(values),
   });
   const bound = await apiserver.start();
   const host = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
@@ -167,6 +170,17 @@ export async function serverCommand(values: Record<string, string | boolean | un
       },
     });
     running.push(manager.run(components.signal));
+  }
+  {
+    // kube-proxy, cluster DNS and the cloud service controller, as clients of the API like the controllers.
+    const client = new RESTClient({
+      server: `https://127.0.0.1:${bound}`,
+      ca: certs.serverCA.certPem,
+      cert: certs.admin.certPem,
+      key: certs.admin.keyPem,
+      userAgent: 'kube-proxy/' + kubernetesVersion,
+    });
+    running.push(runServiceComponents(values, client, components.signal, log));
   }
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('shutting down');
