@@ -7,6 +7,7 @@
 // --secondary-node-eviction-rate (0 in small clusters) while it is partly disrupted, and none at all when
 // every node of every zone is down ("master disruption mode": the fault is then most likely ours).
 // NoSchedule taints follow the conditions and spec.unschedulable at once, without a rate limit.
+import { onAbort } from '../../base/abort.js';
 import type { NodeCondition } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../../base/log.js';
 import type { Clock, EventRecorder, KubeObject, RESTClient, SharedInformer } from '../../client/index.js';
@@ -192,7 +193,7 @@ export class NodeLifecycleController implements Controller {
           }
           await new Promise<void>((resolve) => {
             const h = this.clock.setTimeout(resolve, periodMs);
-            signal.addEventListener('abort', () => (this.clock.clearTimeout(h), resolve()), { once: true });
+            onAbort(signal, () => (this.clock.clearTimeout(h), resolve()));
           });
         }
       })();
