@@ -101,6 +101,7 @@ export class ApiServer {
   private readonly handler: ResourceHandler;
   private readonly kubelet: KubeletProxy;
   private readonly upgraded = new Set<Duplex>();
+  private readonly sockets = new Set<Duplex>();
   private readonly cache: WatchCache;
   private readonly now: () => Date;
   private server: Server | undefined;
@@ -175,6 +176,11 @@ export class ApiServer {
       ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: [tls.clientCA], requestCert: true, rejectUnauthorized: false }, handler)
       : createHttpServer(handler);
     this.server.keepAliveTimeout = 65_000;
+    // Every TCP connection, TLS handshakes included: closeAllConnections() knows only those that reached HTTP.
+    this.server.on('connection', (socket: Duplex) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.serveUpgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
@@ -196,6 +202,7 @@ export class ApiServer {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const s of this.sockets) s.destroy();
       });
     }
     await this.cache.stop();
