@@ -724,7 +724,8 @@ export class LinuxRuntime implements cri.RuntimeService {
       await sleep(5);
     }
     rec.pid = Number(readFileSync(this.#pidFile(rec.id), 'utf8').trim()) || 0;
-    rec.startedAt = nsNow();
+    // When runc wrote the pid file: the process had started (a short one may be done before we look).
+    rec.startedAt = Math.round(statSync(this.#pidFile(rec.id)).mtimeMs * 1e6);
     rec.state = 'CONTAINER_RUNNING';
     await this.#saveContainer(rec);
     void this.#watchExit(rec);
@@ -762,7 +763,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       const oom = (await oomKills(rec.cgroupPath, this.#cgroupVersion)) > 0;
       rec.exitCode = code;
       rec.reason = oom ? 'OOMKilled' : code === 0 ? 'Completed' : 'Error';
-      rec.finishedAt = stat ? Math.round(stat.mtimeMs * 1e6) : nsNow();
+      rec.finishedAt = Math.max(rec.startedAt, stat ? Math.round(stat.mtimeMs * 1e6) : nsNow());
       rec.state = 'CONTAINER_EXITED';
       await this.#saveContainer(rec);
       await live.pump?.done;

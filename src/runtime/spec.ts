@@ -298,9 +298,10 @@ export function buildSpec(input: SpecInput): OciSpec {
   if (res.cpusetMems) cpu.mems = res.cpusetMems;
   if (Object.keys(cpu).length > 0) resources.cpu = cpu;
   if (res.memoryLimitInBytes) {
+    // Swap as large as the limit (memory+swap = limit) means no swap, as containerd sets it by default.
     resources.memory = {
       limit: res.memoryLimitInBytes,
-      ...(res.memorySwapLimitInBytes ? { swap: res.memorySwapLimitInBytes } : {}),
+      swap: res.memorySwapLimitInBytes || res.memoryLimitInBytes,
     };
   }
   if (res.hugepageLimits && res.hugepageLimits.length > 0) {
