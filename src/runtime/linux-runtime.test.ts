@@ -77,16 +77,19 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
       fx.client.runtime.execSync({ containerId, cmd: ['sleep', '30'], timeout: 1 }),
       (err) => isCriError(err, Code.DeadlineExceeded),
     );
-    await assert.rejects(
-      fx.client.runtime.execSync({ containerId: 'f'.repeat(64), cmd: ['true'] }),
-      (err) => isCriError(err, Code.NotFound),
+    await assert.rejects(fx.client.runtime.execSync({ containerId: 'f'.repeat(64), cmd: ['true'] }), (err) =>
+      isCriError(err, Code.NotFound),
     );
   });
 
   it('connects two pods over IPv4 and IPv6 (ping and wget)', async () => {
     const server = await fx.runPod('web', {
       metadata: { name: 'web' },
-      command: ['sh', '-c', 'mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 80 -h /www'],
+      command: [
+        'sh',
+        '-c',
+        'mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 80 -h /www',
+      ],
     });
     const client = await fx.runPod('client', sleeper('client'));
     const { status } = await fx.client.runtime.podSandboxStatus({ podSandboxId: server.podId });
@@ -100,7 +103,9 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
     );
     // IPv6 addresses may be tentative (DAD) for a moment.
     await fx.waitFor('IPv6 ping', async () =>
-      (await exec(client.containerId, ['ping', '-6', '-c', '1', '-W', '1', v6])).exitCode === 0 ? true : undefined,
+      (await exec(client.containerId, ['ping', '-6', '-c', '1', '-W', '1', v6])).exitCode === 0
+        ? true
+        : undefined,
     );
     const get4 = await fx.waitFor('wget over IPv4', async () => {
       const r = await exec(client.containerId, ['wget', '-q', '-O', '-', `http://${v4}/`]);
@@ -131,14 +136,17 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
     const throttled = await fx.waitFor('throttled periods', async () => {
       const { podMetrics } = await fx.client.runtime.listPodSandboxMetrics({});
       const metrics = podMetrics?.find((p) => p.podSandboxId === podId)?.containerMetrics?.[0]?.metrics ?? [];
-      const value = metrics.find((m) => m.name === 'container_cpu_cfs_throttled_periods_total')?.value?.value ?? 0;
+      const value =
+        metrics.find((m) => m.name === 'container_cpu_cfs_throttled_periods_total')?.value?.value ?? 0;
       return value >= 3 ? value : undefined;
     });
     assert.ok(throttled >= 3);
     const first = await fx.client.runtime.containerStats({ containerId });
     await new Promise((r) => setTimeout(r, 1000));
     const second = await fx.client.runtime.containerStats({ containerId });
-    const used = (second.stats?.cpu?.usageCoreNanoSeconds?.value ?? 0) - (first.stats?.cpu?.usageCoreNanoSeconds?.value ?? 0);
+    const used =
+      (second.stats?.cpu?.usageCoreNanoSeconds?.value ?? 0) -
+      (first.stats?.cpu?.usageCoreNanoSeconds?.value ?? 0);
     const elapsed = (second.stats?.cpu?.timestamp ?? 0) - (first.stats?.cpu?.timestamp ?? 0);
     // 0.1 CPU allowed; a busy loop without a limit would use a whole core.
     assert.ok(used / elapsed < 0.3, `used ${used} ns of CPU in ${elapsed} ns`);
@@ -153,12 +161,18 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
     };
     const a = await fx.runPod('polite', polite);
     await fx.waitFor('ready', async () =>
-      (await fx.readLog(a.sandboxConfig, { ...polite, logPath: 'polite/0.log' })).includes('ready') ? true : undefined,
+      (await fx.readLog(a.sandboxConfig, { ...polite, logPath: 'polite/0.log' })).includes('ready')
+        ? true
+        : undefined,
     );
     await fx.client.runtime.stopContainer({ containerId: a.containerId, timeout: 20 });
     const sa = await exited(a.containerId, 1000);
     assert.equal(sa.exitCode, 0);
-    assert.ok((await fx.readLog(a.sandboxConfig, { ...polite, logPath: 'polite/0.log' })).includes('stdout F got TERM'));
+    assert.ok(
+      (await fx.readLog(a.sandboxConfig, { ...polite, logPath: 'polite/0.log' })).includes(
+        'stdout F got TERM',
+      ),
+    );
 
     const stubborn = {
       metadata: { name: 'stubborn' },
@@ -166,7 +180,9 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
     };
     const b = await fx.runPod('stubborn', stubborn);
     await fx.waitFor('ready', async () =>
-      (await fx.readLog(b.sandboxConfig, { ...stubborn, logPath: 'stubborn/0.log' })).includes('ready') ? true : undefined,
+      (await fx.readLog(b.sandboxConfig, { ...stubborn, logPath: 'stubborn/0.log' })).includes('ready')
+        ? true
+        : undefined,
     );
     const t0 = Date.now();
     await fx.client.runtime.stopContainer({ containerId: b.containerId, timeout: 1 });
@@ -201,11 +217,13 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
     const { podId, containerId } = await fx.runPod('gone', sleeper('gone'));
     const { status } = await fx.client.runtime.podSandboxStatus({ podSandboxId: podId });
     const ips = [status?.network?.ip, ...(status?.network?.additionalIps ?? []).map((i) => i.ip)];
-    const ports = async () => (await execFileAsync('ip', ['-o', 'link', 'show', 'master', fx.bridge])).stdout.trim();
+    const ports = async () =>
+      (await execFileAsync('ip', ['-o', 'link', 'show', 'master', fx.bridge])).stdout.trim();
     const leases = async () => {
       const dir = path.join(fx.dir, 'ipam');
       const names: string[] = [];
-      for (const net of existsSync(dir) ? await readdir(dir) : []) names.push(...(await readdir(path.join(dir, net))));
+      for (const net of existsSync(dir) ? await readdir(dir) : [])
+        names.push(...(await readdir(path.join(dir, net))));
       return names;
     };
     const mountsOf = async (id: string) =>
