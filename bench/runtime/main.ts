@@ -47,7 +47,11 @@ function processesWith(marker: string): number[] {
   return pids;
 }
 
-const stats = (xs: number[]) => [fmt(percentile(xs, 50)), fmt(percentile(xs, 95)), fmt(xs.reduce((a, b) => a + b, 0) / xs.length)];
+const stats = (xs: number[]) => [
+  fmt(percentile(xs, 50)),
+  fmt(percentile(xs, 95)),
+  fmt(xs.reduce((a, b) => a + b, 0) / xs.length),
+];
 
 const fx = await startRuntimeFixture();
 try {
@@ -82,12 +86,22 @@ try {
   const sandboxConfig = fx.sandboxConfig('bench');
   const { podSandboxId } = await c.runPodSandbox({ config: sandboxConfig });
   const ours: number[] = [];
-  const phases = { create: [] as number[], start: [] as number[], exit: [] as number[], stopRemove: [] as number[] };
+  const phases = {
+    create: [] as number[],
+    start: [] as number[],
+    exit: [] as number[],
+    stopRemove: [] as number[],
+  };
   for (let i = 0; i < rounds; i++) {
     const t0 = performance.now();
     const { containerId } = await c.createContainer({
       podSandboxId,
-      config: { metadata: { name: `true-${i}` }, image: { image: fx.image }, command: ['true'], logPath: `true-${i}.log` },
+      config: {
+        metadata: { name: `true-${i}` },
+        image: { image: fx.image },
+        command: ['true'],
+        logPath: `true-${i}.log`,
+      },
       sandboxConfig,
     });
     const t1 = performance.now();
@@ -131,7 +145,9 @@ try {
   rows.push(['StopPodSandbox+RemovePodSandbox', ...stats(remove)]);
   console.log(`\nlatency over ${rounds} rounds (ms)\n`);
   printTable(['operation', 'p50', 'p95', 'mean'], rows);
-  console.log(`\noverhead per container over bare runc run (p50): ${fmt(percentile(ours, 50) - percentile(bare, 50))} ms`);
+  console.log(
+    `\noverhead per container over bare runc run (p50): ${fmt(percentile(ours, 50) - percentile(bare, 50))} ms`,
+  );
 
   // 4. Many pods: each a sandbox with one sleeping container.
   global.gc?.();
@@ -155,7 +171,7 @@ try {
       ['monitors per pod', fmt(monitorKiB / 1024 / pods)],
     ],
   );
-  console.log('(RSS sums count shared pages once per process, so the monitors\' figure is an upper bound)');
+  console.log("(RSS sums count shared pages once per process, so the monitors' figure is an upper bound)");
 } finally {
   const t = performance.now();
   await fx.close();

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Code, isCriError } from '../cri/errors.js';
 import type * as cri from '../cri/types.js';
+import { masqueradeTable } from './cni.js';
 import { runtimeSkipReason, startRuntimeFixture, type RuntimeFixture } from './testing/runtime-fixture.js';
 
 const execFileAsync = promisify(execFile);
@@ -114,6 +115,15 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
     assert.equal(get4, 'hello-from-web\n');
     const get6 = await exec(client.containerId, ['wget', '-q', '-O', '-', `http://[${v6}]/`]);
     assert.equal(get6.stdout, 'hello-from-web\n', get6.stderr);
+    // Outbound traffic leaves masqueraded: one nftables rule per pod range.
+    const { stdout: table } = await execFileAsync('nft', [
+      'list',
+      'table',
+      'inet',
+      masqueradeTable(fx.bridge),
+    ]);
+    for (const cidr of fx.podCIDRs)
+      assert.match(table, new RegExp(`saddr ${cidr.replace(/\./g, '\\.')} .*masquerade`));
   });
 
   it('reports OOMKilled with exit code 137 for a container over its 32 MiB limit', async () => {

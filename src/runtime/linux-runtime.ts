@@ -24,7 +24,9 @@ import { logger, type Logger } from '../base/log.js';
 import { cgroupVersion, oomKills, readCgroupStats, removeCgroup, type CgroupStats } from './cgroups.js';
 import {
   CniInvoker,
+  defaultConfigFile,
   defaultPodCIDRs,
+  masqueradeRules,
   ensureNetworkConfig,
   loadNetworkConfig,
   type CniAttachment,
@@ -32,7 +34,8 @@ import {
   type NetworkConfigList,
 } from './cni.js';
 import type { ImageService as ImageStore } from './images/image-service.js';
-import { closeQuietly, LogPump, makeFifo, openFifoReadWrite } from './logs.js';
+import { execFileChecked } from './images/exec.js';
+import { closeQuietly, LogPump, makeFifos, openFifoReadWrite } from './logs.js';
 import {
   createNamespaces,
   removeNamespaces,
@@ -339,11 +342,16 @@ export class LinuxRuntime implements cri.RuntimeService {
   // ---- network
 
   async #writeDefaultNetwork(podCIDRs: string[]): Promise<void> {
-    await ensureNetworkConfig(this.#network.confDir, {
+    const bridge = this.#network.bridge ?? 'k8ts0';
+    const file = await ensureNetworkConfig(this.#network.confDir, {
       podCIDRs,
-      bridge: this.#network.bridge ?? 'k8ts0',
+      bridge,
       ipamDataDir: this.#network.ipamDataDir ?? path.join(this.root, 'cni', 'networks'),
     });
+    // Our own configuration masquerades through one nftables table per node range (see cni.ts).
+    if (path.basename(file) === defaultConfigFile) {
+      await execFileChecked('nft', ['-f', '-'], { input: masqueradeRules(bridge, podCIDRs) });
+    }
   }
 
   async #networkConfig(): Promise<NetworkConfigList> {
@@ -373,10 +381,12 @@ export class LinuxRuntime implements cri.RuntimeService {
         })),
     };
     const list = await this.#networkConfig();
-    await this.#cni.add(
-      { cniVersion: '1.0.0', name: 'cni-loopback', plugins: [{ type: 'loopback' }] },
-      { containerId: rec.id, netns, ifName: 'lo' },
-    );
+    if (!list.plugins.some((p) => p.type === 'loopback')) {
+      await this.#cni.add(
+        { cniVersion: list.cniVersion, name: 'cni-loopback', plugins: [{ type: 'loopback' }] },
+        { containerId: rec.id, netns, ifName: 'lo' },
+      );
+    }
     rec.cniAttachment = attachment;
     const result = await this.#cni.add(list, attachment);
     rec.cniResult = result;
@@ -650,8 +660,9 @@ export class LinuxRuntime implements cri.RuntimeService {
             ? stop!
             : 'SIGTERM';
       await writeFile(path.join(dir, 'config.json'), JSON.stringify(spec));
-      for (const s of ['stdout', 'stderr']) await makeFifo(path.join(dir, s));
-      if (config.stdin) await makeFifo(path.join(dir, 'stdin'));
+      await makeFifos(
+        (config.stdin ? ['stdout', 'stderr', 'stdin'] : ['stdout', 'stderr']).map((s) => path.join(dir, s)),
+      );
       await this.#saveContainer(rec);
     } catch (err) {
       this.#containers.delete(id);
@@ -721,7 +732,7 @@ export class LinuxRuntime implements cri.RuntimeService {
         await this.#saveContainer(rec);
         throw new CriError(Code.Unknown, `failed to start containerd task "${rec.id}": ${message}`);
       }
-      await sleep(5);
+      await sleep(2);
     }
     rec.pid = Number(readFileSync(this.#pidFile(rec.id), 'utf8').trim()) || 0;
     // When runc wrote the pid file: the process had started (a short one may be done before we look).
@@ -1306,7 +1317,7 @@ export class LinuxRuntime implements cri.RuntimeService {
     const cidr = request.runtimeConfig?.networkConfig?.podCidr ?? '';
     if (!cidr) return {};
     // Only k8ts' own default configuration follows the node's pod CIDRs; a user's configuration is theirs.
-    const ours = path.join(this.#network.confDir, '10-k8ts.conflist');
+    const ours = path.join(this.#network.confDir, defaultConfigFile);
     if (existsSync(ours)) {
       await rm(ours, { force: true });
       await this.#writeDefaultNetwork(

@@ -18,10 +18,10 @@ export const maxLineBytes = 16 * 1024;
 
 export type StreamName = 'stdout' | 'stderr';
 
-/** Makes a FIFO (Node has no mkfifo). */
-export async function makeFifo(file: string): Promise<void> {
-  await rm(file, { force: true });
-  await execFileAsync('mkfifo', ['-m', '0600', file]);
+/** Makes FIFOs (Node has no mkfifo), with one command for all. */
+export async function makeFifos(files: string[]): Promise<void> {
+  await Promise.all(files.map((f) => rm(f, { force: true })));
+  await execFileAsync('mkfifo', ['-m', '0600', ...files]);
 }
 
 /** Opens a FIFO read-write (never blocks, and keeps a reader alive for the holder). */

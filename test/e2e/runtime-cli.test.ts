@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { connectCri, type CriClient } from '../../src/cri/grpc.js';
 import { removeCgroup } from '../../src/runtime/cgroups.js';
+import { masqueradeTable } from '../../src/runtime/cni.js';
 import { buildBusyboxImage } from '../../src/runtime/testing/build-busybox-image.js';
 import { runtimeSkipReason } from '../../src/runtime/testing/runtime-fixture.js';
 import { K8tsProcess, runK8ts } from '../helpers/k8ts-process.js';
@@ -64,6 +65,7 @@ describe('k8ts runtime and k8ts images import', { skip: runtimeSkipReason() }, (
     } finally {
       await proc?.stop();
       await execFileAsync('ip', ['link', 'del', bridge]).catch(() => undefined);
+      await execFileAsync('nft', ['delete', 'table', 'inet', masqueradeTable(bridge)]).catch(() => undefined);
       await removeCgroup(cgroupRoot);
       await rm(dir, { recursive: true, force: true });
     }

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { connectCri, serveCri, type CriClient, type CriServer } from '../../cri/grpc.js';
 import type * as cri from '../../cri/types.js';
 import { removeCgroup } from '../cgroups.js';
+import { masqueradeTable } from '../cni.js';
 import { CriImageService } from '../cri-image-service.js';
 import { ImageService } from '../images/image-service.js';
 import { LinuxRuntime } from '../linux-runtime.js';
@@ -71,9 +72,12 @@ async function busyboxLayout(): Promise<string> {
 
 /** Starts the fixture. */
 export async function startRuntimeFixture(options: { ociRuntime?: string } = {}): Promise<RuntimeFixture> {
-  requireTools(['runc', 'unshare', 'nsenter', 'mkfifo', 'busybox', 'umoci', 'ip', 'iptables', 'mount'], {
-    root: true,
-  });
+  requireTools(
+    ['runc', 'unshare', 'nsenter', 'mkfifo', 'busybox', 'umoci', 'ip', 'iptables', 'nft', 'mount'],
+    {
+      root: true,
+    },
+  );
   if (!existsSync('/usr/lib/cni/bridge')) {
     throw new Error('CNI plugins missing: apt-get install -y containernetworking-plugins');
   }
@@ -183,6 +187,9 @@ export async function startRuntimeFixture(options: { ociRuntime?: string } = {})
         await runtime.close();
         images.close();
         await execFileAsync('ip', ['link', 'del', bridge]).catch(() => undefined);
+        await execFileAsync('nft', ['delete', 'table', 'inet', masqueradeTable(bridge)]).catch(
+          () => undefined,
+        );
         await removeCgroup(cgroupParent);
         await mkdir(dir, { recursive: true });
         await rm(dir, { recursive: true, force: true });
