@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Duplex, PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Code, isCriError } from '../cri/errors.js';
@@ -221,6 +222,99 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
     assert.equal((await exec(containerId, ['echo', 'still here'])).stdout, 'still here\n');
     await fx.client.runtime.stopContainer({ containerId, timeout: 5 });
     assert.equal((await exited(containerId, 1000)).state, 'CONTAINER_EXITED');
+  });
+
+  it('streams exec (pipes and a resizable tty), attach and port-forward for the streaming server', async () => {
+    const { podId, containerId } = await fx.runPod('streams', {
+      metadata: { name: 'streams' },
+      command: [
+        'sh',
+        '-c',
+        'mkdir -p /www && echo port-forwarded > /www/index.html && exec httpd -f -p 8080 -h /www',
+      ],
+    });
+    const collect = () => {
+      const chunks: Buffer[] = [];
+      const stream = new PassThrough();
+      stream.on('data', (b: Buffer) => chunks.push(b));
+      return { stream, text: () => Buffer.concat(chunks).toString() };
+    };
+    // exec with pipes: stdin in, stdout and stderr apart, the exit code.
+    const stdin = new PassThrough();
+    const out = collect();
+    const err = collect();
+    stdin.end('abc\n');
+    const piped = await fx.runtime.streaming.exec(
+      containerId,
+      ['sh', '-c', 'read l; echo got:$l; echo err >&2; exit 4'],
+      {
+        stdin,
+        stdout: out.stream,
+        stderr: err.stream,
+        tty: false,
+      },
+    );
+    assert.equal(piped.exitCode, 4);
+    assert.equal(out.text(), 'got:abc\n');
+    assert.equal(err.text(), 'err\n');
+    // exec with a tty whose size follows resize events.
+    const tty = collect();
+    async function* sizes() {
+      yield { width: 100, height: 40 };
+    }
+    const onTty = await fx.runtime.streaming.exec(containerId, ['sh', '-c', 'sleep 0.5; tty; stty size'], {
+      stdout: tty.stream,
+      tty: true,
+      resize: sizes(),
+    });
+    assert.equal(onTty.exitCode, 0);
+    assert.match(tty.text(), /\/dev\/pts\/\d+\r?\n40 100/);
+    // port-forward to a port inside the pod's network namespace.
+    const request = new PassThrough();
+    const response = collect();
+    const forwarded = fx.runtime.streaming.portForward(
+      podId,
+      8080,
+      Duplex.from({ readable: request, writable: response.stream }),
+    );
+    request.write('GET /index.html HTTP/1.0\r\n\r\n');
+    await forwarded;
+    assert.match(response.text(), /^HTTP\/1\.[01] 200 OK/);
+    assert.match(response.text(), /port-forwarded/);
+  });
+
+  it('attaches to a container with stdin, and runs a container on a tty', async () => {
+    const echo = {
+      metadata: { name: 'echo' },
+      stdin: true,
+      command: ['sh', '-c', 'while read l; do echo echo:$l; done'],
+    };
+    const { containerId } = await fx.runPod('attach', echo);
+    const input = new PassThrough();
+    const chunks: Buffer[] = [];
+    const output = new PassThrough().on('data', (b: Buffer) => chunks.push(b));
+    const ac = new AbortController();
+    const attached = fx.runtime.streaming.attach(containerId, {
+      stdin: input,
+      stdout: output,
+      tty: false,
+      signal: ac.signal,
+    });
+    input.write('hi\n');
+    await fx.waitFor('the echo', async () =>
+      Buffer.concat(chunks).toString().includes('echo:hi') ? true : undefined,
+    );
+    ac.abort();
+    await attached;
+
+    const onTty = { metadata: { name: 'tty' }, tty: true, command: ['sh', '-c', 'tty; echo on-a-tty'] };
+    const t = await fx.runPod('tty', onTty);
+    assert.equal((await exited(t.containerId)).exitCode, 0);
+    const log = await fx.waitFor('the tty log', async () => {
+      const text = await fx.readLog(t.sandboxConfig, { ...onTty, logPath: 'tty/0.log' });
+      return text.includes('on-a-tty') ? text : undefined;
+    });
+    assert.match(log, / stdout F \/dev\/pts\/\d+\r?\n/);
   });
 
   it('removing a sandbox leaves no veth, IP lease, mount or cgroup', async () => {

@@ -19,7 +19,7 @@ import path from 'node:path';
 import type { Duplex, Writable } from 'node:stream';
 import type * as cri from '../cri/types.js';
 import { Code, CriError, criErrors } from '../cri/errors.js';
-import type { ExecResult, StreamingRuntime, StreamOptions } from '../cri/streaming.js';
+import type { ExecResult, StreamingRuntime, StreamOptions, TerminalSize } from '../cri/streaming.js';
 import { logger, type Logger } from '../base/log.js';
 import { cgroupVersion, oomKills, readCgroupStats, removeCgroup, type CgroupStats } from './cgroups.js';
 import {
@@ -42,7 +42,7 @@ import {
   type SandboxNamespaceKind,
   type SandboxNamespaces,
 } from './namespaces.js';
-import { OciRuntime } from './oci-runtime.js';
+import { findTerminal, OciRuntime, resizeTerminal } from './oci-runtime.js';
 import { buildSpec, resolveUser, type OciSpec, type SpecSandbox } from './spec.js';
 
 /** Networking settings of the runtime. */
@@ -639,11 +639,10 @@ export class LinuxRuntime implements cri.RuntimeService {
         cgroupParent: sandbox.cgroupParent,
         ...(sandbox.config.linux?.sysctls ? { sysctls: sandbox.config.linux.sysctls } : {}),
       };
-      // Without a pty helper, a tty container runs with pipes (its output still reaches the log).
       const spec = buildSpec({
         containerId: id,
         rootfs,
-        config: { ...config, tty: false },
+        config,
         image: imageConfig,
         sandbox: specSandbox,
         user,
@@ -661,7 +660,9 @@ export class LinuxRuntime implements cri.RuntimeService {
             : 'SIGTERM';
       await writeFile(path.join(dir, 'config.json'), JSON.stringify(spec));
       await makeFifos(
-        (config.stdin ? ['stdout', 'stderr', 'stdin'] : ['stdout', 'stderr']).map((s) => path.join(dir, s)),
+        (config.stdin || config.tty ? ['stdout', 'stderr', 'stdin'] : ['stdout', 'stderr']).map((s) =>
+          path.join(dir, s),
+        ),
       );
       await this.#saveContainer(rec);
     } catch (err) {
@@ -699,7 +700,8 @@ export class LinuxRuntime implements cri.RuntimeService {
       const errFd = openFifoReadWrite(path.join(dir, 'stderr'));
       fds.push(errFd);
       let inFd: number | 'ignore' = 'ignore';
-      if (rec.config.stdin) {
+      // A tty gets a stdin that never ends (script would pass an end of input on to the terminal).
+      if (rec.config.stdin || rec.config.tty) {
         inFd = openFifoReadWrite(path.join(dir, 'stdin'));
         fds.push(inFd);
       }
@@ -709,6 +711,7 @@ export class LinuxRuntime implements cri.RuntimeService {
         rec.id,
         { bundle: dir, pidFile: this.#pidFile(rec.id), exitFile: this.#exitFile(rec.id) },
         [inFd, outFd, errFd],
+        rec.config.tty === true,
       );
       live.monitor = monitor;
       rec.monitorPid = monitor.pid ?? 0;
@@ -958,7 +961,7 @@ export class LinuxRuntime implements cri.RuntimeService {
   // ---- exec
 
   /** The process spec of an exec: the container's own process (user, env, cwd, caps) with another command. */
-  async #execProcessFile(rec: ContainerRecord, cmd: string[]): Promise<string> {
+  async #execProcessFile(rec: ContainerRecord, cmd: string[], tty = false): Promise<string> {
     if (rec.state !== 'CONTAINER_RUNNING') {
       throw criErrors.failedPrecondition(`container ${rec.id} is not running`);
     }
@@ -966,7 +969,7 @@ export class LinuxRuntime implements cri.RuntimeService {
     const spec = JSON.parse(
       await readFile(path.join(this.#containerDir(rec.id), 'config.json'), 'utf8'),
     ) as OciSpec;
-    const processSpec = { ...spec.process, args: cmd, terminal: false };
+    const processSpec = { ...spec.process, args: cmd, terminal: tty };
     delete processSpec.oomScoreAdj;
     const file = path.join(this.#containerDir(rec.id), `exec-${randomBytes(6).toString('hex')}.json`);
     await writeFile(file, JSON.stringify(processSpec));
@@ -1040,18 +1043,19 @@ export class LinuxRuntime implements cri.RuntimeService {
 
   async #execStreams(containerId: string, cmd: string[], streams: StreamOptions): Promise<ExecResult> {
     const rec = findById(this.#containers, containerId, 'container');
-    const file = await this.#execProcessFile(rec, cmd);
+    const file = await this.#execProcessFile(rec, cmd, streams.tty);
     try {
-      const child = this.oci.exec(rec.id, file, [streams.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe']);
-      if (streams.stdin && child.stdin) {
-        child.stdin.on('error', () => undefined);
-        streams.stdin.pipe(child.stdin);
-      }
+      const child = this.oci.exec(rec.id, file, ['pipe', 'pipe', 'pipe'], streams.tty);
+      child.stdin?.on('error', () => undefined);
+      if (streams.stdin && child.stdin) streams.stdin.pipe(child.stdin);
+      else child.stdin?.end();
       const errOut: Writable | undefined = streams.tty ? streams.stdout : streams.stderr;
       if (streams.stdout) child.stdout?.pipe(streams.stdout, { end: false });
       else child.stdout?.resume();
       if (errOut) child.stderr?.pipe(errOut, { end: false });
       else child.stderr?.resume();
+      if (streams.tty && streams.resize && child.pid !== undefined)
+        void this.#followResize(child.pid, streams.resize);
       const onAbort = () => child.kill('SIGKILL');
       streams.signal?.addEventListener('abort', onAbort, { once: true });
       const exitCode = await new Promise<number>((resolve, reject) => {
@@ -1059,9 +1063,23 @@ export class LinuxRuntime implements cri.RuntimeService {
         child.once('close', (c) => resolve(c ?? 137));
       });
       streams.signal?.removeEventListener('abort', onAbort);
+      streams.stdin?.unpipe();
       return { exitCode };
     } finally {
       await rm(file, { force: true });
+    }
+  }
+
+  /** Applies terminal sizes to the pseudo-terminal under `pid` until the sizes end. */
+  async #followResize(pid: number, sizes: AsyncIterable<TerminalSize>): Promise<void> {
+    try {
+      for await (const size of sizes) {
+        // The terminal exists once the OCI runtime runs; the first size may come before.
+        for (let i = 0; i < 50 && findTerminal(pid) === undefined; i++) await sleep(20);
+        await resizeTerminal(pid, size).catch(() => undefined);
+      }
+    } catch {
+      // the session ended
     }
   }
 
@@ -1075,6 +1093,8 @@ export class LinuxRuntime implements cri.RuntimeService {
       const target = stream === 'stdout' || streams.tty ? streams.stdout : streams.stderr;
       target?.write(data);
     });
+    if (streams.tty && streams.resize && rec.monitorPid)
+      void this.#followResize(rec.monitorPid, streams.resize);
     let stdinFd: number | undefined;
     if (streams.stdin && rec.config.stdin) {
       stdinFd = openFifoReadWrite(path.join(this.#containerDir(rec.id), 'stdin'));

@@ -6,6 +6,7 @@
 // container's stdio are FIFOs that k8ts owns (see logs.ts). `--keep` leaves the container and its cgroup in
 // place after it exits, so the OOM kill counter can still be read; `delete` removes them.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { execFileChecked } from './images/exec.js';
 
 /** Which OCI runtime binary. */
@@ -52,10 +53,11 @@ export class OciRuntime {
    * Starts the container under its monitor with the given stdio file descriptors (stdin, stdout, stderr)
    * and returns the monitor (detached: it survives us; `exit` still fires while we run).
    */
-  run(id: string, files: RunFiles, stdio: [number | 'ignore', number, number]): ChildProcess {
+  run(id: string, files: RunFiles, stdio: [number | 'ignore', number, number], tty = false): ChildProcess {
     const args = ['--root', this.root, 'run', ...(this.isCrun ? [] : ['--keep'])];
     args.push('--bundle', files.bundle, '--pid-file', files.pidFile, id);
-    const child = spawn('/bin/sh', ['-c', monitorScript, 'k8ts-monitor', this.binary, ...args], {
+    const command = tty ? withTerminal([this.binary, ...args]) : [this.binary, ...args];
+    const child = spawn('/bin/sh', ['-c', monitorScript, 'k8ts-monitor', ...command], {
       detached: true,
       stdio,
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', K8TS_EXIT_FILE: files.exitFile },
@@ -92,9 +94,58 @@ export class OciRuntime {
    * Runs a process in the container in the foreground (`exec --process FILE`), its stdio passed through as
    * given; the child's exit status is the process'.
    */
-  exec(id: string, processFile: string, stdio: ('pipe' | 'ignore' | number)[]): ChildProcess {
-    return spawn(this.binary, ['--root', this.root, 'exec', '--process', processFile, id], {
-      stdio: stdio,
-    });
+  exec(id: string, processFile: string, stdio: ('pipe' | 'ignore' | number)[], tty = false): ChildProcess {
+    const command = [this.binary, '--root', this.root, 'exec', '--process', processFile, id];
+    const [file, ...args] = tty ? withTerminal(command) : command;
+    return spawn(file!, args, { stdio });
   }
+}
+
+const shellQuote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs a command on a pseudo-terminal made by util-linux `script` (Node cannot open one): the OCI runtime
+ * then finds a terminal on its stdin, as `runc run`/`runc exec` with a tty in the foreground require, and
+ * relays it to the container's own terminal. `script -e` exits with the command's status.
+ */
+function withTerminal(command: string[]): string[] {
+  return ['script', '-q', '-e', '-c', command.map(shellQuote).join(' '), '/dev/null'];
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The pseudo-terminal under `pid` (the first descendant whose stdin is one), if any. */
+export function findTerminal(pid: number): string | undefined {
+  const queue = [pid];
+  for (let seen = 0; queue.length > 0 && seen < 64; seen++) {
+    const p = queue.shift()!;
+    try {
+      const stdin = readlinkSync(`/proc/${p}/fd/0`);
+      if (stdin.startsWith('/dev/pts/')) return stdin;
+    } catch {
+      // gone, or not ours
+    }
+    queue.push(...childrenOf(p));
+  }
+  return undefined;
+}
+
+/**
+ * Sets the size of the terminal under `pid`; the kernel sends SIGWINCH to its foreground process (the OCI
+ * runtime), which resizes the container's terminal to match.
+ */
+export async function resizeTerminal(pid: number, size: { width: number; height: number }): Promise<void> {
+  const pts = findTerminal(pid);
+  if (pts === undefined) return;
+  await execFileChecked('stty', ['-F', pts, 'rows', String(size.height), 'cols', String(size.width)]);
 }
