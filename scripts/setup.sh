@@ -15,7 +15,8 @@ packages=(
   runc crun            # OCI runtimes of the built-in container runtime (runc by default)
   containernetworking-plugins  # CNI plugins (bridge, host-local, portmap, loopback) in /usr/lib/cni
   nftables iproute2 iptables   # pod networking: the bridge plugin's masquerade rules, ip link/netns
-  util-linux           # unshare, nsenter, mount: sandbox namespaces and port-forward
+  util-linux bsdutils  # unshare, nsenter, mount, script (a pty for tty containers and exec)
+  containerd           # a real CRI runtime our CRI client is tested against
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -23,6 +23,9 @@ const packageOf: Readonly<Record<string, string>> = {
   ip: 'iproute2',
   nft: 'nftables',
   iptables: 'iptables',
+  containerd: 'containerd',
+  script: 'bsdutils',
+  stty: 'coreutils',
 };
 
 function onPath(command: string): boolean {
