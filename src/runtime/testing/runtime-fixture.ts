@@ -73,7 +73,20 @@ async function busyboxLayout(): Promise<string> {
 /** Starts the fixture. */
 export async function startRuntimeFixture(options: { ociRuntime?: string } = {}): Promise<RuntimeFixture> {
   requireTools(
-    ['runc', 'unshare', 'nsenter', 'mkfifo', 'busybox', 'umoci', 'ip', 'iptables', 'nft', 'mount'],
+    [
+      'runc',
+      'unshare',
+      'nsenter',
+      'mkfifo',
+      'busybox',
+      'umoci',
+      'ip',
+      'iptables',
+      'nft',
+      'mount',
+      'script',
+      'stty',
+    ],
     {
       root: true,
     },
