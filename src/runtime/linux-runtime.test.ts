@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { Duplex, PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +10,7 @@ import { promisify } from 'node:util';
 import { Code, isCriError } from '../cri/errors.js';
 import type * as cri from '../cri/types.js';
 import { masqueradeTable } from './cni.js';
+import { freePort } from './testing/free-port.js';
 import { runtimeSkipReason, startRuntimeFixture, type RuntimeFixture } from './testing/runtime-fixture.js';
 
 const execFileAsync = promisify(execFile);
@@ -125,6 +127,31 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
     ]);
     for (const cidr of fx.podCIDRs)
       assert.match(table, new RegExp(`saddr ${cidr.replace(/\./g, '\\.')} .*masquerade`));
+  });
+
+  it('forwards a hostPort to the pod through portmap', async () => {
+    const hostIp = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    assert.ok(hostIp, 'the node has a non-loopback IPv4 address');
+    const hostPort = await freePort();
+    await fx.runPod(
+      'hostport',
+      {
+        metadata: { name: 'web' },
+        command: [
+          'sh',
+          '-c',
+          'mkdir -p /www && echo via-hostport > /www/index.html && exec httpd -f -p 80 -h /www',
+        ],
+      },
+      { portMappings: [{ protocol: 'TCP', containerPort: 80, hostPort }] },
+    );
+    const body = await fx.waitFor('the page through the hostPort', async () => {
+      const res = await fetch(`http://${hostIp}:${hostPort}/`, { signal: AbortSignal.timeout(2000) });
+      return res.ok ? res.text() : undefined;
+    });
+    assert.equal(body, 'via-hostport\n');
   });
 
   it('reports OOMKilled with exit code 137 for a container over its 32 MiB limit', async () => {
