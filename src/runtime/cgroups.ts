@@ -140,7 +140,17 @@ export async function removeCgroup(cgroupPath: string, version = cgroupVersion()
       return;
     }
     for (const e of entries) if (e.isDirectory()) await removeTree(path.join(dir, e.name));
-    await rmdir(dir).catch(() => undefined);
+    // Tasks of a just-ended container may linger a moment (EBUSY).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await rmdir(dir);
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EBUSY' || attempt >= 20) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
   };
-  for (const dir of await cgroupDirs(cgroupPath, version)) await removeTree(dir);
+  await Promise.all((await cgroupDirs(cgroupPath, version)).map(removeTree));
 }

@@ -836,12 +836,17 @@ export class LinuxRuntime implements cri.RuntimeService {
     const rec = this.#containers.get(request.containerId ?? '');
     if (!rec) return {};
     await this.#stop(rec, 0);
-    await this.oci.delete(rec.id);
     const live = this.#live.get(rec.id);
     live?.pump?.close();
     this.#live.delete(rec.id);
     this.#containers.delete(rec.id);
-    await this.images.removeRootfs(rec.id);
+    // A container that has exited needs no `runc delete` (another Go process start): what it would do, remove
+    // the cgroup and the state directory, is done here, beside unmounting the rootfs.
+    const stopped = rec.state !== 'CONTAINER_RUNNING' && existsSync(this.#exitFile(rec.id));
+    await Promise.all([
+      stopped ? rm(path.join(this.oci.root, rec.id), { recursive: true, force: true }) : this.oci.delete(rec.id),
+      this.images.removeRootfs(rec.id),
+    ]);
     await removeCgroup(rec.cgroupPath, this.#cgroupVersion);
     await rm(this.#containerDir(rec.id), { recursive: true, force: true });
     return {};
