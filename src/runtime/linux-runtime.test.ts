@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rename } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { Duplex, PassThrough } from 'node:stream';
@@ -247,6 +247,13 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
       (await logOf()).split('\n').length > count + 3 ? true : undefined,
     );
     assert.equal((await exec(containerId, ['echo', 'still here'])).stdout, 'still here\n');
+    // The kubelet rotates a log by renaming it and asking for a reopen.
+    const logFile = path.join(sandboxConfig.logDirectory!, 'ticker/0.log');
+    await rename(logFile, `${logFile}.1`);
+    await fx.client.runtime.reopenContainerLog({ containerId });
+    await fx.waitFor('ticks in the new log file', async () =>
+      (await logOf()).includes('stdout F tick') ? true : undefined,
+    );
     await fx.client.runtime.stopContainer({ containerId, timeout: 5 });
     assert.equal((await exited(containerId, 1000)).state, 'CONTAINER_EXITED');
   });

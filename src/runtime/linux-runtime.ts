@@ -639,6 +639,10 @@ export class LinuxRuntime implements cri.RuntimeService {
         cgroupParent: sandbox.cgroupParent,
         ...(sandbox.config.linux?.sysctls ? { sysctls: sandbox.config.linux.sysctls } : {}),
       };
+      // As containerd does: a bind mount whose host path is missing gets a directory there.
+      for (const m of config.mounts ?? []) {
+        if (m.hostPath && !existsSync(m.hostPath)) await mkdir(m.hostPath, { recursive: true });
+      }
       const spec = buildSpec({
         containerId: id,
         rootfs,
@@ -844,7 +848,9 @@ export class LinuxRuntime implements cri.RuntimeService {
     // the cgroup and the state directory, is done here, beside unmounting the rootfs.
     const stopped = rec.state !== 'CONTAINER_RUNNING' && existsSync(this.#exitFile(rec.id));
     await Promise.all([
-      stopped ? rm(path.join(this.oci.root, rec.id), { recursive: true, force: true }) : this.oci.delete(rec.id),
+      stopped
+        ? rm(path.join(this.oci.root, rec.id), { recursive: true, force: true })
+        : this.oci.delete(rec.id),
       this.images.removeRootfs(rec.id),
     ]);
     await removeCgroup(rec.cgroupPath, this.#cgroupVersion);
