@@ -36,7 +36,7 @@ export interface StreamingRuntime {
   attach(containerId: string, streams: StreamOptions): Promise<void>;
   /**
    * Connects `stream` to TCP `port` on localhost inside the sandbox's network namespace; resolves when
-   * either side closes.
+   * either side closes or `signal` aborts.
    */
-  portForward(podSandboxId: string, port: number, stream: Duplex): Promise<void>;
+  portForward(podSandboxId: string, port: number, stream: Duplex, signal?: AbortSignal): Promise<void>;
 }

@@ -1049,7 +1049,8 @@ export class LinuxRuntime implements cri.RuntimeService {
   readonly streaming: StreamingRuntime = {
     exec: (containerId, cmd, streams) => this.#execStreams(containerId, cmd, streams),
     attach: (containerId, streams) => this.#attachStreams(containerId, streams),
-    portForward: (podSandboxId, port, stream) => this.#portForwardStream(podSandboxId, port, stream),
+    portForward: (podSandboxId, port, stream, signal) =>
+      this.#portForwardStream(podSandboxId, port, stream, signal),
   };
 
   async #execStreams(containerId: string, cmd: string[], streams: StreamOptions): Promise<ExecResult> {
@@ -1127,26 +1128,44 @@ export class LinuxRuntime implements cri.RuntimeService {
     }
   }
 
-  async #portForwardStream(podSandboxId: string, port: number, stream: Duplex): Promise<void> {
+  async #portForwardStream(
+    podSandboxId: string,
+    port: number,
+    stream: Duplex,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const rec = findById(this.#sandboxes, podSandboxId, 'sandbox');
+    if (rec.state !== 'SANDBOX_READY') throw criErrors.failedPrecondition(`sandbox ${rec.id} is not ready`);
     const args = rec.namespaces.net ? [`--net=${rec.namespaces.net}`] : [];
     const child = spawn('nsenter', [...args, 'busybox', 'nc', '127.0.0.1', String(port)], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    child.stdin.on('error', () => undefined);
     stream.pipe(child.stdin);
     child.stdout.pipe(stream);
-    child.stdin.on('error', () => undefined);
     const errText: Buffer[] = [];
     child.stderr.on('data', (b: Buffer) => errText.push(b));
-    await new Promise<void>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code) =>
-        code === 0 || code === null
-          ? resolve()
-          : reject(new Error(`port forward to ${port} failed: ${Buffer.concat(errText).toString().trim()}`)),
-      );
-      stream.once('close', () => child.kill('SIGTERM'));
-    });
+    const stop = () => child.kill('SIGTERM');
+    signal?.addEventListener('abort', stop, { once: true });
+    stream.once('close', stop);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', (code, sig) => {
+          if (code === 0 || sig !== null) resolve();
+          else
+            reject(
+              new Error(
+                `port forward to ${port} failed: ${Buffer.concat(errText).toString().trim() || `exit status ${code}`}`,
+              ),
+            );
+        });
+      });
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      stream.off('close', stop);
+      stream.unpipe(child.stdin);
+    }
   }
 
   // ---- stats
