@@ -86,6 +86,29 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
     );
   });
 
+  it('fails CreateContainer for a missing executable, and removes a created container never started', async () => {
+    const sandboxConfig = fx.sandboxConfig('create');
+    const { podSandboxId } = await fx.client.runtime.runPodSandbox({ config: sandboxConfig });
+    await assert.rejects(
+      fx.client.runtime.createContainer({
+        podSandboxId,
+        config: { metadata: { name: 'bad' }, image: { image: fx.image }, command: ['/no/such/binary'] },
+        sandboxConfig,
+      }),
+      (err) => isCriError(err, Code.Unknown) && /no such file|not found/i.test(err.message),
+    );
+    const { containerId } = await fx.client.runtime.createContainer({
+      podSandboxId,
+      config: { metadata: { name: 'idle' }, image: { image: fx.image }, command: ['sleep', '3600'] },
+      sandboxConfig,
+    });
+    const { status } = await fx.client.runtime.containerStatus({ containerId: containerId! });
+    assert.equal(status?.state, 'CONTAINER_CREATED');
+    await fx.client.runtime.removeContainer({ containerId: containerId! });
+    const { containers } = await fx.client.runtime.listContainers({ filter: { podSandboxId } });
+    assert.deepEqual(containers, []);
+  });
+
   it('connects two pods over IPv4 and IPv6 (ping and wget)', async () => {
     const server = await fx.runPod('web', {
       metadata: { name: 'web' },

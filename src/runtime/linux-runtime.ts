@@ -123,6 +123,8 @@ interface ContainerRecord {
   cgroupPath: string;
   pid: number;
   monitorPid: number;
+  /** How the container is watched: created under the Perl monitor, or `run` at start (tty). */
+  mode?: 'create' | 'run';
   stopSignal: string;
 }
 
@@ -134,6 +136,10 @@ interface LiveContainer {
 }
 
 const nsNow = (): number => Date.now() * 1e6;
+
+/** A container whose monitor runs (or ran): it ends with an exit file. */
+const watched = (rec: ContainerRecord): boolean =>
+  rec.state === 'CONTAINER_RUNNING' || (rec.state === 'CONTAINER_CREATED' && rec.monitorPid > 0);
 const newId = (): string => randomBytes(32).toString('hex');
 
 function matchesLabels(
@@ -271,7 +277,7 @@ export class LinuxRuntime implements cri.RuntimeService {
         continue;
       }
       this.#containers.set(id, rec);
-      if (rec.state !== 'CONTAINER_RUNNING') continue;
+      if (!watched(rec)) continue;
       if (existsSync(this.#exitFile(id))) {
         await this.#finalise(rec);
         continue;
@@ -669,6 +675,7 @@ export class LinuxRuntime implements cri.RuntimeService {
         ),
       );
       await this.#saveContainer(rec);
+      if (config.tty !== true && this.oci.canCreate) await this.#createUnderMonitor(rec);
     } catch (err) {
       this.#containers.delete(id);
       await this.images.removeRootfs(id).catch(() => undefined);
@@ -686,18 +693,10 @@ export class LinuxRuntime implements cri.RuntimeService {
     return new LogPump(rec.logPath, { stdout: path.join(dir, 'stdout'), stderr: path.join(dir, 'stderr') });
   }
 
-  async startContainer(request: cri.StartContainerRequest): Promise<cri.StartContainerResponse> {
-    const rec = findById(this.#containers, request.containerId ?? '', 'container');
-    if (rec.state !== 'CONTAINER_CREATED') {
-      throw criErrors.failedPrecondition(`container "${rec.id}" is in ${rec.state} state, not created`);
-    }
-    const sandbox = this.#sandboxes.get(rec.sandboxId);
-    if (!sandbox || sandbox.state !== 'SANDBOX_READY') {
-      throw criErrors.failedPrecondition(`sandbox container "${rec.sandboxId}" is not running`);
-    }
+  /** Opens the container's FIFOs, starts its log pump and its monitor (create or run). */
+  #spawnMonitor(rec: ContainerRecord, mode: 'create' | 'run'): LiveContainer {
     const dir = this.#containerDir(rec.id);
     const fds: number[] = [];
-    let live: LiveContainer | undefined;
     try {
       const outFd = openFifoReadWrite(path.join(dir, 'stdout'));
       fds.push(outFd);
@@ -709,19 +708,92 @@ export class LinuxRuntime implements cri.RuntimeService {
         inFd = openFifoReadWrite(path.join(dir, 'stdin'));
         fds.push(inFd);
       }
-      live = { pump: this.#startPump(rec) };
+      const live: LiveContainer = { pump: this.#startPump(rec) };
       this.#live.set(rec.id, live);
-      const monitor = this.oci.run(
-        rec.id,
-        { bundle: dir, pidFile: this.#pidFile(rec.id), exitFile: this.#exitFile(rec.id) },
-        [inFd, outFd, errFd],
-        rec.config.tty === true,
-      );
-      live.monitor = monitor;
-      rec.monitorPid = monitor.pid ?? 0;
+      const files = { bundle: dir, pidFile: this.#pidFile(rec.id), exitFile: this.#exitFile(rec.id) };
+      live.monitor =
+        mode === 'create'
+          ? this.oci.create(
+              rec.id,
+              { ...files, createdFile: path.join(dir, 'created'), logFile: path.join(dir, 'oci.log') },
+              [inFd, outFd, errFd],
+            )
+          : this.oci.run(rec.id, files, [inFd, outFd, errFd], rec.config.tty === true);
+      rec.monitorPid = live.monitor.pid ?? 0;
+      rec.mode = mode;
+      return live;
     } finally {
       for (const fd of fds) closeQuietly(fd);
     }
+  }
+
+  /** The last error the OCI runtime logged (its --log file), if any. */
+  async #ociError(id: string): Promise<string | undefined> {
+    const text = await readFile(path.join(this.#containerDir(id), 'oci.log'), 'utf8').catch(() => '');
+    let message: string | undefined;
+    for (const line of text.split('\n')) {
+      try {
+        const entry = JSON.parse(line) as { level?: string; msg?: string };
+        if (entry.level === 'error' && entry.msg) message = entry.msg;
+      } catch {
+        // not JSON
+      }
+    }
+    return message;
+  }
+
+  /** Creates the container under the create monitor; resolves once created, rejects with the runtime's error. */
+  async #createUnderMonitor(rec: ContainerRecord): Promise<void> {
+    const live = this.#spawnMonitor(rec, 'create');
+    const dir = this.#containerDir(rec.id);
+    const exited = new Promise<void>((resolve) => live.monitor?.once('exit', () => resolve()));
+    let monitorGone = false;
+    void exited.then(() => (monitorGone = true));
+    for (;;) {
+      if (existsSync(path.join(dir, 'created'))) break;
+      if (existsSync(`${this.#exitFile(rec.id)}.create`) || monitorGone) {
+        live.pump?.close();
+        this.#live.delete(rec.id);
+        const message = (await this.#ociError(rec.id)) ?? 'the OCI runtime failed to create the container';
+        await this.oci.delete(rec.id).catch(() => undefined);
+        throw new Error(message);
+      }
+      await sleep(2);
+    }
+    await this.#saveContainer(rec);
+    void this.#watchExit(rec);
+  }
+
+  async startContainer(request: cri.StartContainerRequest): Promise<cri.StartContainerResponse> {
+    const rec = findById(this.#containers, request.containerId ?? '', 'container');
+    if (rec.state !== 'CONTAINER_CREATED') {
+      throw criErrors.failedPrecondition(`container "${rec.id}" is in ${rec.state} state, not created`);
+    }
+    const sandbox = this.#sandboxes.get(rec.sandboxId);
+    if (!sandbox || sandbox.state !== 'SANDBOX_READY') {
+      throw criErrors.failedPrecondition(`sandbox container "${rec.sandboxId}" is not running`);
+    }
+    if (rec.mode === 'create') {
+      // Set before the start: a container may exit (and be finalised) before `start` returns.
+      rec.startedAt = nsNow();
+      try {
+        await this.oci.start(rec.id);
+      } catch (err) {
+        rec.startedAt = 0;
+        throw new CriError(
+          Code.Unknown,
+          `failed to start containerd task "${rec.id}": ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      rec.pid = Number(readFileSync(this.#pidFile(rec.id), 'utf8').trim()) || 0;
+      if (rec.state === 'CONTAINER_CREATED') rec.state = 'CONTAINER_RUNNING';
+      await this.#saveContainer(rec);
+      return {};
+    }
+    const live = this.#spawnMonitor(rec, 'run');
     // Started when runc wrote the pid file; failed when the monitor recorded a status without one.
     for (;;) {
       if (existsSync(this.#pidFile(rec.id))) break;
@@ -744,7 +816,7 @@ export class LinuxRuntime implements cri.RuntimeService {
     rec.pid = Number(readFileSync(this.#pidFile(rec.id), 'utf8').trim()) || 0;
     // When runc wrote the pid file: the process had started (a short one may be done before we look).
     rec.startedAt = Math.round(statSync(this.#pidFile(rec.id)).mtimeMs * 1e6);
-    rec.state = 'CONTAINER_RUNNING';
+    if (rec.state === 'CONTAINER_CREATED') rec.state = 'CONTAINER_RUNNING';
     await this.#saveContainer(rec);
     void this.#watchExit(rec);
     return {};
@@ -769,7 +841,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       this.#live.set(rec.id, live);
     }
     live.finalising ??= (async () => {
-      if (rec.state !== 'CONTAINER_RUNNING') return;
+      if (!watched(rec)) return;
       let code = 255;
       let stat: Stats | undefined;
       try {
@@ -791,7 +863,7 @@ export class LinuxRuntime implements cri.RuntimeService {
 
   async #waitExited(rec: ContainerRecord, ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
-    while (rec.state === 'CONTAINER_RUNNING') {
+    while (watched(rec)) {
       if (existsSync(this.#exitFile(rec.id))) {
         await this.#finalise(rec);
         return true;
@@ -803,6 +875,12 @@ export class LinuxRuntime implements cri.RuntimeService {
   }
 
   async #stop(rec: ContainerRecord, timeoutSeconds: number): Promise<void> {
+    if (rec.state === 'CONTAINER_CREATED' && rec.monitorPid > 0) {
+      // Created but never started: its init waits for a start that will not come.
+      await this.oci.kill(rec.id, 'SIGKILL').catch(() => undefined);
+      await this.#waitExited(rec, 30_000);
+      return;
+    }
     if (rec.state === 'CONTAINER_CREATED') {
       // Never started: it just becomes exited.
       rec.state = 'CONTAINER_EXITED';
@@ -846,7 +924,7 @@ export class LinuxRuntime implements cri.RuntimeService {
     this.#containers.delete(rec.id);
     // A container that has exited needs no `runc delete` (another Go process start): what it would do, remove
     // the cgroup and the state directory, is done here, beside unmounting the rootfs.
-    const stopped = rec.state !== 'CONTAINER_RUNNING' && existsSync(this.#exitFile(rec.id));
+    const stopped = !watched(rec) && existsSync(this.#exitFile(rec.id));
     await Promise.all([
       stopped
         ? rm(path.join(this.oci.root, rec.id), { recursive: true, force: true })
@@ -859,7 +937,7 @@ export class LinuxRuntime implements cri.RuntimeService {
   }
 
   async #containerStatus(rec: ContainerRecord): Promise<cri.ContainerStatus> {
-    if (rec.state === 'CONTAINER_RUNNING' && existsSync(this.#exitFile(rec.id))) await this.#finalise(rec);
+    if (watched(rec) && existsSync(this.#exitFile(rec.id))) await this.#finalise(rec);
     const c = rec.config;
     return {
       id: rec.id,
@@ -896,7 +974,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       if (f.id && !rec.id.startsWith(f.id)) continue;
       if (f.podSandboxId && !rec.sandboxId.startsWith(f.podSandboxId)) continue;
       if (!matchesLabels(rec.config.labels, f.labelSelector)) continue;
-      if (rec.state === 'CONTAINER_RUNNING' && existsSync(this.#exitFile(rec.id))) await this.#finalise(rec);
+      if (watched(rec) && existsSync(this.#exitFile(rec.id))) await this.#finalise(rec);
       if (f.state && (f.state.state ?? 'CONTAINER_CREATED') !== rec.state) continue;
       containers.push({
         id: rec.id,

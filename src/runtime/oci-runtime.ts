@@ -1,10 +1,15 @@
 // The OCI runtime binary (runc by default, crun selectable) driven through its command line.
 //
-// A container runs as `RUNTIME run --keep` in the foreground under a small `sh` monitor started in its own
-// session: the OCI runtime stays the container's parent and exits with its status (128+signal when killed),
-// the shell writes that status into the container's exit file, and both outlive a restart of k8ts. The
-// container's stdio are FIFOs that k8ts owns (see logs.ts). `--keep` leaves the container and its cgroup in
-// place after it exits, so the OOM kill counter can still be read; `delete` removes them.
+// Containers are watched by a monitor process started in its own session, which outlives a restart of k8ts
+// and writes the container's exit status (128+signal when killed) into its exit file:
+// - `create` (the default): a small Perl monitor makes itself a child subreaper, runs `RUNTIME create`, and,
+//   once the runtime has exited, is the parent of the container's init, so it can wait for it. CreateContainer
+//   creates the container and StartContainer only runs `RUNTIME start`, as CRI means them. Perl (perl-base,
+//   always on Debian) costs about 5 MiB a container; a Go `runc run` parent would cost about 10.
+// - `run`, for containers with a tty: `sh` runs `RUNTIME run --keep` in the foreground on a pseudo-terminal
+//   (see withTerminal) and records its status.
+// Either way the container keeps its cgroup after it exits (no auto-delete), so the OOM kill counter can be
+// read; `delete` (or the runtime, for an exited container) removes it. The stdio are FIFOs k8ts owns.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { execFileChecked } from './images/exec.js';
@@ -33,6 +38,36 @@ export interface RunFiles {
 // The monitor: runs the OCI runtime, then records its exit status atomically.
 const monitorScript =
   '"$@"; code=$?; echo "$code" > "$K8TS_EXIT_FILE.tmp"; mv "$K8TS_EXIT_FILE.tmp" "$K8TS_EXIT_FILE"';
+
+// The create monitor. Arguments: prctl's syscall number, the exit file, the "created" file, the pid file,
+// then the create command. A failed create leaves its status in "<exit file>.create".
+const createMonitorScript = `
+my ($nr, $exit, $created, $pidfile, @cmd) = @ARGV;
+sub finish { my ($f, $c) = @_; open(my $o, '>', "$f.tmp") or exit 2; print $o "$c\\n"; close $o; rename("$f.tmp", $f); }
+sub status { my $s = shift; return $s == -1 ? 127 : ($s & 127) ? 128 + ($s & 127) : $s >> 8; }
+syscall($nr, 36, 1, 0, 0, 0);
+my $rc = system(@cmd);
+if ($rc != 0) { finish("$exit.create", status($rc)); exit 1; }
+open(my $p, '<', $pidfile) or do { finish("$exit.create", 255); exit 1 };
+my $pid = <$p>; close $p; $pid =~ s/\\s+//g;
+finish($created, $pid);
+for (;;) {
+  my $w = wait();
+  if ($w == -1) { while (kill(0, $pid)) { select(undef, undef, undef, 0.1); } finish($exit, 255); exit 0; }
+  if ($w == $pid) { finish($exit, status($?)); exit 0; }
+}
+`;
+
+/** prctl's system call number, where the create monitor knows it. */
+const prctlSyscall: Partial<Record<NodeJS.Architecture, number>> = { x64: 157, arm64: 167 };
+
+/** The files of a container watched by the create monitor. */
+export interface CreateFiles extends RunFiles {
+  /** Written with the init's PID once the container is created. */
+  createdFile: string;
+  /** The OCI runtime's own log (JSON lines), where a failed create explains itself. */
+  logFile: string;
+}
 
 /** Drives runc or crun. */
 export class OciRuntime {
@@ -64,6 +99,44 @@ export class OciRuntime {
     });
     child.unref();
     return child;
+  }
+
+  /** Whether containers can be created under the Perl monitor on this machine. */
+  get canCreate(): boolean {
+    return prctlSyscall[process.arch] !== undefined;
+  }
+
+  /**
+   * Creates the container under the create monitor with the given stdio file descriptors (stdin, stdout,
+   * stderr) and returns the monitor (detached). Created: `files.createdFile` appears; failed:
+   * `<exitFile>.create` appears (the reason is in `files.logFile`).
+   */
+  create(id: string, files: CreateFiles, stdio: [number | 'ignore', number, number]): ChildProcess {
+    const nr = prctlSyscall[process.arch];
+    if (nr === undefined) throw new Error(`no create monitor for ${process.arch}`);
+    const command = [
+      this.binary,
+      '--root',
+      this.root,
+      '--log',
+      files.logFile,
+      '--log-format',
+      'json',
+      'create',
+    ];
+    command.push('--bundle', files.bundle, '--pid-file', files.pidFile, id);
+    const child = spawn(
+      'perl',
+      ['-e', createMonitorScript, String(nr), files.exitFile, files.createdFile, files.pidFile, ...command],
+      { detached: true, stdio, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } },
+    );
+    child.unref();
+    return child;
+  }
+
+  /** Starts a created container. */
+  async start(id: string): Promise<void> {
+    await execFileChecked(this.binary, ['--root', this.root, 'start', id]);
   }
 
   /** Sends a signal to the container's init (or all its processes). */
