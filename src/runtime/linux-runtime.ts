@@ -342,7 +342,12 @@ export class LinuxRuntime implements cri.RuntimeService {
   }
   async #saveContainer(rec: ContainerRecord): Promise<void> {
     if (!this.#containers.has(rec.id)) return; // removed meanwhile
-    await this.#atomicWrite(this.#containerFile(rec.id), JSON.stringify(rec));
+    try {
+      await this.#atomicWrite(this.#containerFile(rec.id), JSON.stringify(rec));
+    } catch (err) {
+      // RemoveContainer may delete the directory while an exit is being recorded.
+      if (this.#containers.has(rec.id)) throw err;
+    }
   }
 
   // ---- network
@@ -824,6 +829,14 @@ export class LinuxRuntime implements cri.RuntimeService {
 
   /** Waits for the container's exit file (polling; the monitor may not be our child), then finalises it. */
   async #watchExit(rec: ContainerRecord): Promise<void> {
+    try {
+      await this.#watchExitUnsafe(rec);
+    } catch (err) {
+      this.#log.warn('recording a container exit failed', { id: rec.id, err });
+    }
+  }
+
+  async #watchExitUnsafe(rec: ContainerRecord): Promise<void> {
     const live = this.#live.get(rec.id);
     const exited = new Promise<void>((resolve) => live?.monitor?.once('exit', () => resolve()));
     while (!this.#closed && this.#containers.has(rec.id) && !existsSync(this.#exitFile(rec.id))) {
