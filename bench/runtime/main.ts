@@ -167,7 +167,7 @@ try {
     [
       ['runtime process RSS before', fmt(rssBefore / 2 ** 20)],
       ['runtime process RSS with the pods', fmt(rssAfter / 2 ** 20)],
-      [`monitors (${monitors.length} sh + runc processes), RSS sum`, fmt(monitorKiB / 1024)],
+      [`monitor processes (${monitors.length}), RSS sum`, fmt(monitorKiB / 1024)],
       ['monitors per pod', fmt(monitorKiB / 1024 / pods)],
     ],
   );

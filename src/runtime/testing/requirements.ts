@@ -26,6 +26,7 @@ const packageOf: Readonly<Record<string, string>> = {
   containerd: 'containerd',
   script: 'bsdutils',
   stty: 'coreutils',
+  perl: 'perl-base',
 };
 
 function onPath(command: string): boolean {

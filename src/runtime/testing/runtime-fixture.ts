@@ -86,6 +86,7 @@ export async function startRuntimeFixture(options: { ociRuntime?: string } = {})
       'mount',
       'script',
       'stty',
+      'perl',
     ],
     {
       root: true,
