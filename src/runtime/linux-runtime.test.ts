@@ -109,6 +109,30 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
     assert.deepEqual(containers, []);
   });
 
+  it('updates a running container resources in its cgroup', async () => {
+    const { containerId } = await fx.runPod(
+      'update',
+      sleeper('update', {
+        linux: { resources: { memoryLimitInBytes: 32 << 20, cpuQuota: 20_000, cpuPeriod: 100_000 } },
+      }),
+    );
+    const { status } = await fx.client.runtime.containerStatus({ containerId });
+    assert.equal(status?.state, 'CONTAINER_RUNNING');
+    await fx.client.runtime.updateContainerResources({
+      containerId,
+      linux: { memoryLimitInBytes: 96 << 20, cpuQuota: 50_000, cpuPeriod: 100_000 },
+    });
+    // The container's cgroup namespace shows its own cgroup at the root of each hierarchy.
+    const limit = await exec(containerId, ['cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes']);
+    const quota = await exec(containerId, ['cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us']);
+    const v2 = await exec(containerId, ['cat', '/sys/fs/cgroup/memory.max']);
+    if (v2.exitCode === 0) assert.equal(v2.stdout.trim(), String(96 << 20));
+    else {
+      assert.equal(limit.stdout.trim(), String(96 << 20));
+      assert.equal(quota.stdout.trim(), '50000');
+    }
+  });
+
   it('connects two pods over IPv4 and IPv6 (ping and wget)', async () => {
     const server = await fx.runPod('web', {
       metadata: { name: 'web' },

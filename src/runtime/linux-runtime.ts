@@ -1018,7 +1018,13 @@ export class LinuxRuntime implements cri.RuntimeService {
     if (r.cpusetCpus) cpu.cpus = r.cpusetCpus;
     if (r.cpusetMems) cpu.mems = r.cpusetMems;
     if (Object.keys(cpu).length > 0) resources.cpu = cpu;
-    if (r.memoryLimitInBytes) resources.memory = { limit: r.memoryLimitInBytes };
+    // Swap equal to the limit (no swap), as at creation; runc orders the two writes.
+    if (r.memoryLimitInBytes) {
+      resources.memory = {
+        limit: r.memoryLimitInBytes,
+        swap: r.memorySwapLimitInBytes || r.memoryLimitInBytes,
+      };
+    }
     rec.config = {
       ...rec.config,
       linux: { ...rec.config.linux, resources: { ...rec.config.linux?.resources, ...r } },
