@@ -3,7 +3,7 @@
 // leaves the container running.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -86,8 +86,18 @@ describe('k8ts runtime and k8ts images import', { skip: runtimeSkipReason() }, (
   });
 
   it('serves CRI, imports through the running runtime, runs a pod and keeps it across a restart', async () => {
+    // Archives in the images folder of the data directory are imported at start (air-gapped machines).
+    await mkdir(path.join(dir, 'data', 'images'), { recursive: true });
+    await execFileAsync('skopeo', [
+      'copy',
+      '--quiet',
+      `docker-archive:${archive}`,
+      `docker-archive:${path.join(dir, 'data', 'images', 'airgap.tar')}:k8ts.test/busybox:airgap`,
+    ]);
     await start();
     client = connectCri(socket());
+    const airgap = await client.image.imageStatus({ image: { image: 'k8ts.test/busybox:airgap' } });
+    assert.ok(airgap.image?.repoTags?.includes('k8ts.test/busybox:airgap'));
     const version = await client.runtime.version({});
     assert.equal(version.runtimeName, 'k8ts');
     assert.equal(version.runtimeApiVersion, 'v1');
