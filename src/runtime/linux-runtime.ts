@@ -268,6 +268,16 @@ export class LinuxRuntime implements cri.RuntimeService {
         this.#log.warn('skipping unreadable sandbox state', { id, err });
       }
     }
+    // Namespaces of a sandbox whose record never got written (a crash during RunPodSandbox).
+    for (const id of await readdir(path.join(this.stateDir, 'ns'))) {
+      if (this.#sandboxes.has(id)) continue;
+      const dir = path.join(this.stateDir, 'ns', id);
+      const files = Object.fromEntries(
+        (['net', 'uts', 'ipc'] as const).map((k) => [k, path.join(dir, k)]).filter(([, f]) => existsSync(f!)),
+      ) as SandboxNamespaces;
+      await removeNamespaces(files).catch((err: unknown) => this.#log.warn('orphan namespaces', { id, err }));
+      await rm(dir, { recursive: true, force: true });
+    }
     for (const id of await readdir(path.join(this.root, 'containers'))) {
       let rec: ContainerRecord;
       try {
@@ -458,19 +468,23 @@ export class LinuxRuntime implements cri.RuntimeService {
     this.#sandboxes.set(id, rec);
     try {
       await mkdir(dir, { recursive: true });
-      await writeFile(path.join(dir, 'hosts'), hostsFile(hostNetwork));
-      await writeFile(path.join(dir, 'hostname'), `${hostname}\n`);
-      const resolv = resolvConf(config.dnsConfig);
-      if (resolv !== undefined) await writeFile(path.join(dir, 'resolv.conf'), resolv);
-      else
-        await copyFile('/etc/resolv.conf', path.join(dir, 'resolv.conf')).catch(() =>
-          writeFile(path.join(dir, 'resolv.conf'), ''),
-        );
-      await this.#saveSandbox(rec);
       const kinds: SandboxNamespaceKind[] = [];
       if (!hostNetwork) kinds.push('net', 'uts');
       if (!rec.hostIpc) kinds.push('ipc');
-      rec.namespaces = await createNamespaces(path.join(this.stateDir, 'ns', id), kinds, hostname);
+      const resolv = resolvConf(config.dnsConfig);
+      // The pod's files and its namespaces at once; a crash in between leaves namespaces that the next start
+      // finds without a record and removes.
+      const [namespaces] = await Promise.all([
+        createNamespaces(path.join(this.stateDir, 'ns', id), kinds, hostname),
+        writeFile(path.join(dir, 'hosts'), hostsFile(hostNetwork)),
+        writeFile(path.join(dir, 'hostname'), `${hostname}\n`),
+        resolv !== undefined
+          ? writeFile(path.join(dir, 'resolv.conf'), resolv)
+          : copyFile('/etc/resolv.conf', path.join(dir, 'resolv.conf')).catch(() =>
+              writeFile(path.join(dir, 'resolv.conf'), ''),
+            ),
+      ]);
+      rec.namespaces = namespaces;
       await this.#saveSandbox(rec);
       if (!hostNetwork) await this.#setUpNetwork(rec);
       rec.state = 'SANDBOX_READY';
