@@ -292,7 +292,7 @@ export class LinuxRuntime implements cri.RuntimeService {
         await this.#finalise(rec);
         continue;
       }
-      if (!this.#alive(rec.monitorPid)) {
+      if (!this.#monitorAlive(rec)) {
         // The monitor died without recording a status (killed, or the host rebooted).
         rec.state = 'CONTAINER_EXITED';
         rec.exitCode = 255;
@@ -311,13 +311,13 @@ export class LinuxRuntime implements cri.RuntimeService {
     });
   }
 
-  #alive(pid: number): boolean {
-    if (!pid) return false;
+  /** Whether the container's monitor still runs (its command line names the container: no reused PID). */
+  #monitorAlive(rec: ContainerRecord): boolean {
+    if (!rec.monitorPid) return false;
     try {
-      process.kill(pid, 0);
-      return true;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EPERM';
+      return readFileSync(`/proc/${rec.monitorPid}/cmdline`, 'utf8').includes(rec.id);
+    } catch {
+      return false;
     }
   }
 
@@ -615,7 +615,6 @@ export class LinuxRuntime implements cri.RuntimeService {
     if (!image) throw new CriError(Code.NotFound, `failed to get image "${imageName}": not found`);
     const id = newId();
     const dir = this.#containerDir(id);
-    await mkdir(dir, { recursive: true });
     const rec: ContainerRecord = {
       id,
       sandboxId: sandbox.id,
@@ -639,8 +638,9 @@ export class LinuxRuntime implements cri.RuntimeService {
       monitorPid: 0,
       stopSignal: 'SIGTERM',
     };
-    this.#containers.set(id, rec);
+    this.#containers.set(id, rec); // reserves the name before the first await
     try {
+      await mkdir(dir, { recursive: true });
       const { rootfs } = await this.images.mountRootfs(id, image.id);
       const imageConfig = await this.images.config(image.id);
       const sc = config.linux?.securityContext ?? {};
