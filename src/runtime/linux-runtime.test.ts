@@ -133,6 +133,31 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
     }
   });
 
+  it('shares one PID namespace between the containers of a pod that asks for it', async () => {
+    const shared = { linux: { securityContext: { namespaceOptions: { pid: 'POD' as const } } } };
+    const sandboxConfig = fx.sandboxConfig('sharedpid', shared);
+    const { podSandboxId } = await fx.client.runtime.runPodSandbox({ config: sandboxConfig });
+    const ids: string[] = [];
+    for (const [name, secs] of [
+      ['one', '3601'],
+      ['two', '3602'],
+    ] as const) {
+      const { containerId } = await fx.client.runtime.createContainer({
+        podSandboxId,
+        config: { metadata: { name }, image: { image: fx.image }, command: ['sleep', secs], ...shared },
+        sandboxConfig,
+      });
+      await fx.client.runtime.startContainer({ containerId });
+      ids.push(containerId!);
+    }
+    const ps = await exec(ids[0]!, ['ps', '-o', 'pid,args']);
+    assert.match(ps.stdout, /sleep 3602/, 'sees the other container');
+    assert.match(ps.stdout, /^\s*1 .*perl/m, 'the holder is the namespace init');
+    await fx.client.runtime.stopPodSandbox({ podSandboxId });
+    for (const id of ids) assert.equal((await exited(id, 5000)).state, 'CONTAINER_EXITED');
+    await fx.client.runtime.removePodSandbox({ podSandboxId });
+  });
+
   it('connects two pods over IPv4 and IPv6 (ping and wget)', async () => {
     const server = await fx.runPod('web', {
       metadata: { name: 'web' },

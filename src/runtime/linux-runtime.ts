@@ -38,7 +38,10 @@ import { execFileChecked } from './images/exec.js';
 import { closeQuietly, LogPump, makeFifos, openFifoReadWrite } from './logs.js';
 import {
   createNamespaces,
+  isPidHolder,
   removeNamespaces,
+  startPidHolder,
+  stopPidHolder,
   type SandboxNamespaceKind,
   type SandboxNamespaces,
 } from './namespaces.js';
@@ -92,6 +95,8 @@ interface SandboxRecord {
   createdAt: number;
   state: 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
   namespaces: SandboxNamespaces;
+  /** The host PID of the pod's PID namespace holder (shareProcessNamespace), 0 if none. */
+  pidHolder?: number;
   hostNetwork: boolean;
   hostPid: boolean;
   hostIpc: boolean;
@@ -260,7 +265,12 @@ export class LinuxRuntime implements cri.RuntimeService {
       try {
         const rec = JSON.parse(await readFile(this.#sandboxFile(id), 'utf8')) as SandboxRecord;
         // After a reboot /run is empty: the namespaces are gone, and so is the pod's network.
-        if (rec.state === 'SANDBOX_READY' && Object.values(rec.namespaces).some((f) => !existsSync(f))) {
+        const holderGone =
+          rec.pidHolder !== undefined && rec.pidHolder > 0 && !isPidHolder(rec.pidHolder, rec.id);
+        if (
+          rec.state === 'SANDBOX_READY' &&
+          (holderGone || Object.values(rec.namespaces).some((f) => !existsSync(f)))
+        ) {
           rec.state = 'SANDBOX_NOTREADY';
         }
         this.#sandboxes.set(id, rec);
@@ -485,6 +495,7 @@ export class LinuxRuntime implements cri.RuntimeService {
             ),
       ]);
       rec.namespaces = namespaces;
+      if (ns.pid === 'POD') rec.pidHolder = await startPidHolder(id);
       await this.#saveSandbox(rec);
       if (!hostNetwork) await this.#setUpNetwork(rec);
       rec.state = 'SANDBOX_READY';
@@ -493,6 +504,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       this.#log.warn('RunPodSandbox failed, cleaning up', { id, err });
       await this.#tearDownNetwork(rec).catch(() => undefined);
       await removeNamespaces(rec.namespaces).catch(() => undefined);
+      if (rec.pidHolder) stopPidHolder(rec.pidHolder, id);
       await rm(dir, { recursive: true, force: true });
       this.#sandboxes.delete(id);
       throw new CriError(
@@ -512,6 +524,7 @@ export class LinuxRuntime implements cri.RuntimeService {
     }
     await this.#tearDownNetwork(rec);
     await removeNamespaces(rec.namespaces);
+    if (rec.pidHolder) stopPidHolder(rec.pidHolder, rec.id);
     rec.state = 'SANDBOX_NOTREADY';
     await this.#saveSandbox(rec);
     return {};
@@ -527,6 +540,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       this.#log.warn('CNI DEL failed', { id: rec.id, err }),
     );
     await removeNamespaces(rec.namespaces);
+    if (rec.pidHolder) stopPidHolder(rec.pidHolder, rec.id);
     await rm(path.join(this.stateDir, 'ns', rec.id), { recursive: true, force: true });
     if (rec.ownsCgroup) await removeCgroup(rec.cgroupParent, this.#cgroupVersion);
     this.#sandboxes.delete(rec.id);
@@ -661,6 +675,7 @@ export class LinuxRuntime implements cri.RuntimeService {
         hostNetwork: sandbox.hostNetwork,
         hostPid: sandbox.hostPid,
         hostIpc: sandbox.hostIpc,
+        ...(sandbox.pidHolder ? { podPidNamespace: `/proc/${sandbox.pidHolder}/ns/pid` } : {}),
         cgroupParent: sandbox.cgroupParent,
         ...(sandbox.config.linux?.sysctls ? { sysctls: sandbox.config.linux.sysctls } : {}),
       };

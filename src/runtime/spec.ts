@@ -117,6 +117,8 @@ export interface SpecSandbox {
   hostNetwork: boolean;
   hostIpc: boolean;
   hostPid: boolean;
+  /** The pod's shared PID namespace (shareProcessNamespace), as a path. */
+  podPidNamespace?: string;
   /** The cgroup the pod's containers go below. */
   cgroupParent: string;
   sysctls?: Record<string, string>;
@@ -344,9 +346,10 @@ export function buildSpec(input: SpecInput): OciSpec {
 
   const ns = sc.namespaceOptions ?? {};
   const namespaces: { type: string; path?: string }[] = [{ type: 'mount' }];
-  // With no pause process there is no pod-wide PID namespace to join; each container has its own unless
-  // it shares the host's.
-  if (ns.pid !== 'NODE' && !sandbox.hostPid) namespaces.push({ type: 'pid' });
+  // The pod's PID namespace when the kubelet asks for it (shareProcessNamespace), the host's, or its own.
+  if (ns.pid === 'POD' && sandbox.podPidNamespace)
+    namespaces.push({ type: 'pid', path: sandbox.podPidNamespace });
+  else if (ns.pid !== 'NODE' && !sandbox.hostPid) namespaces.push({ type: 'pid' });
   if (!sandbox.hostNetwork && ns.network !== 'NODE') {
     namespaces.push(
       sandbox.namespaces.net ? { type: 'network', path: sandbox.namespaces.net } : { type: 'network' },
