@@ -216,6 +216,7 @@ export class LinuxRuntime implements cri.RuntimeService {
   readonly #sandboxes = new Map<string, SandboxRecord>();
   readonly #containers = new Map<string, ContainerRecord>();
   readonly #live = new Map<string, LiveContainer>();
+  readonly #writes = new Map<string, Promise<void>>();
   readonly #cgroupVersion = cgroupVersion();
   #minOomScoreAdj = 0;
   #closed = false;
@@ -352,18 +353,31 @@ export class LinuxRuntime implements cri.RuntimeService {
     return path.join(this.#containerDir(id), 'pid');
   }
 
-  async #atomicWrite(file: string, data: string): Promise<void> {
-    const tmp = `${file}.tmp`;
-    await writeFile(tmp, data);
-    await rename(tmp, file);
+  /**
+   * Writes a record's file atomically. Writes of one file are serialised and each serialises the record when
+   * its turn comes, so the file ends with the latest state whatever the order of concurrent saves.
+   */
+  #atomicWrite(file: string, data: () => string): Promise<void> {
+    const previous = this.#writes.get(file) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const tmp = `${file}.tmp`;
+      await writeFile(tmp, data());
+      await rename(tmp, file);
+    });
+    const settled = next.catch(() => undefined);
+    this.#writes.set(file, settled);
+    void settled.then(() => {
+      if (this.#writes.get(file) === settled) this.#writes.delete(file);
+    });
+    return next;
   }
   async #saveSandbox(rec: SandboxRecord): Promise<void> {
-    await this.#atomicWrite(this.#sandboxFile(rec.id), JSON.stringify(rec));
+    await this.#atomicWrite(this.#sandboxFile(rec.id), () => JSON.stringify(rec));
   }
   async #saveContainer(rec: ContainerRecord): Promise<void> {
     if (!this.#containers.has(rec.id)) return; // removed meanwhile
     try {
-      await this.#atomicWrite(this.#containerFile(rec.id), JSON.stringify(rec));
+      await this.#atomicWrite(this.#containerFile(rec.id), () => JSON.stringify(rec));
     } catch (err) {
       // RemoveContainer may delete the directory while an exit is being recorded.
       if (this.#containers.has(rec.id)) throw err;
