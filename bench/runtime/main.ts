@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { promisify } from 'node:util';
@@ -143,7 +144,11 @@ try {
   }
   rows.push(['RunPodSandbox', ...stats(run)]);
   rows.push(['StopPodSandbox+RemovePodSandbox', ...stats(remove)]);
-  console.log(`\nlatency over ${rounds} rounds (ms)\n`);
+  console.log(
+    `\nlatency over ${rounds} rounds (ms); load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${availableParallelism()} CPUs\n`,
+  );
   printTable(['operation', 'p50', 'p95', 'mean'], rows);
   console.log(
     `\noverhead per container over bare runc run (p50): ${fmt(percentile(ours, 50) - percentile(bare, 50))} ms`,
