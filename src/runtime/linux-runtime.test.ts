@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rename } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { Duplex, PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -156,6 +156,17 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
     await fx.client.runtime.stopPodSandbox({ podSandboxId });
     for (const id of ids) assert.equal((await exited(id, 5000)).state, 'CONTAINER_EXITED');
     await fx.client.runtime.removePodSandbox({ podSandboxId });
+  });
+
+  it('runs a hostNetwork pod in the node network namespace, without CNI', async () => {
+    const host = { linux: { securityContext: { namespaceOptions: { network: 'NODE' as const } } } };
+    const { podId, containerId } = await fx.runPod('hostnet', sleeper('hostnet', host), host);
+    const { status } = await fx.client.runtime.podSandboxStatus({ podSandboxId: podId });
+    assert.equal(status?.network?.ip, '');
+    assert.equal((await exec(containerId, ['hostname'])).stdout.trim(), hostname());
+    const links = await exec(containerId, ['cat', '/proc/net/dev']);
+    const nodeLink = Object.keys(networkInterfaces()).find((n) => n !== 'lo')!;
+    assert.ok(links.stdout.includes(`${nodeLink}:`), `sees the node's ${nodeLink}`);
   });
 
   it('connects two pods over IPv4 and IPv6 (ping and wget)', async () => {
