@@ -881,9 +881,19 @@ export class LinuxRuntime implements cri.RuntimeService {
 
   async #watchExitUnsafe(rec: ContainerRecord): Promise<void> {
     const live = this.#live.get(rec.id);
-    const exited = new Promise<void>((resolve) => live?.monitor?.once('exit', () => resolve()));
+    let monitorGone = false;
+    const exited = new Promise<void>((resolve) =>
+      live?.monitor?.once('exit', () => {
+        monitorGone = true;
+        resolve();
+      }),
+    );
+    // A monitor we started reports its exit at once; one found again after a restart is polled. A monitor
+    // that ended without writing a status (killed) leaves the exit unknown (255).
+    const pollMs = live?.monitor ? 2000 : 500;
     while (!this.#closed && this.#containers.has(rec.id) && !existsSync(this.#exitFile(rec.id))) {
-      await Promise.race([exited, sleep(250)]);
+      if (monitorGone || (!live?.monitor && !this.#monitorAlive(rec))) break;
+      await Promise.race([exited, sleep(pollMs)]);
     }
     if (this.#closed || !this.#containers.has(rec.id)) return;
     await this.#finalise(rec);
