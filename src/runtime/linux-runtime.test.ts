@@ -199,6 +199,9 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
       return r.exitCode === 0 ? r.stdout : undefined;
     });
     assert.equal(get4, 'hello-from-web\n');
+    const { stats } = await fx.client.runtime.podSandboxStats({ podSandboxId: client.podId });
+    assert.equal(stats?.linux?.network?.defaultInterface?.name, 'eth0');
+    assert.ok((stats?.linux?.network?.defaultInterface?.txBytes?.value ?? 0) > 0, 'the pod sent traffic');
     const get6 = await exec(client.containerId, ['wget', '-q', '-O', '-', `http://[${v6}]/`]);
     assert.equal(get6.stdout, 'hello-from-web\n', get6.stderr);
     // Outbound traffic leaves masqueraded: one nftables rule per pod range.

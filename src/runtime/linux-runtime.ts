@@ -1392,6 +1392,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       usage += stats.memory?.usageBytes?.value ?? 0;
     }
     const at = nsNow();
+    const network = await this.#networkUsage(rec, at);
     return {
       attributes: {
         id: rec.id,
@@ -1402,9 +1403,36 @@ export class LinuxRuntime implements cri.RuntimeService {
       linux: {
         cpu: { timestamp: at, usageCoreNanoSeconds: { value: cpu }, usageNanoCores: { value: nanoCores } },
         memory: { timestamp: at, workingSetBytes: { value: ws }, usageBytes: { value: usage } },
+        ...(network ? { network } : {}),
         containers,
       },
     };
+  }
+
+  /**
+   * The pod's eth0 traffic, read from the host end of its veth (named in the CNI result) without entering
+   * the namespace: what the host end receives, the pod sent.
+   */
+  async #networkUsage(rec: SandboxRecord, at: number): Promise<cri.NetworkUsage | undefined> {
+    const ifaces = rec.cniResult?.interfaces ?? [];
+    const podIndex = ifaces.findIndex((i) => i.sandbox !== undefined && i.sandbox !== '');
+    const hostEnd = ifaces.find((i, n) => n !== podIndex && !i.sandbox && i.name.startsWith('veth'));
+    if (!hostEnd) return undefined;
+    const stat = async (name: string) =>
+      Number(
+        (await readFile(`/sys/class/net/${hostEnd.name}/statistics/${name}`, 'utf8').catch(() => '0')).trim(),
+      );
+    const [rxBytes, rxErrors, txBytes, txErrors] = await Promise.all(
+      ['tx_bytes', 'tx_errors', 'rx_bytes', 'rx_errors'].map(stat),
+    );
+    const eth0: cri.NetworkInterfaceUsage = {
+      name: ifaces[podIndex]?.name ?? 'eth0',
+      rxBytes: { value: rxBytes ?? 0 },
+      rxErrors: { value: rxErrors ?? 0 },
+      txBytes: { value: txBytes ?? 0 },
+      txErrors: { value: txErrors ?? 0 },
+    };
+    return { timestamp: at, defaultInterface: eth0, interfaces: [eth0] };
   }
 
   async podSandboxStats(request: cri.PodSandboxStatsRequest): Promise<cri.PodSandboxStatsResponse> {
