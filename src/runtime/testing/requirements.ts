@@ -15,6 +15,18 @@ const packageOf: Readonly<Record<string, string>> = {
   mount: 'mount',
   tar: 'tar',
   chroot: 'coreutils',
+  mkfifo: 'coreutils',
+  runc: 'runc',
+  crun: 'crun',
+  unshare: 'util-linux',
+  nsenter: 'util-linux',
+  ip: 'iproute2',
+  nft: 'nftables',
+  iptables: 'iptables',
+  containerd: 'containerd',
+  script: 'bsdutils',
+  stty: 'coreutils',
+  perl: 'perl-base',
 };
 
 function onPath(command: string): boolean {

@@ -1,0 +1,113 @@
+// A pod sandbox's namespaces without a pause process: `unshare --net=FILE --uts=FILE --ipc=FILE` creates them
+// and bind-mounts each onto a file (as `ip netns add` does for network namespaces), which keeps them alive
+// with no process inside; containers join them by path in their OCI spec, CNI configures the network one by
+// path. Unmounting the files (and the last container leaving) ends them.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execFileChecked } from './images/exec.js';
+
+/** The namespace kinds a sandbox holds. */
+export type SandboxNamespaceKind = 'net' | 'uts' | 'ipc';
+
+/** Paths of a sandbox's namespace files, by kind (a kind shared with the host is absent). */
+export type SandboxNamespaces = Partial<Record<SandboxNamespaceKind, string>>;
+
+/** Creates the namespaces under `dir` (one file each) and sets the hostname in the UTS one. */
+export async function createNamespaces(
+  dir: string,
+  kinds: SandboxNamespaceKind[],
+  hostname: string | undefined,
+): Promise<SandboxNamespaces> {
+  const result: SandboxNamespaces = {};
+  if (kinds.length === 0) return result;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const args: string[] = [];
+  for (const kind of kinds) {
+    const file = path.join(dir, kind);
+    await writeFile(file, '', { mode: 0o600 });
+    args.push(`--${kind}=${file}`);
+    result[kind] = file;
+  }
+  try {
+    // The command runs inside the new namespaces: it names the UTS one, or does nothing.
+    const command = result.uts !== undefined && hostname ? ['hostname', hostname] : ['true'];
+    await execFileChecked('unshare', [...args, ...command]);
+  } catch (err) {
+    await removeNamespaces(result);
+    throw err;
+  }
+  return result;
+}
+
+/** True when `file` is a mount point (a held namespace). */
+async function isMountPoint(file: string): Promise<boolean> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  return info.split('\n').some((line) => line.split(' ')[4] === file);
+}
+
+/** Unmounts and deletes the namespace files; what is already gone is skipped. */
+export async function removeNamespaces(namespaces: SandboxNamespaces): Promise<void> {
+  for (const file of Object.values(namespaces)) {
+    if (await isMountPoint(file)) await execFileChecked('umount', [file]);
+    await rm(file, { force: true });
+  }
+}
+
+// A PID namespace cannot be held by a bind mount alone: once its first process (its init) exits, nothing can
+// enter it. Pods that share one process namespace (shareProcessNamespace) get a tiny holder as that init: a
+// Perl loop that reaps orphans, as the pause process does. It runs in its own session and outlives k8ts.
+const pidHolderScript =
+  '$SIG{TERM} = $SIG{INT} = $SIG{HUP} = "IGNORE"; for (;;) { sleep(1) if wait() == -1 }';
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Starts the PID namespace holder of sandbox `id`; resolves with the holder's PID on the host (its
+ * namespace is /proc/PID/ns/pid).
+ */
+export async function startPidHolder(id: string): Promise<number> {
+  const unshare = spawn(
+    'unshare',
+    ['--pid', '--fork', 'perl', '-e', pidHolderScript, 'k8ts-pod-pid-holder', id],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
+  unshare.unref();
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const [child] = childrenOf(unshare.pid ?? 0);
+    if (child !== undefined && isPidHolder(child, id)) return child;
+    if (unshare.exitCode !== null || Date.now() > deadline)
+      throw new Error('the pod PID namespace holder did not start');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** Whether `pid` is sandbox `id`'s PID namespace holder (not a reused PID). */
+export function isPidHolder(pid: number, id: string): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('k8ts-pod-pid-holder') && cmdline.includes(id);
+  } catch {
+    return false;
+  }
+}
+
+/** Stops a PID namespace holder: its namespace ends, and the kernel kills every process left in it. */
+export function stopPidHolder(pid: number, id: string): void {
+  if (pid > 0 && isPidHolder(pid, id)) process.kill(pid, 'SIGKILL');
+}
