@@ -173,7 +173,7 @@ export function fitErrorMessage(numAllNodes: number, d: Diagnosis): string {
     const parts = [...counts].map(([r, n]) => `${n} ${r}`).sort(byteCompare);
     if (parts.length > 0) msg += ` ${parts.join(', ')}.`;
   }
-  if (d.postFilterMsg !== '') msg += ` ${d.postFilterMsg}.`;
+  if (d.postFilterMsg !== '') msg += ` ${d.postFilterMsg}`;
   return msg;
 }
 
