@@ -54,6 +54,8 @@ export interface ApiServerOptions {
   defaultUnreachableTolerationSeconds?: number;
   /** Strategies to use instead of the defaults, by "group/version/plural". */
   strategies?: ReadonlyMap<string, ResourceStrategy>;
+  /** Extra Prometheus text served at /metrics (e.g. the in-process scheduler's registry). */
+  metrics?: () => string;
   now?: () => Date;
   log?: Logger;
 }
@@ -127,7 +129,9 @@ export class ApiServer {
     let policy = 'PreemptLowerPriority';
     if (spec.priorityClassName) {
       // A class created a moment ago may not be in the watch cache yet: ask the store before refusing.
-      const pc = classes.find((c) => c.metadata?.name === spec.priorityClassName) ?? ((await reg.get('', spec.priorityClassName).catch(() => undefined)) as (typeof classes)[number] | undefined);
+      type PC = (typeof classes)[number];
+      let pc: PC | undefined = classes.find((c) => c.metadata?.name === spec.priorityClassName);
+      pc ??= await reg.get('', spec.priorityClassName).catch(() => undefined);
       if (!pc) throw apiErrors.forbidden(podsGR, name, `no PriorityClass with name ${spec.priorityClassName} was found`);
       priority = pc.value ?? 0;
       policy = pc.preemptionPolicy ?? policy;
@@ -282,6 +286,12 @@ export class ApiServer {
         return writeText(res, 200, 'ok');
       case '/version':
         return writeJson(res, 200, this.version());
+      case '/metrics': {
+        if (!this.options.metrics) break;
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(this.options.metrics());
+        return;
+      }
       case '/api':
       case '/apis': {
         const prefix = trimmed === '/api' ? 'api' : 'apis';

@@ -111,7 +111,7 @@ export function resolvePlugins(plugins: PluginsConfig | undefined, extraImplemen
     const others = enabled.filter((e) => !multi.some((m) => m.name === e.name));
     const list = [...overrides, ...fromMulti, ...others];
     if (point === 'score') out.score = list.map((r) => ({ name: r.name, weight: r.weight && r.weight > 0 ? r.weight : 1 }));
-    else (out[point] as string[]) = list.map((r) => r.name);
+    else (out[point]) = list.map((r) => r.name);
   }
   return out;
 }

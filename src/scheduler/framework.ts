@@ -259,8 +259,8 @@ export class Framework {
 
   /** The cluster events that could help a pod the given plugins rejected (all events when unknown). */
   interestedIn(pluginName: string, event: ClusterEvent): boolean {
-    const p = this.plugins.get(pluginName) as (Plugin & Partial<EnqueueExtensions>) | undefined;
-    if (!p?.events) return true;
+    const p = this.plugins.get(pluginName);
+    if (!p || !isA<EnqueueExtensions>(p, 'events')) return true;
     return p.events().includes(event);
   }
 

@@ -54,7 +54,7 @@ export class NodeInfo {
     this.node = node;
     this.labels = node.metadata?.labels ?? {};
     const alloc = emptyResource();
-    addResourceList(alloc, (node.status?.allocatable ?? node.status?.capacity) as Record<string, string> | undefined);
+    addResourceList(alloc, (node.status?.allocatable ?? node.status?.capacity));
     this.allocatable = alloc;
     const taints = node.spec?.taints ?? [];
     this.hardTaints = taints.filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');

@@ -64,8 +64,8 @@ export function podPriority(pod: Pod): number {
 }
 
 function newAffinityTerm(owner: Pod, t: PodAffinityTerm): AffinityTerm {
-  const selector = labelSelectorAsSelector(t.labelSelector as never);
-  const nsSel = t.namespaceSelector ? labelSelectorAsSelector(t.namespaceSelector as never) : undefined;
+  const selector = labelSelectorAsSelector(t.labelSelector);
+  const nsSel = t.namespaceSelector ? labelSelectorAsSelector(t.namespaceSelector) : undefined;
   const names = t.namespaces ?? [];
   const namespaces = new Set(names.length === 0 && !nsSel ? [owner.metadata?.namespace ?? 'default'] : names);
   const key = JSON.stringify([[...namespaces].sort(), nsSel?.toString() ?? null, nsSel?.isNothing() ?? false, selector.toString(), selector.isNothing(), t.topologyKey]);

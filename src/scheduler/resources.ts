@@ -112,7 +112,7 @@ function maxInto(r: Resource, x: Resource): void {
 
 function containerRequests(c: Container, nonZero: boolean): Resource {
   const r = emptyResource();
-  const req = c.resources?.requests as Record<string, string> | undefined;
+  const req = c.resources?.requests;
   addResourceList(r, req);
   if (nonZero) {
     if (req?.cpu === undefined) r.milliCPU = defaultMilliCPURequest;
@@ -145,7 +145,7 @@ export function podRequests(pod: Pod, nonZero = false): Resource {
     maxInto(initMax, step);
   }
   maxInto(reqs, initMax);
-  const overhead = pod.spec?.overhead as Record<string, string> | undefined;
+  const overhead = pod.spec?.overhead;
   if (overhead) addResourceList(reqs, overhead);
   return reqs;
 }

@@ -47,7 +47,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
   }
 }
 
-const getPod = (name: string, ns = 'default'): Promise<Pod> => client.get(podsRef(ns), name) as Promise<Pod & KubeObject>;
+const getPod = (name: string, ns = 'default'): Promise<Pod> => client.get<Pod & KubeObject>(podsRef(ns), name);
 const boundTo = (name: string, ns = 'default') => waitFor(`${name} bound`, async () => (await getPod(name, ns)).spec?.nodeName);
 const scheduledCondition = (name: string, ns = 'default') =>
   waitFor(`${name} PodScheduled=False`, async () => (await getPod(name, ns)).status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False'));
@@ -101,7 +101,7 @@ describe('scheduler', () => {
 
   it('leaves pods of other schedulers alone', async () => {
     await client.create(podsRef(), makePod('other', { schedulerName: 'my-scheduler' }) as KubeObject);
-    await client.create(podsRef(), makePod('mine'));
+    await client.create(podsRef(), makePod('mine') as KubeObject);
     await boundTo('mine');
     const other = await getPod('other');
     assert.equal(other.spec?.nodeName, undefined);

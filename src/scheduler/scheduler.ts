@@ -15,7 +15,7 @@ import { DeletedFinalStateUnknown, EventRecorder, isStatus, LeaderElector, lease
 import { SchedulerCache } from './cache.js';
 import type { ResolvedConfiguration } from './config.js';
 import { resolveConfiguration } from './config.js';
-import type { ClusterEvent, Diagnosis, FrameworkHandle, PluginFactory, QueuedPodInfo } from './framework.js';
+import type { Diagnosis, FrameworkHandle, PluginFactory, QueuedPodInfo } from './framework.js';
 import { fitErrorMessage, Framework } from './framework.js';
 import { SchedulerMetrics } from './metrics.js';
 import type { NodeInfo } from './node-info.js';
@@ -134,6 +134,11 @@ export class Scheduler {
   /** The names of the profiles: pods with another spec.schedulerName are left alone. */
   get schedulerNames(): string[] {
     return [...this.#profiles.keys()];
+  }
+
+  /** The framework of a profile (default-scheduler when not named). */
+  framework(schedulerName = 'default-scheduler'): Framework | undefined {
+    return this.#profiles.get(schedulerName)?.fw;
   }
 
   get isLeader(): boolean {
@@ -352,7 +357,7 @@ export class Scheduler {
       this.metrics.podSchedulingSLI.observe({ attempts: String(q.attempts) }, (this.#clock.now() - q.initialAttemptTimestamp) / 1000);
       this.#removeNominated(q.info.uid);
       this.queue.done(q.info.uid);
-      profile.recorder.event(q.info.pod as KubeObject, 'Normal', 'Scheduled', `Successfully assigned ${q.info.key} to ${node}`);
+      profile.recorder.event(q.info.pod, 'Normal', 'Scheduled', `Successfully assigned ${q.info.key} to ${node}`);
       fw.runPostBind(state, q.info, node);
       return;
     }
@@ -429,7 +434,7 @@ export class Scheduler {
     }
     const info = latest === q.info.pod ? q.info : newPodInfo(latest);
     this.queue.addUnschedulableIfNotPresent({ ...q, info }, unschedulable);
-    profile.recorder.event(latest as KubeObject, 'Warning', 'FailedScheduling', message);
+    profile.recorder.event(latest, 'Warning', 'FailedScheduling', message);
     const cond = (latest.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
     const nominatedChanged = nominated !== undefined && latest.status?.nominatedNodeName !== nominated;
     if (cond?.status === 'False' && cond.reason === reason && cond.message === message && !nominatedChanged) return;
@@ -497,7 +502,7 @@ export class Scheduler {
       try {
         await this.#opts.client.patch(ref, name, { status: { conditions: [condition] } }, 'strategic', { subresource: 'status' });
         await this.#opts.client.delete(ref, name, { preconditions: { uid: victim.uid } });
-        profile.recorder.event(victim.pod as KubeObject, 'Normal', 'Preempted', `Preempted by pod ${preemptor.uid} on node ${node}`);
+        profile.recorder.event(victim.pod, 'Normal', 'Preempted', `Preempted by pod ${preemptor.uid} on node ${node}`);
       } catch (err) {
         if (!isStatus(err, 404)) this.#log.warn('failed to preempt victim', { victim: victim.key, error: err as Error });
       }
@@ -524,7 +529,7 @@ export class Scheduler {
         const sel = (obj?.spec as { selector?: unknown } | undefined)?.selector;
         if (sel) {
           try {
-            const reqs = labelSelectorAsSelector(sel as never).requirements().requirements;
+            const reqs = labelSelectorAsSelector(sel).requirements().requirements;
             selector = selector.add(...reqs);
           } catch {
             // An invalid selector adds nothing, as upstream ignores it.

@@ -5,6 +5,7 @@ import { ensureServerCerts, hostSubjectAltNames } from '../../apiserver/pki/serv
 import { logger } from '../../base/log.js';
 import { RESTClient } from '../../client/index.js';
 import { ControllerManager } from '../../controllers/controller-manager.js';
+import { Scheduler, SchedulerMetrics } from '../../scheduler/index.js';
 import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
@@ -25,6 +26,7 @@ export const serverFlags: FlagSpec = {
   'default-unreachable-toleration-seconds': { type: 'string', help: 'seconds pods tolerate an unreachable node', default: '300' },
   controllers: { type: 'string', help: 'controllers to run: * for all, a name to add one, -name to leave one out', default: '*' },
   'disable-controller-manager': { type: 'boolean', help: 'do not run the controller manager' },
+  'disable-scheduler': { type: 'boolean', help: 'do not run the scheduler' },
   'leader-elect-lease-duration': { type: 'string', help: 'how long a leader lease is valid', default: '15s' },
   'leader-elect-renew-deadline': { type: 'string', help: 'how long the leader tries to renew before giving up', default: '10s' },
   'leader-elect-retry-period': { type: 'string', help: 'the pause between leader election tries', default: '2s' },
@@ -32,7 +34,7 @@ export const serverFlags: FlagSpec = {
 };
 
 /** Parses a Go-style duration as upstream's flags take them: "15s", "500ms", "1m30s". */
-function durationMs(value: string | boolean | undefined, flag: string): number {
+export function durationMs(value: string | boolean | undefined, flag: string): number {
   const text = String(value);
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   let total = 0;
@@ -77,7 +79,9 @@ export async function serverCommand(values: Record<string, string | boolean | un
     hostnames: [...sans.hostnames, ...extra],
     addresses: sans.addresses,
   });
+  const schedulerMetrics = new SchedulerMetrics();
   const apiserver = new ApiServer({
+    metrics: () => schedulerMetrics.registry.text(),
     store,
     tls: { cert: certs.serving.certPem, key: certs.serving.keyPem, clientCA: certs.clientCA.certPem },
     bindAddress,
@@ -114,6 +118,26 @@ export async function serverCommand(values: Record<string, string | boolean | un
       retryPeriodMs: durationMs(values['leader-elect-retry-period'], 'leader-elect-retry-period'),
     });
     running.push(manager.run(components.signal));
+  }
+  if (values['disable-scheduler'] !== true) {
+    // The scheduler, like the controller manager, is a client of the API over HTTPS.
+    const client = new RESTClient({
+      server: `https://127.0.0.1:${bound}`,
+      ca: certs.serverCA.certPem,
+      cert: certs.admin.certPem,
+      key: certs.admin.keyPem,
+      userAgent: 'kube-scheduler/' + kubernetesVersion,
+      qps: 5000,
+      burst: 5000,
+    });
+    const scheduler = new Scheduler({
+      client,
+      metrics: schedulerMetrics,
+      leaseDurationMs: durationMs(values['leader-elect-lease-duration'], 'leader-elect-lease-duration'),
+      renewDeadlineMs: durationMs(values['leader-elect-renew-deadline'], 'leader-elect-renew-deadline'),
+      retryPeriodMs: durationMs(values['leader-elect-retry-period'], 'leader-elect-retry-period'),
+    });
+    running.push(scheduler.run(components.signal));
   }
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('shutting down');

@@ -84,7 +84,7 @@ function podConstraints(pod: PodInfo, hard: boolean): Constraint[] {
       for (const k of c.matchLabelKeys) if (pod.labels[k] !== undefined) extra[k] = pod.labels[k];
       sel = { ...sel, matchLabels: { ...sel.matchLabels, ...extra } };
     }
-    out.push(toConstraint(pod, c, labelSelectorAsSelector(sel as never)));
+    out.push(toConstraint(pod, c, labelSelectorAsSelector(sel)));
   }
   return out;
 }

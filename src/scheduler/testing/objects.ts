@@ -8,7 +8,7 @@ export function makeNode(name: string, opts: { cpu?: string; memory?: string; po
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name, labels: { 'kubernetes.io/hostname': name, ...opts.labels } },
-    spec: { ...(opts.taints ? { taints: opts.taints as never } : {}), ...(opts.unschedulable ? { unschedulable: true } : {}) },
+    spec: { ...(opts.taints ? { taints: opts.taints } : {}), ...(opts.unschedulable ? { unschedulable: true } : {}) },
     status: {
       capacity,
       allocatable: capacity,
