@@ -67,7 +67,17 @@ export interface SchedulerOptions {
 
 interface Profile {
   fw: Framework;
-  recorder: EventRecorder;
+  /** Several recorders write in parallel; one object's events always go through the same one (in order). */
+  recorders: EventRecorder[];
+}
+
+/** How many event writes a profile has in flight at most. */
+const eventWriters = 8;
+
+function recorderFor(p: Profile, uid: string): EventRecorder {
+  let h = 0;
+  for (let i = 0; i < uid.length; i++) h = (h * 31 + uid.charCodeAt(i)) | 0;
+  return p.recorders[Math.abs(h) % p.recorders.length]!;
 }
 
 /** The outcome of one scheduling attempt. */
@@ -117,7 +127,8 @@ export class Scheduler {
       };
       const fw = new Framework(p.schedulerName, p.plugins, registry, p.args, handle);
       fw.percentageOfNodesToScore = p.percentageOfNodesToScore;
-      this.#profiles.set(p.schedulerName, { fw, recorder: new EventRecorder({ client: options.client, component: p.schedulerName, clock: this.#clock }) });
+      const recorders = Array.from({ length: eventWriters }, () => new EventRecorder({ client: options.client, component: p.schedulerName, clock: this.#clock }));
+      this.#profiles.set(p.schedulerName, { fw, recorders });
     }
     const first = this.#profiles.values().next().value!.fw;
     this.queue = new SchedulingQueue({
@@ -217,7 +228,7 @@ export class Scheduler {
       this.queue.close();
       await Promise.all(this.#informers.map((i) => i.stop()));
       this.#informers.length = 0;
-      for (const p of this.#profiles.values()) await p.recorder.flush();
+      for (const p of this.#profiles.values()) await Promise.all(p.recorders.map((r) => r.flush()));
       this.#leader = false;
     }
   }
@@ -357,7 +368,7 @@ export class Scheduler {
       this.metrics.podSchedulingSLI.observe({ attempts: String(q.attempts) }, (this.#clock.now() - q.initialAttemptTimestamp) / 1000);
       this.#removeNominated(q.info.uid);
       this.queue.done(q.info.uid);
-      profile.recorder.event(q.info.pod, 'Normal', 'Scheduled', `Successfully assigned ${q.info.key} to ${node}`);
+      recorderFor(profile, q.info.uid).event(q.info.pod, 'Normal', 'Scheduled', `Successfully assigned ${q.info.key} to ${node}`);
       fw.runPostBind(state, q.info, node);
       return;
     }
@@ -434,7 +445,7 @@ export class Scheduler {
     }
     const info = latest === q.info.pod ? q.info : newPodInfo(latest);
     this.queue.addUnschedulableIfNotPresent({ ...q, info }, unschedulable);
-    profile.recorder.event(latest, 'Warning', 'FailedScheduling', message);
+    recorderFor(profile, q.info.uid).event(latest, 'Warning', 'FailedScheduling', message);
     const cond = (latest.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
     const nominatedChanged = nominated !== undefined && latest.status?.nominatedNodeName !== nominated;
     if (cond?.status === 'False' && cond.reason === reason && cond.message === message && !nominatedChanged) return;
@@ -502,7 +513,7 @@ export class Scheduler {
       try {
         await this.#opts.client.patch(ref, name, { status: { conditions: [condition] } }, 'strategic', { subresource: 'status' });
         await this.#opts.client.delete(ref, name, { preconditions: { uid: victim.uid } });
-        profile.recorder.event(victim.pod, 'Normal', 'Preempted', `Preempted by pod ${preemptor.uid} on node ${node}`);
+        recorderFor(profile, victim.uid).event(victim.pod, 'Normal', 'Preempted', `Preempted by pod ${preemptor.uid} on node ${node}`);
       } catch (err) {
         if (!isStatus(err, 404)) this.#log.warn('failed to preempt victim', { victim: victim.key, error: err as Error });
       }
