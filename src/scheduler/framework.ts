@@ -217,6 +217,7 @@ export class Framework {
   readonly bind: BindPlugin[];
   readonly postBind: PostBindPlugin[];
   percentageOfNodesToScore: number | undefined;
+  readonly #scoreList: NodeScoreList = [];
 
   constructor(profileName: string, config: ProfilePlugins, registry: ReadonlyMap<string, PluginFactory>, args: ReadonlyMap<string, PluginArgs>, handle: FrameworkHandle) {
     this.profileName = profileName;
@@ -344,7 +345,11 @@ export class Framework {
   /** Score, NormalizeScore and weights: the total per node, in the order of `nodes`. */
   runScore(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): Float64Array {
     const totals = new Float64Array(nodes.length);
-    const list: NodeScoreList = nodes.map((n) => ({ name: n.name, score: 0 }));
+    // One list of entries reused across cycles: scoring 500 nodes a pod should not allocate 500 objects.
+    const list = this.#scoreList;
+    while (list.length < nodes.length) list.push({ name: '', score: 0 });
+    list.length = nodes.length;
+    for (let i = 0; i < nodes.length; i++) list[i]!.name = nodes[i]!.name;
     for (const { plugin, weight } of this.scores) {
       if (state.skipScore.has(plugin.name)) continue;
       for (let i = 0; i < nodes.length; i++) list[i]!.score = plugin.score(state, pod, nodes[i]!);

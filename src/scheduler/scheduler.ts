@@ -413,7 +413,7 @@ export class Scheduler {
     for (let k = 0; k < total && feasible.length < want; k++) {
       const n = nodes[(start + k) % total]!;
       processed++;
-      const nominated = this.#nominated.get(n.name);
+      const nominated = this.#nominated.size === 0 ? undefined : this.#nominated.get(n.name);
       const s = nominated ? fw.runFilterWithNominated(state, pod, n, nominated) : fw.runFilter(state, pod, n);
       if (s === null) {
         feasible.push(n);

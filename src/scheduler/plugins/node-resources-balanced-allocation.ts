@@ -2,7 +2,7 @@
 // resources (cpu and memory by default) are close to each other: score = (1 - standard deviation) × 100.
 import type { PluginArgs, PreScorePlugin, ScorePlugin } from '../framework.js';
 import type { ResourceSpec } from './node-resources-fit.js';
-import { allocatableAndRequested, defaultScoringResources } from './node-resources-fit.js';
+import { allocatableOf, defaultScoringResources, requestedWith } from './node-resources-fit.js';
 import { maxNodeScore, Status } from '../types.js';
 
 export const balancedAllocationName = 'NodeResourcesBalancedAllocation';
@@ -24,14 +24,13 @@ export function newBalancedAllocation(args: PluginArgs | undefined): PreScorePlu
       let sum = 0;
       let f0 = 0;
       let f1 = 0;
-      const fractions: number[] = [];
-      for (const s of resources) {
-        const [alloc, req] = allocatableAndRequested(node, pod, s.name);
+      for (let i = 0; i < resources.length; i++) {
+        const name = resources[i]!.name;
+        const alloc = allocatableOf(node, name);
         if (alloc === 0) continue;
-        const f = Math.min(1, req / alloc);
+        const f = Math.min(1, requestedWith(node, pod, name) / alloc);
         if (n === 0) f0 = f;
         else if (n === 1) f1 = f;
-        fractions.push(f);
         sum += f;
         n++;
       }
@@ -40,7 +39,13 @@ export function newBalancedAllocation(args: PluginArgs | undefined): PreScorePlu
       else if (n > 2) {
         const mean = sum / n;
         let v = 0;
-        for (const f of fractions) v += (f - mean) * (f - mean);
+        for (let i = 0; i < resources.length; i++) {
+          const name = resources[i]!.name;
+          const alloc = allocatableOf(node, name);
+          if (alloc === 0) continue;
+          const f = Math.min(1, requestedWith(node, pod, name) / alloc);
+          v += (f - mean) * (f - mean);
+        }
         std = Math.sqrt(v / n);
       }
       return Math.trunc((1 - std) * maxNodeScore);

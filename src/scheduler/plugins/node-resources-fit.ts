@@ -20,17 +20,31 @@ export const defaultScoringResources: ResourceSpec[] = [
   { name: 'memory', weight: 1 },
 ];
 
-/** The allocatable and requested amount of one resource on a node, counting the pod (scoring's view). */
-export function allocatableAndRequested(node: NodeInfo, pod: PodInfo, resource: string): [number, number] {
+/** The allocatable amount of one resource on a node (scoring's view). */
+export function allocatableOf(node: NodeInfo, resource: string): number {
   switch (resource) {
     case 'cpu':
-      return [node.allocatable.milliCPU, node.nonZeroRequested.milliCPU + pod.nonZeroRequests.milliCPU];
+      return node.allocatable.milliCPU;
     case 'memory':
-      return [node.allocatable.memory, node.nonZeroRequested.memory + pod.nonZeroRequests.memory];
+      return node.allocatable.memory;
     case 'ephemeral-storage':
-      return [node.allocatable.ephemeralStorage, node.requested.ephemeralStorage + pod.requests.ephemeralStorage];
+      return node.allocatable.ephemeralStorage;
     default:
-      return [node.allocatable.scalar?.get(resource) ?? 0, (node.requested.scalar?.get(resource) ?? 0) + (pod.requests.scalar?.get(resource) ?? 0)];
+      return node.allocatable.scalar?.get(resource) ?? 0;
+  }
+}
+
+/** The requested amount of one resource on a node with the pod placed (non-zero defaults for cpu and memory). */
+export function requestedWith(node: NodeInfo, pod: PodInfo, resource: string): number {
+  switch (resource) {
+    case 'cpu':
+      return node.nonZeroRequested.milliCPU + pod.nonZeroRequests.milliCPU;
+    case 'memory':
+      return node.nonZeroRequested.memory + pod.nonZeroRequests.memory;
+    case 'ephemeral-storage':
+      return node.requested.ephemeralStorage + pod.requests.ephemeralStorage;
+    default:
+      return (node.requested.scalar?.get(resource) ?? 0) + (pod.requests.scalar?.get(resource) ?? 0);
   }
 }
 
@@ -108,6 +122,19 @@ export function newNodeResourcesFit(args: PluginArgs | undefined): PreFilterPlug
       return null;
     },
     filter(_state, pod, node) {
+      // The common case, checked without building a list of reasons.
+      const a = node.allocatable;
+      const u = node.requested;
+      const r = pod.requests;
+      if (
+        node.pods.size + 1 <= a.allowedPodNumber &&
+        r.milliCPU <= a.milliCPU - u.milliCPU &&
+        r.memory <= a.memory - u.memory &&
+        r.ephemeralStorage <= a.ephemeralStorage - u.ephemeralStorage &&
+        (!r.scalar || r.scalar.size === 0)
+      ) {
+        return null;
+      }
       const reasons = insufficientResources(pod, node, ignored, ignoredGroups);
       if (reasons.length === 0) return null;
       return new Status('Unschedulable', reasons, nodeResourcesFitName);
@@ -118,10 +145,12 @@ export function newNodeResourcesFit(args: PluginArgs | undefined): PreFilterPlug
     score(_state, pod, node) {
       let total = 0;
       let weights = 0;
-      for (const r of scoring.resources) {
-        const [alloc, req] = allocatableAndRequested(node, pod, r.name);
+      const resources = scoring.resources;
+      for (let i = 0; i < resources.length; i++) {
+        const r = resources[i]!;
+        const alloc = allocatableOf(node, r.name);
         if (alloc === 0 && r.name !== 'cpu' && r.name !== 'memory') continue;
-        total += scoring.score(req, alloc) * r.weight;
+        total += scoring.score(requestedWith(node, pod, r.name), alloc) * r.weight;
         weights += r.weight;
       }
       if (weights === 0) return 0;
