@@ -55,7 +55,7 @@ export interface ApiServerOptions {
   /** Strategies to use instead of the defaults, by "group/version/plural". */
   strategies?: ReadonlyMap<string, ResourceStrategy>;
   /** Extra Prometheus text served at /metrics (e.g. the in-process scheduler's registry). */
-  metrics?: () => string;
+  metrics?: () => string | Promise<string>;
   now?: () => Date;
   log?: Logger;
 }
@@ -265,6 +265,12 @@ export class ApiServer {
         await this.handler.handle(req, res, info, resource, query);
         return;
       }
+      if (info.path === '/metrics' && this.options.metrics) {
+        const text = await this.options.metrics();
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(text);
+        return;
+      }
       this.serveNonResource(req, res, info.path);
     } catch (err) {
       writeError(res, err);
@@ -286,12 +292,6 @@ export class ApiServer {
         return writeText(res, 200, 'ok');
       case '/version':
         return writeJson(res, 200, this.version());
-      case '/metrics': {
-        if (!this.options.metrics) break;
-        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
-        res.end(this.options.metrics());
-        return;
-      }
       case '/api':
       case '/apis': {
         const prefix = trimmed === '/api' ? 'api' : 'apis';

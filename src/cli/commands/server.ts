@@ -1,15 +1,16 @@
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { ApiServer } from '../../apiserver/api-server.js';
 import { writeKubeconfig } from '../../apiserver/pki/kubeconfig.js';
 import { ensureServerCerts, hostSubjectAltNames } from '../../apiserver/pki/server-certs.js';
 import { logger } from '../../base/log.js';
 import { RESTClient } from '../../client/index.js';
 import { ControllerManager } from '../../controllers/controller-manager.js';
-import { Scheduler, SchedulerMetrics } from '../../scheduler/index.js';
 import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
 import { kubernetesVersion } from '../version.js';
+import type { SchedulerWorkerData, SchedulerWorkerMessage } from './scheduler-worker.js';
 
 /** `k8ts server`'s flags; names follow k3s's where k3s has the flag. */
 export const serverFlags: FlagSpec = {
@@ -79,9 +80,9 @@ export async function serverCommand(values: Record<string, string | boolean | un
     hostnames: [...sans.hostnames, ...extra],
     addresses: sans.addresses,
   });
-  const schedulerMetrics = new SchedulerMetrics();
+  let schedulerMetrics: () => Promise<string> = () => Promise.resolve('');
   const apiserver = new ApiServer({
-    metrics: () => schedulerMetrics.registry.text(),
+    metrics: () => schedulerMetrics(),
     store,
     tls: { cert: certs.serving.certPem, key: certs.serving.keyPem, clientCA: certs.clientCA.certPem },
     bindAddress,
@@ -120,24 +121,58 @@ export async function serverCommand(values: Record<string, string | boolean | un
     running.push(manager.run(components.signal));
   }
   if (values['disable-scheduler'] !== true) {
-    // The scheduler, like the controller manager, is a client of the API over HTTPS.
-    const client = new RESTClient({
-      server: `https://127.0.0.1:${bound}`,
-      ca: certs.serverCA.certPem,
-      cert: certs.admin.certPem,
-      key: certs.admin.keyPem,
-      userAgent: 'kube-scheduler/' + kubernetesVersion,
-      qps: 5000,
-      burst: 5000,
-    });
-    const scheduler = new Scheduler({
-      client,
-      metrics: schedulerMetrics,
+    // The scheduler, like the controller manager, is a client of the API over HTTPS; it runs on a worker
+    // thread so that scheduling and the API server's request handling use both cores.
+    const data: SchedulerWorkerData = {
+      client: {
+        server: `https://127.0.0.1:${bound}`,
+        ca: certs.serverCA.certPem,
+        cert: certs.admin.certPem,
+        key: certs.admin.keyPem,
+        userAgent: 'kube-scheduler/' + kubernetesVersion,
+        qps: 5000,
+        burst: 5000,
+      },
+      verbosity: Number(values.v ?? 0) || 0,
       leaseDurationMs: durationMs(values['leader-elect-lease-duration'], 'leader-elect-lease-duration'),
       renewDeadlineMs: durationMs(values['leader-elect-renew-deadline'], 'leader-elect-renew-deadline'),
       retryPeriodMs: durationMs(values['leader-elect-retry-period'], 'leader-elect-retry-period'),
+    };
+    const ext = path.extname(new URL(import.meta.url).pathname);
+    const entry = new URL(`./scheduler-worker${ext}`, import.meta.url);
+    // Run from sources (node --import tsx), the worker registers tsx's loader itself: loader hooks are per thread.
+    const worker =
+      ext === '.ts'
+        ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, {
+            eval: true,
+            workerData: data,
+          })
+        : new Worker(entry, { workerData: data });
+    const pending = new Map<number, (text: string) => void>();
+    let nextId = 0;
+    worker.on('message', (m: SchedulerWorkerMessage) => {
+      if (m.type === 'metricsText') {
+        pending.get(m.id)?.(m.text);
+        pending.delete(m.id);
+      }
     });
-    running.push(scheduler.run(components.signal));
+    worker.on('error', (err) => log.error('scheduler thread failed', { error: err }));
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    schedulerMetrics = () =>
+      new Promise<string>((resolve) => {
+        const id = ++nextId;
+        pending.set(id, resolve);
+        worker.postMessage({ type: 'metrics', id } satisfies SchedulerWorkerMessage);
+      });
+    running.push(
+      (async () => {
+        if (!components.signal.aborted) await new Promise<void>((resolve) => components.signal.addEventListener('abort', () => resolve(), { once: true }));
+        worker.postMessage({ type: 'stop' } satisfies SchedulerWorkerMessage);
+        const timer = setTimeout(() => void worker.terminate(), 10_000);
+        await exited;
+        clearTimeout(timer);
+      })(),
+    );
   }
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('shutting down');
