@@ -107,4 +107,13 @@ describe('scheduler', () => {
     assert.equal(other.spec?.nodeName, undefined);
     assert.equal(other.status?.conditions, undefined);
   });
+
+  it('holds a gated pod until its scheduling gates are removed', async () => {
+    await client.create(podsRef(), makePod('gated', { spec: { schedulingGates: [{ name: 'example.com/wait' }] } }) as KubeObject);
+    await waitFor('the gated pod counted', () => Promise.resolve(scheduler.queue.pending.gated === 1 ? true : undefined));
+    assert.equal((await getPod('gated')).spec?.nodeName, undefined);
+    await client.patch(podsRef(), 'gated', [{ op: 'remove', path: '/spec/schedulingGates' }], 'json');
+    await boundTo('gated');
+    assert.equal(scheduler.queue.pending.gated, 0);
+  });
 });
