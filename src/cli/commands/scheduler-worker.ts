@@ -6,6 +6,7 @@ import { configureLogging } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
 import { Scheduler, SchedulerMetrics } from '../../scheduler/index.js';
+import { loadSchedulerConfig } from './scheduler-config.js';
 
 /** What the server hands the worker. */
 export interface SchedulerWorkerData {
@@ -14,6 +15,8 @@ export interface SchedulerWorkerData {
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
+  /** A KubeSchedulerConfiguration file (k8ts server --scheduler-config); '' for the defaults. */
+  configFile: string;
 }
 
 /** Messages between the server and the worker. */
@@ -28,6 +31,7 @@ if (parentPort) {
   const scheduler = new Scheduler({
     client,
     metrics,
+    config: loadSchedulerConfig(data.configFile),
     leaseDurationMs: data.leaseDurationMs,
     renewDeadlineMs: data.renewDeadlineMs,
     retryPeriodMs: data.retryPeriodMs,

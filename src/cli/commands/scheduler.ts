@@ -1,15 +1,13 @@
 // `k8ts scheduler`: kube-scheduler alone, against any API server reachable through a kubeconfig, so that a
 // cluster can run a second (custom-profile) scheduler beside the one in `k8ts server`.
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parse as parseYaml } from 'yaml';
 import { logger } from '../../base/log.js';
 import { loadKubeconfig, RESTClient } from '../../client/index.js';
-import type { KubeSchedulerConfiguration } from '../../scheduler/index.js';
-import { metricsContentType, resolveConfiguration, Scheduler, SchedulerMetrics } from '../../scheduler/index.js';
+import { metricsContentType, Scheduler, SchedulerMetrics } from '../../scheduler/index.js';
 import type { FlagSpec } from '../flags.js';
 import { kubernetesVersion } from '../version.js';
+import { loadSchedulerConfig } from './scheduler-config.js';
 import { durationMs } from './server.js';
 
 /** `k8ts scheduler`'s flags, named as kube-scheduler's where it has them. */
@@ -25,13 +23,6 @@ export const schedulerFlags: FlagSpec = {
   'kube-api-qps': { type: 'string', help: 'requests per second to the API server', default: '50' },
   'kube-api-burst': { type: 'string', help: 'burst of requests to the API server', default: '100' },
 };
-
-/** Reads and resolves a KubeSchedulerConfiguration file (YAML or JSON). */
-export function loadSchedulerConfig(file: string): ReturnType<typeof resolveConfiguration> {
-  if (!file) return resolveConfiguration();
-  const raw = parseYaml(readFileSync(file, 'utf8')) as KubeSchedulerConfiguration | null;
-  return resolveConfiguration(raw ?? {});
-}
 
 export async function schedulerCommand(values: Record<string, string | boolean | undefined>, signal: AbortSignal): Promise<number> {
   const log = logger('scheduler');

@@ -10,6 +10,7 @@ import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
 import { kubernetesVersion } from '../version.js';
+import { loadSchedulerConfig } from './scheduler-config.js';
 import type { SchedulerWorkerData, SchedulerWorkerMessage } from './scheduler-worker.js';
 
 /** `k8ts server`'s flags; names follow k3s's where k3s has the flag. */
@@ -28,6 +29,7 @@ export const serverFlags: FlagSpec = {
   controllers: { type: 'string', help: 'controllers to run: * for all, a name to add one, -name to leave one out', default: '*' },
   'disable-controller-manager': { type: 'boolean', help: 'do not run the controller manager' },
   'disable-scheduler': { type: 'boolean', help: 'do not run the scheduler' },
+  'scheduler-config': { type: 'string', help: 'a KubeSchedulerConfiguration file for the scheduler (profiles, plugins, percentageOfNodesToScore)', default: '' },
   'leader-elect-lease-duration': { type: 'string', help: 'how long a leader lease is valid', default: '15s' },
   'leader-elect-renew-deadline': { type: 'string', help: 'how long the leader tries to renew before giving up', default: '10s' },
   'leader-elect-retry-period': { type: 'string', help: 'the pause between leader election tries', default: '2s' },
@@ -67,6 +69,8 @@ export async function serverCommand(values: Record<string, string | boolean | un
   const port = Number(values['https-listen-port'] ?? 6443);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --https-listen-port: ${String(values['https-listen-port'])}`);
   const bindAddress = (values['bind-address'] as string) || '0.0.0.0';
+  // A bad scheduler configuration stops the server before it starts anything, not later in the thread.
+  if (values['disable-scheduler'] !== true) loadSchedulerConfig((values['scheduler-config'] as string) || '');
   const t0 = performance.now();
   const store = await openStore(endpoint, { dataDir });
   log.info('store ready', {
@@ -137,6 +141,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
       leaseDurationMs: durationMs(values['leader-elect-lease-duration'], 'leader-elect-lease-duration'),
       renewDeadlineMs: durationMs(values['leader-elect-renew-deadline'], 'leader-elect-renew-deadline'),
       retryPeriodMs: durationMs(values['leader-elect-retry-period'], 'leader-elect-retry-period'),
+      configFile: (values['scheduler-config'] as string) || '',
     };
     const ext = path.extname(new URL(import.meta.url).pathname);
     const entry = new URL(`./scheduler-worker${ext}`, import.meta.url);
