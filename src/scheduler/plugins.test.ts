@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock, RESTClient } from '../client/index.js';
+import { LabelSelector } from '../api/labels.js';
+import { SchedulerCache } from './cache.js';
 import { resolveConfiguration, resolvePlugins } from './config.js';
 import type { QueuedPodInfo } from './framework.js';
 import { fitErrorMessage } from './framework.js';
@@ -13,7 +15,8 @@ import type { Scheduler as SchedulerT } from './scheduler.js';
 import { numFeasibleNodesToFind, Scheduler } from './scheduler.js';
 import { makeNode, makePod } from './testing/objects.js';
 import type { Node, Pod } from './types.js';
-import { Status } from './types.js';
+import { newPodTopologySpread } from './plugins/pod-topology-spread.js';
+import { CycleState, Status } from './types.js';
 
 let uid = 0;
 const withUid = (p: Pod): void => {
@@ -180,6 +183,40 @@ describe('filters and their messages', () => {
     assert.equal(res.nominatedNodeName, 'n1');
     const never = newPodInfo(makePod('never', { cpu: '1', priority: 1000, uid: 'never', spec: { preemptionPolicy: 'Never' } }));
     assert.equal(pre.postFilter(state, never, r.diagnosis.nodeStatuses).status.message(), 'preemption: not eligible due to preemptionPolicy=Never.');
+  });
+});
+
+describe('scoring by spreading and pod affinity', () => {
+  it('spreads pods without constraints by the cluster defaults over their owners’ selector', () => {
+    const cache = new SchedulerCache();
+    for (const n of ['n1', 'n2']) cache.addNode(makeNode(n, { labels: zone('a') }));
+    const labels = { app: 'web' };
+    for (let i = 0; i < 3; i++) cache.addPod(newPodInfo(makePod(`w${i}`, { labels, uid: `w${i}` })), 'n1');
+    const handle = { cache, framework: () => undefined as never, nominatedPods: () => [], schedulerName: 'default-scheduler', defaultSelector: () => LabelSelector.fromSet(labels) };
+    const spread = newPodTopologySpread(undefined, handle);
+    const pod = newPodInfo(makePod('w-new', { labels }));
+    const state = new CycleState();
+    const nodes = cache.nodeList();
+    assert.equal(spread.preScore(state, pod, nodes), null);
+    const scores = nodes.map((n) => ({ name: n.name, score: spread.score(state, pod, n) }));
+    spread.normalizeScore!(state, pod, scores);
+    assert.ok(scores[1]!.score > scores[0]!.score, JSON.stringify(scores));
+    // Without any owner or Service selecting it, a pod is not spread by default.
+    const lone = newPodInfo(makePod('lone'));
+    const noOwners = newPodTopologySpread(undefined, { ...handle, defaultSelector: () => LabelSelector.everything() });
+    assert.equal(noOwners.preScore(new CycleState(), lone, nodes)?.code, 'Skip');
+  });
+
+  it('preferred pod affinity and anti-affinity pull toward and push away from matching pods', () => {
+    const h = harness();
+    h.node(makeNode('with-cache', { labels: zone('a') }));
+    h.node(makeNode('with-noisy', { labels: zone('b') }));
+    h.node(makeNode('empty', { labels: zone('c') }));
+    h.place(makePod('cache', { labels: { app: 'cache' } }), 'with-cache');
+    h.place(makePod('noisy', { labels: { app: 'noisy' } }), 'with-noisy');
+    const term = (app: string, weight: number) => ({ weight, podAffinityTerm: { labelSelector: { matchLabels: { app } }, topologyKey: 'topology.kubernetes.io/zone' } });
+    const spec = { affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [term('cache', 100)] }, podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [term('noisy', 100)] } } };
+    for (let i = 0; i < 5; i++) assert.equal(h.schedule(makePod(`p${i}`, { spec })), 'with-cache');
   });
 });
 
