@@ -45,6 +45,17 @@ export class SchedulerCache {
   readonly #imageNodes = new Map<string, number>();
   nsLabels: NamespaceLabels = defaultNamespaceLabels;
 
+  /** Forgets every node and pod (a new term of leadership lists them again). */
+  clear(): void {
+    this.#nodes.clear();
+    this.#pods.clear();
+    this.#list = undefined;
+    this.#termCounts = new Map();
+    this.#existingTerms.clear();
+    this.#domains = new Map();
+    this.#imageNodes.clear();
+  }
+
   /** Every node with a Node object, in a stable order (the order nodes were added). */
   nodeList(): NodeInfo[] {
     if (!this.#list) this.#list = [...this.#nodes.values()].filter((n) => n.node !== undefined);

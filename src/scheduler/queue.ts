@@ -237,6 +237,20 @@ export class SchedulingQueue {
     every('leftover', 30_000, () => this.flushUnschedulablePodsLeftover());
   }
 
+  /** Empties every queue and opens it again (a new term of leadership starts from a fresh list). */
+  reset(): void {
+    this.close();
+    this.#active.clear();
+    this.#backoff.clear();
+    this.#where.clear();
+    this.#unschedulable.clear();
+    this.#inFlight.clear();
+    this.#counts = { active: 0, backoff: 0, unschedulable: 0, gated: 0 };
+    this.#timers.clear();
+    this.#moveRequestCycle = -1;
+    this.#closed = false;
+  }
+
   close(): void {
     this.#closed = true;
     for (const t of this.#timers.values()) this.#opts.clock.clearTimeout(t);

@@ -6,6 +6,7 @@ import { ApiServer } from '../apiserver/api-server.js';
 import type { KubeObject } from '../client/index.js';
 import { RESTClient } from '../client/index.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+import { resolveConfiguration } from './config.js';
 import { Scheduler } from './scheduler.js';
 import { makeNode, makePod } from './testing/objects.js';
 import type { Pod } from './types.js';
@@ -115,5 +116,24 @@ describe('scheduler', () => {
     await client.patch(podsRef(), 'gated', [{ op: 'remove', path: '/spec/schedulingGates' }], 'json');
     await boundTo('gated');
     assert.equal(scheduler.queue.pending.gated, 0);
+  });
+
+  it('schedules again after a restart of the same instance (a new term of leadership)', async () => {
+    const s2 = new Scheduler({ client, leaderElect: false, config: resolveConfiguration({ profiles: [{ schedulerName: 'restarted' }] }) });
+    const first = new AbortController();
+    const run1 = s2.run(first.signal);
+    await client.create(podsRef(), makePod('restart-1', { schedulerName: 'restarted' }) as KubeObject);
+    await boundTo('restart-1');
+    first.abort();
+    await run1;
+    const second = new AbortController();
+    const run2 = s2.run(second.signal);
+    try {
+      await client.create(podsRef(), makePod('restart-2', { schedulerName: 'restarted' }) as KubeObject);
+      await boundTo('restart-2');
+    } finally {
+      second.abort();
+      await run2;
+    }
   });
 });

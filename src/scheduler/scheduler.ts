@@ -188,6 +188,11 @@ export class Scheduler {
 
   async #runScheduling(signal: AbortSignal): Promise<void> {
     this.#leader = true;
+    // A later term of leadership starts from what the informers list then, not from the last term's state.
+    this.queue.reset();
+    this.cache.clear();
+    this.#nominated.clear();
+    this.#nominatedNodeOf.clear();
     const client = this.#opts.client;
     const pods = SharedInformer.forResource<Pod & KubeObject>(client, podsRef, { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' });
     const nodes = SharedInformer.forResource<Node & KubeObject>(client, nodesRef);
