@@ -98,7 +98,10 @@ value: 100000
     assert.equal((await k(['get', 'pod', 'vip', '-o', 'jsonpath={.metadata.deletionTimestamp}'])).stdout, '');
   });
 
-  it('serves scheduler metrics on /metrics', async () => {
+  it('holds the kube-scheduler Lease and serves scheduler metrics on /metrics', async () => {
+    const lease = await k(['get', 'lease', 'kube-scheduler', '-n', 'kube-system', '-o', 'jsonpath={.spec.holderIdentity}']);
+    assert.equal(lease.code, 0, lease.stderr);
+    assert.notEqual(lease.stdout, '');
     const r = await k(['get', '--raw', '/metrics']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /scheduler_schedule_attempts_total\{result="scheduled",profile="default-scheduler"\} \d+/);
