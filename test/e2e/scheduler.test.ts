@@ -83,6 +83,12 @@ value: 100000
     assert.equal(await eventually('filler bound', () => nodeOf('filler')), 'solo');
     assert.equal((await k(['apply', '-f', '-'], pod('vip', '800m', `${onSolo}\n  priorityClassName: critical`))).code, 0);
     assert.equal((await k(['get', 'pod', 'vip', '-o', 'jsonpath={.spec.priority}'])).stdout, '100000');
+    // Priority admission: the system classes exist, and an unknown class is refused.
+    assert.equal((await k(['apply', '-f', '-'], pod('node-critical', '1m', 'priorityClassName: system-node-critical'))).code, 0);
+    assert.equal((await k(['get', 'pod', 'node-critical', '-o', 'jsonpath={.spec.priority} {.spec.preemptionPolicy}'])).stdout, '2000001000 PreemptLowerPriority');
+    const unknown = await k(['apply', '-f', '-'], pod('no-class', '1m', 'priorityClassName: gold'));
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /pods "no-class" is forbidden: no PriorityClass with name gold was found/);
     // No kubelet runs: once the scheduler has deleted the victim gracefully, finish the deletion as one would.
     await eventually('filler terminating', async () => ((await k(['get', 'pod', 'filler', '-o', 'jsonpath={.metadata.deletionTimestamp}'])).stdout !== '' ? true : undefined));
     assert.equal((await k(['get', 'pod', 'vip', '-o', 'jsonpath={.status.nominatedNodeName}'])).stdout, 'solo');
