@@ -23,6 +23,7 @@ import { allBuiltinStrategies } from '../registry/builtin-strategies.js';
 import { namespaceFinalizeStrategy } from '../registry/core/namespaces.js';
 import { ServiceAllocator } from '../registry/core/service-allocator.js';
 import { createServiceStrategy } from '../registry/core/services.js';
+import { systemPriorityClasses } from '../registry/scheduling/priorityclasses.js';
 import type { Store } from '../storage/store.js';
 import { aggregatedDiscovery, aggregatedDiscoveryVersion, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import type { KubeletClientConfig } from './handlers/kubelet-proxy.js';
@@ -69,6 +70,8 @@ export interface ApiServerOptions {
   advertiseAddress?: string;
   /** Strategies to use instead of the defaults, by "group/version/plural". */
   strategies?: ReadonlyMap<string, ResourceStrategy>;
+  /** Extra Prometheus text served at /metrics (e.g. the in-process scheduler's registry). */
+  metrics?: () => string | Promise<string>;
   now?: () => Date;
   log?: Logger;
 }
@@ -153,12 +156,51 @@ export class ApiServer {
 
   /**
    * The admission plugins that change objects on create: DefaultTolerationSeconds gives pods upstream's
-   * 300 s tolerations of not-ready and unreachable nodes.
+   * 300 s tolerations of not-ready and unreachable nodes; Priority resolves spec.priorityClassName (or the
+   * global default class) into spec.priority and spec.preemptionPolicy.
    */
-  private admitCreate(info: { group: string; plural: string }, obj: KObject): void {
+  private async admitCreate(info: { group: string; plural: string }, obj: KObject): Promise<void> {
     if (info.group === '' && info.plural === 'pods') {
       addDefaultTolerations(obj, this.options.defaultNotReadyTolerationSeconds ?? 300, this.options.defaultUnreachableTolerationSeconds ?? 300);
+      await this.admitPriority(obj);
     }
+  }
+
+  /** Upstream's Priority admission plugin, reading PriorityClasses from the watch cache. */
+  private async admitPriority(obj: KObject): Promise<void> {
+    const spec = (obj.spec ?? {}) as { priorityClassName?: string; priority?: number; preemptionPolicy?: string };
+    const reg = this.registries.get('scheduling.k8s.io/v1/priorityclasses')!;
+    const classes = (this.cache.cacheFor(reg)?.list(reg.keyPrefix('')) ?? []).map((e) => e.object as { metadata?: { name?: string }; value?: number; globalDefault?: boolean; preemptionPolicy?: string });
+    const podsGR = { group: '', resource: 'pods' };
+    const name = obj.metadata?.name ?? '';
+    let priority = 0;
+    let policy = 'PreemptLowerPriority';
+    if (spec.priorityClassName) {
+      // A class created a moment ago may not be in the watch cache yet: ask the store before refusing.
+      type PC = (typeof classes)[number];
+      let pc: PC | undefined = classes.find((c) => c.metadata?.name === spec.priorityClassName);
+      pc ??= await reg.get('', spec.priorityClassName).catch(() => undefined);
+      if (!pc) throw apiErrors.forbidden(podsGR, name, `no PriorityClass with name ${spec.priorityClassName} was found`);
+      priority = pc.value ?? 0;
+      policy = pc.preemptionPolicy ?? policy;
+    } else {
+      // The default class with the lowest value wins, as upstream picks among several.
+      const defaults = classes.filter((c) => c.globalDefault).sort((a, b) => (a.value ?? 0) - (b.value ?? 0));
+      if (defaults[0]) {
+        spec.priorityClassName = defaults[0].metadata?.name ?? '';
+        priority = defaults[0].value ?? 0;
+        policy = defaults[0].preemptionPolicy ?? policy;
+      }
+    }
+    if (spec.priority !== undefined && spec.priority !== priority) {
+      throw apiErrors.forbidden(podsGR, name, `the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${priority} from the given PriorityClass name`);
+    }
+    if (spec.preemptionPolicy !== undefined && spec.preemptionPolicy !== policy) {
+      throw apiErrors.forbidden(podsGR, name, `the string value of PreemptionPolicy (${spec.preemptionPolicy}) must not be provided in pod spec; priority admission controller computed ${policy} from the given PriorityClass name`);
+    }
+    spec.priority = priority;
+    spec.preemptionPolicy = policy;
+    obj.spec = spec;
   }
 
   /** The registry store of a resource, for in-process bootstrapping. */
@@ -243,6 +285,23 @@ export class ApiServer {
 
   private async bootstrap(): Promise<void> {
     await this.repairServiceAllocations();
+    // The two system PriorityClasses, as upstream's scheduling bootstrap makes them.
+    const priorityClasses = this.registries.get('scheduling.k8s.io/v1/priorityclasses')!;
+    for (const pc of systemPriorityClasses) {
+      try {
+        await priorityClasses.create('', {
+          apiVersion: 'scheduling.k8s.io/v1',
+          kind: 'PriorityClass',
+          metadata: { name: pc.name },
+          value: pc.value,
+          globalDefault: pc.globalDefault,
+          description: pc.description,
+        });
+        this.log.info('created system priority class', { name: pc.name }, 1);
+      } catch (err) {
+        if (!(err instanceof StatusError && err.reason === 'AlreadyExists')) throw err;
+      }
+    }
     const namespaces = this.registries.get('/v1/namespaces')!;
     for (const name of systemNamespaces) {
       try {
@@ -297,6 +356,12 @@ export class ApiServer {
         if (!resource) throw notFoundPath();
         if (resource.etcdPrefix === undefined) return await serveReview(req, res, resource, info.verb, user!);
         await this.handler.handle(req, res, info, resource, query);
+        return;
+      }
+      if (info.path === '/metrics' && this.options.metrics) {
+        const text = await this.options.metrics();
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(text);
         return;
       }
       this.serveNonResource(req, res, info.path);

@@ -1,6 +1,7 @@
 // The `k8ts` command: parses the subcommand and its flags, and wires the components each subcommand runs.
 import { configureLogging } from '../base/log.js';
 import { imagesImportCommand, imagesImportFlags, runtimeCommand, runtimeFlags } from './commands/runtime.js';
+import { schedulerCommand, schedulerFlags } from './commands/scheduler.js';
 import { serverCommand, serverFlags } from './commands/server.js';
 import { storeCheckCommand } from './commands/store-check.js';
 import { versionCommand } from './commands/version.js';
@@ -18,6 +19,11 @@ const commands: Record<string, Command> = {
     summary: 'Run the control plane (store now; API server, scheduler and controllers as they land)',
     flags: serverFlags,
     run: (values, io) => serverCommand(values, io.signal),
+  },
+  scheduler: {
+    summary: 'Run the scheduler alone against an API server (a second, custom scheduler, or a split control plane)',
+    flags: schedulerFlags,
+    run: (values, io) => schedulerCommand(values, io.signal),
   },
   'store check': {
     summary: 'Smoke-test a datastore through the store contract',

@@ -39,13 +39,13 @@ describe('k8ts CLI', () => {
 
   it('runs the server on its store, stops on SIGTERM, and starts again on the same data', async () => {
     const dataDir = path.join(dir, 'server');
-    // Without the controller manager, only the server's own writes change the revision.
-    const serverArgs = ['server', '--data-dir', dataDir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-controller-manager'];
+    // Without the controller manager and the scheduler (their leases), only the server's own writes change the revision.
+    const serverArgs = ['server', '--data-dir', dataDir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-controller-manager', '--disable-scheduler'];
     const first = new K8tsProcess(serverArgs);
     const ready = await first.waitForLog(/"msg":"store ready".*"revision":(\d+)/);
     assert.equal(ready[1], '0');
     assert.match(first.output, new RegExp(`"endpoint":"${path.join(dataDir, 'db', 'state.db')}"`));
-    // The first start creates the four system namespaces: four writes.
+    // The first start creates the two system PriorityClasses and the four system namespaces: six writes.
     await first.waitForLog(/"msg":"API server ready"/);
     assert.equal(await first.stop('SIGTERM'), 0);
     assert.match(first.output, /"msg":"stopped"/);
@@ -57,7 +57,7 @@ describe('k8ts CLI', () => {
 
     const second = new K8tsProcess(serverArgs);
     const again = await second.waitForLog(/"msg":"store ready".*"revision":(\d+)/);
-    assert.equal(again[1], '7', 'the four namespaces and the three writes of the check survive the restart');
+    assert.equal(again[1], '9', 'the two priority classes, the four namespaces and the three writes of the check survive the restart');
     await second.waitForLog(/"msg":"API server ready"/);
     // A second server on the same file is refused while the first runs.
     const clash = await runK8ts(['store', 'check', '--data-dir', dataDir]);

@@ -1,14 +1,15 @@
-// A stand-in for scheduler and kubelet in tests that need pods to run but have no real nodes. Without
-// nodes it binds every new pod to a made-up node; with `startFakeNodes` it plays several nodes: it registers
-// their Node objects (Ready, with a kube-node-lease Lease renewed like the kubelet's heartbeat), places new
-// pods on a healthy node that admits them (taints, cordon, nodeSelector, a DaemonSet pod's node affinity),
-// and reports them Running and Ready through pods/status. A node's heartbeats can be stopped, which also
-// stops its "kubelet" from touching its pods, as when a machine drops off the network; resuming makes it
-// post Ready again and finish the deletions it missed. Pods being deleted are removed at once, as a kubelet
-// would after their containers stopped (a pod that still has finalizers is first marked Failed, as the
-// kubelet marks a deleted pod's terminal phase). Pods can also finish: by default a pod whose containers'
-// command ends in `exit N` (e.g. `sh -c "exit 1"`) ends Succeeded (N = 0) or Failed with that exit code;
-// `outcome` can decide otherwise.
+// A stand-in for the kubelet in tests that need pods to run but have no real nodes. By default the cluster's
+// scheduler binds pods: `startFakeKubelet` registers one roomy node (fake-node) when the cluster has none,
+// and `startFakeNodes` plays several nodes: it registers their Node objects (Ready, with a kube-node-lease
+// Lease renewed like the kubelet's heartbeat). Tests against an API server without a scheduler pass
+// `bind: true`, and the stand-in then binds new pods itself, on a healthy node that admits them (taints,
+// cordon, nodeSelector, a DaemonSet pod's node affinity). Pods bound to a node are reported Running and Ready
+// through pods/status. A node's heartbeats can be stopped, which also stops its "kubelet" from touching its
+// pods, as when a machine drops off the network; resuming makes it post Ready again and finish the deletions
+// it missed. Pods being deleted are removed at once, as a kubelet would after their containers stopped (a pod
+// that still has finalizers is first marked Failed, as the kubelet marks a deleted pod's terminal phase).
+// Pods can also finish: by default a pod whose containers' command ends in `exit N` (e.g. `sh -c "exit 1"`)
+// ends Succeeded (N = 0) or Failed with that exit code; `outcome` can decide otherwise.
 import type { KubeObject } from '../../src/client/index.js';
 import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
 
@@ -16,6 +17,8 @@ import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
 export type PodOutcome = 'Running' | { exitCode: number };
 
 export interface FakeKubeletOptions {
+  /** Bind unscheduled pods (for API servers that run no scheduler); default false: the scheduler binds. */
+  bind?: boolean;
   /** Decides each pod's fate; default `exitCodeFromCommand`. */
   outcome?: (pod: KubeObject) => PodOutcome;
   /** The node pods are bound to when no nodes are simulated; default "fake-node". */
@@ -97,6 +100,8 @@ export interface FakeNodesOptions extends FakeKubeletOptions {
   heartbeatMs?: number;
   /** The Lease's leaseDurationSeconds; default 40 as the kubelet's. */
   leaseDurationSeconds?: number;
+  /** Each node's capacity (and allocatable); default 4 cpu, 8Gi memory, 110 pods. */
+  capacity?: Record<string, string>;
 }
 
 /** Simulated nodes with their kubelets; see the file comment. */
@@ -190,6 +195,7 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
       return;
     }
     if (!nodeName) {
+      if (!options.bind) return;
       const target = chooseNode(pod);
       if (target === undefined) {
         pending.set(key, pod);
@@ -277,8 +283,8 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
         cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
         cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
       ],
-      capacity: { cpu: '4', memory: '8Gi', pods: '110' },
-      allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
+      capacity: options.capacity ?? { cpu: '4', memory: '8Gi', pods: '110' },
+      allocatable: options.capacity ?? { cpu: '4', memory: '8Gi', pods: '110' },
     };
   };
 
@@ -323,7 +329,10 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
       metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', ...labels } },
       status: nodeStatus(),
     };
-    await client.create(nodesRef, node);
+    await client.create(nodesRef, node).catch((err: unknown) => {
+      // A node of that name left by an earlier stand-in in the same cluster: take it over.
+      if (!(err instanceof Error && /already exists/.test(err.message))) throw err;
+    });
     nodeNames?.push(name);
     startHeartbeats(name);
   };
@@ -378,8 +387,17 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
 
 /** Starts playing the kubelet for every namespace on one made-up node; stop with the returned function. */
 export function startFakeKubelet(kubeconfig: string | RESTClient, options: FakeKubeletOptions = {}): () => Promise<void> {
-  const k = runKubelet(kubeconfig, undefined, options);
-  return () => k.stop();
+  if (options.bind) {
+    const k = runKubelet(kubeconfig, undefined, options);
+    return () => k.stop();
+  }
+  // The scheduler binds: it needs a node, a roomy one with heartbeats so the node controllers keep it Ready.
+  const k = runKubelet(kubeconfig, [], { ...options, capacity: { cpu: '1000', memory: '4Ti', pods: '100000' } });
+  const added = k.addNode(options.nodeName ?? 'fake-node');
+  return async () => {
+    await added.catch(() => undefined);
+    await k.stop();
+  };
 }
 
 /** Registers `names` as Ready nodes with heartbeats and plays their kubelets until stop(). */

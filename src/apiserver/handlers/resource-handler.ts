@@ -40,7 +40,7 @@ export interface ResourceHandlerContext {
   /** The registry store of a stored resource, or of a subresource with a strategy of its own (namespaces/finalize). */
   registryFor(info: ResourceInfo, subresource?: string): RegistryStore | undefined;
   /** Mutating admission on create. */
-  admit(info: ResourceInfo, obj: KObject): void;
+  admit(info: ResourceInfo, obj: KObject): void | Promise<void>;
   /** The namespaces registry, to check that a namespace exists and is not terminating. */
   namespaces: RegistryStore;
   /** The watch cache that serves watches and unpaged lists. */
@@ -245,7 +245,7 @@ export class ResourceHandler {
           throw badRequest(`the namespace of the provided object does not match the namespace sent on the request`);
         }
         if (info.namespaced) await this.checkNamespace(ri.namespace);
-        this.ctx.admit(info, obj);
+        await this.ctx.admit(info, obj);
         const created = await reg.create(ri.namespace, obj, { dryRun: dryRunOf(query), fieldManager: fieldManagerOf(req, query) });
         return respond(201, created);
       }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { ApiServer } from '../../apiserver/api-server.js';
 import { writeKubeconfig } from '../../apiserver/pki/kubeconfig.js';
 import { ensureServerCerts, hostSubjectAltNames } from '../../apiserver/pki/server-certs.js';
@@ -11,6 +12,8 @@ import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
 import { kubernetesVersion } from '../version.js';
 import { runServiceComponents, serviceAllocationOptions, serviceFlags } from './service-components.js';
+import { loadSchedulerConfig } from './scheduler-config.js';
+import type { SchedulerWorkerData, SchedulerWorkerMessage } from './scheduler-worker.js';
 
 /** `k8ts server`'s flags; names follow k3s's where k3s has the flag. */
 export const serverFlags: FlagSpec = {
@@ -28,6 +31,8 @@ export const serverFlags: FlagSpec = {
   controllers: { type: 'string', help: 'controllers to run: * for all, a name to add one, -name to leave one out', default: '*' },
   'disable-controller-manager': { type: 'boolean', help: 'do not run the controller manager' },
   'terminated-pod-gc-threshold': { type: 'string', help: 'terminated pods kept before the pod GC deletes the oldest (0 or less: never)', default: '12500' },
+  'disable-scheduler': { type: 'boolean', help: 'do not run the scheduler' },
+  'scheduler-config': { type: 'string', help: 'a KubeSchedulerConfiguration file for the scheduler (profiles, plugins, percentageOfNodesToScore)', default: '' },
   'leader-elect-lease-duration': { type: 'string', help: 'how long a leader lease is valid', default: '15s' },
   'leader-elect-renew-deadline': { type: 'string', help: 'how long the leader tries to renew before giving up', default: '10s' },
   'leader-elect-retry-period': { type: 'string', help: 'the pause between leader election tries', default: '2s' },
@@ -46,7 +51,7 @@ export const serverFlags: FlagSpec = {
 };
 
 /** Parses a Go-style duration as upstream's flags take them: "15s", "500ms", "1m30s". */
-function durationMs(value: string | boolean | undefined, flag: string): number {
+export function durationMs(value: string | boolean | undefined, flag: string): number {
   const text = String(value);
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   let total = 0;
@@ -105,6 +110,8 @@ export async function serverCommand(values: Record<string, string | boolean | un
     }
   }
   const terminatedPodGCThreshold = integerFlag(values['terminated-pod-gc-threshold'] ?? '12500', 'terminated-pod-gc-threshold');
+  // A bad scheduler configuration stops the server before it starts anything, not later in the thread.
+  if (values['disable-scheduler'] !== true) loadSchedulerConfig((values['scheduler-config'] as string) || '');
   const t0 = performance.now();
   const store = await openStore(endpoint, { dataDir });
   log.info('store ready', {
@@ -118,7 +125,9 @@ export async function serverCommand(values: Record<string, string | boolean | un
     hostnames: [...sans.hostnames, ...extra],
     addresses: sans.addresses,
   });
+  let schedulerMetrics: () => Promise<string> = () => Promise.resolve('');
   const apiserver = new ApiServer({
+    metrics: () => schedulerMetrics(),
     store,
     tls: { cert: certs.serving.certPem, key: certs.serving.keyPem, clientCA: certs.clientCA.certPem },
     // Kubelets' serving certificates are signed by the server CA (as k3s does), so the API server checks them.
@@ -182,6 +191,61 @@ export async function serverCommand(values: Record<string, string | boolean | un
       userAgent: 'kube-proxy/' + kubernetesVersion,
     });
     running.push(runServiceComponents(values, client, components.signal, log));
+  }
+  if (values['disable-scheduler'] !== true) {
+    // The scheduler, like the controller manager, is a client of the API over HTTPS; it runs on a worker
+    // thread so that scheduling and the API server's request handling use both cores.
+    const data: SchedulerWorkerData = {
+      client: {
+        server: `https://127.0.0.1:${bound}`,
+        ca: certs.serverCA.certPem,
+        cert: certs.admin.certPem,
+        key: certs.admin.keyPem,
+        userAgent: 'kube-scheduler/' + kubernetesVersion,
+        qps: 5000,
+        burst: 5000,
+      },
+      verbosity: Number(values.v ?? 0) || 0,
+      leaseDurationMs: durationMs(values['leader-elect-lease-duration'], 'leader-elect-lease-duration'),
+      renewDeadlineMs: durationMs(values['leader-elect-renew-deadline'], 'leader-elect-renew-deadline'),
+      retryPeriodMs: durationMs(values['leader-elect-retry-period'], 'leader-elect-retry-period'),
+      configFile: (values['scheduler-config'] as string) || '',
+    };
+    const ext = path.extname(new URL(import.meta.url).pathname);
+    const entry = new URL(`./scheduler-worker${ext}`, import.meta.url);
+    // Run from sources (node --import tsx), the worker registers tsx's loader itself: loader hooks are per thread.
+    const worker =
+      ext === '.ts'
+        ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, {
+            eval: true,
+            workerData: data,
+          })
+        : new Worker(entry, { workerData: data });
+    const pending = new Map<number, (text: string) => void>();
+    let nextId = 0;
+    worker.on('message', (m: SchedulerWorkerMessage) => {
+      if (m.type === 'metricsText') {
+        pending.get(m.id)?.(m.text);
+        pending.delete(m.id);
+      }
+    });
+    worker.on('error', (err) => log.error('scheduler thread failed', { error: err }));
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    schedulerMetrics = () =>
+      new Promise<string>((resolve) => {
+        const id = ++nextId;
+        pending.set(id, resolve);
+        worker.postMessage({ type: 'metrics', id } satisfies SchedulerWorkerMessage);
+      });
+    running.push(
+      (async () => {
+        if (!components.signal.aborted) await new Promise<void>((resolve) => components.signal.addEventListener('abort', () => resolve(), { once: true }));
+        worker.postMessage({ type: 'stop' } satisfies SchedulerWorkerMessage);
+        const timer = setTimeout(() => void worker.terminate(), 10_000);
+        await exited;
+        clearTimeout(timer);
+      })(),
+    );
   }
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('shutting down');

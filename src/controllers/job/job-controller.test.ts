@@ -43,7 +43,7 @@ const conditionTypes = (job: Job): string[] => (job.status?.conditions ?? []).ma
 
 describe('Job controller', () => {
   before(async () => {
-    stopKubelet = startFakeKubelet(api.client);
+    stopKubelet = startFakeKubelet(api.client, { bind: true });
     const ctx = api.context(undefined, 'job-test');
     const controller = new JobController(ctx, { syncBatchMs: 50, podFailureBackoffMs: 300 });
     ctx.informers.start(ac.signal);

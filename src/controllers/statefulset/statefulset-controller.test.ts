@@ -25,7 +25,7 @@ describe('StatefulSet controller', () => {
     history.get(ns)!.push(what);
   };
   before(async () => {
-    stopKubelet = startFakeKubelet(api.client);
+    stopKubelet = startFakeKubelet(api.client, { bind: true });
     const ctx = api.context(undefined, 'statefulset-test');
     const controller = new StatefulSetController(ctx);
     ctx.informers.start(ac.signal);

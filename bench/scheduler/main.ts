@@ -1,0 +1,212 @@
+// The scheduler benchmark, after upstream's scheduler_perf: a real `k8ts server` (API server and scheduler in
+// one process, controllers off) with 5,000 Node objects, then 10,000 pods created through the API as fast as
+// the server takes them. Per workload: pods/s from the first create to the last binding, and the p50/p99
+// latency of each pod from its create request to the watch event showing it bound.
+//
+//   npm run build && npm run bench:scheduler [-- --nodes 5000 --pods 10000 --only basic,anti,spread]
+//   npm run bench:scheduler -- --cycles-only   (the scheduling cycles alone, in this process, no API server)
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { KubeObject } from '../../src/client/index.js';
+import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
+import { newPodInfo } from '../../src/scheduler/pod-info.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { makeNode, makePod } from '../../src/scheduler/testing/objects.js';
+import { fmt, percentile, printTable } from '../lib/stats.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '5000' },
+    pods: { type: 'string', default: '10000' },
+    only: { type: 'string', default: 'basic,anti,spread' },
+    datastore: { type: 'string', default: '' },
+    'cycles-only': { type: 'boolean', default: false },
+  },
+});
+const numNodes = Number(flags.nodes);
+const numPods = Number(flags.pods);
+const root = path.resolve(import.meta.dirname, '..', '..');
+const dist = path.join(root, 'dist', 'cli', 'main.js');
+const cmd = existsSync(dist) ? [dist] : ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts')];
+const zones = ['zone-a', 'zone-b', 'zone-c'];
+/** Anti-affinity pods come in groups; each group's pods avoid each other per node (10,000 pods on 5,000 nodes fit). */
+const antiGroups = 10;
+
+interface Workload {
+  name: string;
+  pod(i: number): KubeObject;
+}
+
+const base = (i: number, labels: Record<string, string>) => makePod(`pod-${i}`, { cpu: '100m', memory: '500Mi', labels });
+const workloads: Record<string, Workload> = {
+  basic: { name: 'SchedulingBasic', pod: (i) => base(i, { app: 'basic' }) as KubeObject },
+  anti: {
+    name: `SchedulingPodAntiAffinity (${antiGroups} groups, hostname)`,
+    pod: (i) => {
+      const color = `group-${i % antiGroups}`;
+      const p = base(i, { color });
+      p.spec!.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { color } }, topologyKey: 'kubernetes.io/hostname' }] } };
+      return p as KubeObject;
+    },
+  },
+  spread: {
+    name: 'TopologySpreading (zone, maxSkew 1, DoNotSchedule)',
+    pod: (i) => {
+      const p = base(i, { color: 'blue' });
+      p.spec!.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { color: 'blue' } } }];
+      return p as KubeObject;
+    },
+  },
+};
+
+let serverStarted = 0;
+async function startServer(dir: string): Promise<{ stop: () => Promise<void>; kubeconfig: string; cpuSeconds: () => number; mainThreadCpuSeconds: () => number }> {
+  serverStarted = performance.now();
+  const args = [...cmd, 'server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-controller-manager'];
+  if (flags.datastore) args.push('--datastore-endpoint', flags.datastore);
+  // K8TS_BENCH_NODE_ARGS passes flags to the server's node (e.g. --cpu-prof) for profiling.
+  const nodeArgs = (process.env.K8TS_BENCH_NODE_ARGS ?? '').split(' ').filter((s) => s !== '');
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const t = setInterval(() => {
+      if (/"msg":"started scheduling"/.test(log)) {
+        clearInterval(t);
+        resolve();
+      } else if (child.exitCode !== null) {
+        clearInterval(t);
+        reject(new Error(log));
+      }
+    }, 10);
+  });
+  return {
+    kubeconfig: path.join(dir, 'kubeconfig.yaml'),
+    // utime + stime of the server process (all its threads), in clock ticks of 100 Hz.
+    cpuSeconds: () => {
+      const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100;
+    },
+    // The same for the main thread alone (the API server; the scheduler runs on a worker thread).
+    mainThreadCpuSeconds: () => {
+      const f = readFileSync(`/proc/${child.pid}/task/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100;
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+/** Runs `fn` over 0..n-1 with `concurrency` requests in flight. */
+async function pool(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        await fn(i);
+      }
+    }),
+  );
+}
+
+async function run(w: Workload): Promise<string[]> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-scheduler-'));
+  const server = await startServer(dir);
+  const client = new RESTClient({ ...loadKubeconfig(server.kubeconfig), qps: 100_000, burst: 100_000 });
+  const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
+  const podsRef = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
+  await pool(numNodes, 50, (i) => client.create(nodesRef, makeNode(`node-${i}`, { labels: { 'topology.kubernetes.io/zone': zones[i % zones.length]! } }) as KubeObject));
+  // Let the scheduler's informer take in every node before the clock starts.
+  await new Promise((r) => setTimeout(r, 2000));
+  const created = new Float64Array(numPods);
+  const bound = new Float64Array(numPods);
+  let boundCount = 0;
+  let allBound: () => void = () => undefined;
+  const done = new Promise<void>((r) => (allBound = r));
+  const ac = new AbortController();
+  const list = await client.list(podsRef, { limit: 1 });
+  const watching = (async () => {
+    for await (const e of client.watch(podsRef, { resourceVersion: list.metadata.resourceVersion ?? '0' }, ac.signal)) {
+      const o = e.object as { metadata?: { name?: string }; spec?: { nodeName?: string } };
+      if (!o.spec?.nodeName) continue;
+      const i = Number(o.metadata?.name?.slice(4));
+      if (bound[i] === 0) {
+        bound[i] = performance.now();
+        if (++boundCount === numPods) allBound();
+      }
+    }
+  })().catch(() => undefined);
+  const cpu0 = server.cpuSeconds();
+  const main0 = server.mainThreadCpuSeconds();
+  const t0 = performance.now();
+  await pool(numPods, 100, async (i) => {
+    created[i] = performance.now();
+    await client.create(podsRef, w.pod(i));
+  });
+  const tCreated = performance.now();
+  const timeout = setTimeout(() => allBound(), 300_000);
+  await done;
+  clearTimeout(timeout);
+  const t1 = performance.now();
+  const serverCpuMsPerPod = ((server.cpuSeconds() - cpu0) * 1000) / numPods;
+  const apiCpuMsPerPod = ((server.mainThreadCpuSeconds() - main0) * 1000) / numPods;
+  if (process.env.K8TS_BENCH_NODE_ARGS) console.error(`pods from ${fmt((t0 - serverStarted) / 1000)} s to ${fmt((t1 - serverStarted) / 1000)} s after the server started`);
+  ac.abort();
+  await watching;
+  const lat: number[] = [];
+  for (let i = 0; i < numPods; i++) if (bound[i]! > 0) lat.push(bound[i]! - created[i]!);
+  client.close();
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return [w.name, String(boundCount), fmt((numPods / (tCreated - t0)) * 1000, 0), fmt((boundCount / (t1 - t0)) * 1000, 0), fmt(percentile(lat, 50), 0), fmt(percentile(lat, 99), 0), fmt(serverCpuMsPerPod, 2), fmt(apiCpuMsPerPod, 2)];
+}
+
+/**
+ * The scheduling cycles alone, in this process: the same nodes and pods straight into the scheduler's cache
+ * (no API server, no binding), to show what the algorithm costs apart from the API.
+ */
+function cyclesOnly(w: Workload): string[] {
+  const s = new Scheduler({ client: new RESTClient({ server: 'http://127.0.0.1:1' }), leaderElect: false });
+  for (let i = 0; i < numNodes; i++) s.cache.addNode(makeNode(`node-${i}`, { labels: { 'topology.kubernetes.io/zone': zones[i % zones.length]! } }));
+  const fw = s.framework()!;
+  const lat: number[] = [];
+  let placed = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < numPods; i++) {
+    const pod = w.pod(i) as Parameters<typeof newPodInfo>[0];
+    (pod.metadata as { uid?: string }).uid = `uid-${i}`;
+    const info = newPodInfo(pod);
+    const t = performance.now();
+    const r = s.schedulePod(fw, fw.newCycleState(), info);
+    if ('node' in r) {
+      s.cache.assumePod(info, r.node);
+      placed++;
+    }
+    lat.push(performance.now() - t);
+  }
+  const ms = performance.now() - t0;
+  return [w.name, String(placed), fmt((numPods / ms) * 1000, 0), fmt(percentile(lat, 50), 3), fmt(percentile(lat, 99), 3)];
+}
+
+const rows: string[][] = [];
+for (const key of flags.only.split(',')) {
+  if (flags['cycles-only']) {
+    const w = workloads[key];
+    if (!w) throw new Error(`unknown workload ${key} (basic, anti, spread)`);
+    rows.push(cyclesOnly(w));
+    continue;
+  }
+  const w = workloads[key];
+  if (!w) throw new Error(`unknown workload ${key} (basic, anti, spread)`);
+  rows.push(await run(w));
+}
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+console.log(`scheduler benchmark: ${numNodes} nodes, ${numPods} pods (node ${process.version}, ${existsSync(dist) ? 'dist build' : 'tsx sources'}, load average ${load}, ${new Date().toISOString()})`);
+if (flags['cycles-only']) printTable(['workload (scheduling cycles only, no API server)', 'placed', 'pods/s', 'p50 ms', 'p99 ms'], rows);
+else printTable(['workload', 'bound', 'created/s', 'pods/s (create→all bound)', 'p50 ms', 'p99 ms', 'server CPU ms/pod', 'of it API thread'], rows);
