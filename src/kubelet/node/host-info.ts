@@ -1,0 +1,115 @@
+// What the kubelet reports about its machine: cpu, memory and disk capacity, addresses, and the nodeInfo
+// strings, read from the host (Linux /proc and /etc), or made up for a simulated node.
+import { readFileSync, statfsSync } from 'node:fs';
+import os from 'node:os';
+
+/** The host facts a Node's status carries. */
+export interface HostInfo {
+  hostname: string;
+  cpus: number;
+  memoryBytes: number;
+  ephemeralStorageBytes: number;
+  addresses: { type: 'InternalIP' | 'ExternalIP' | 'Hostname'; address: string }[];
+  machineID: string;
+  systemUUID: string;
+  bootID: string;
+  kernelVersion: string;
+  osImage: string;
+  operatingSystem: string;
+  architecture: string;
+}
+
+function read(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Go's GOARCH name for Node's process.arch. */
+export function goArch(arch: string = process.arch): string {
+  const m: Record<string, string> = { x64: 'amd64', ia32: '386', arm: 'arm', arm64: 'arm64', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  return m[arch] ?? arch;
+}
+
+function memTotalBytes(): number {
+  const m = /^MemTotal:\s+(\d+) kB/m.exec(read('/proc/meminfo'));
+  return m ? Number(m[1]) * 1024 : os.totalmem();
+}
+
+function osImage(): string {
+  const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(read('/etc/os-release'));
+  return m?.[1] ?? `${os.type()} ${os.release()}`;
+}
+
+/** The node's IPs: the first global IPv4 and IPv6 address of the host's interfaces (or those given). */
+export function hostAddresses(nodeIPs: string[] = []): string[] {
+  if (nodeIPs.length > 0) return nodeIPs;
+  let v4: string | undefined;
+  let v6: string | undefined;
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal) continue;
+      if (a.family === 'IPv4') v4 ??= a.address;
+      else if (!a.address.toLowerCase().startsWith('fe80')) v6 ??= a.address;
+    }
+  }
+  const out = [v4, v6].filter((a): a is string => a !== undefined);
+  return out.length > 0 ? out : ['127.0.0.1'];
+}
+
+/** Reads the host's facts; `rootDir` is the kubelet's folder, whose file system is ephemeral-storage. */
+export function readHostInfo(options: { hostname?: string; rootDir?: string; nodeIPs?: string[] } = {}): HostInfo {
+  const hostname = (options.hostname ?? os.hostname()).toLowerCase();
+  let ephemeral = 0;
+  try {
+    const s = statfsSync(options.rootDir ?? '/');
+    ephemeral = Number(s.blocks) * Number(s.bsize);
+  } catch {
+    ephemeral = 0;
+  }
+  const machineID = read('/etc/machine-id');
+  return {
+    hostname,
+    cpus: os.availableParallelism(),
+    memoryBytes: memTotalBytes(),
+    ephemeralStorageBytes: ephemeral,
+    addresses: [
+      ...hostAddresses(options.nodeIPs).map((address) => ({ type: 'InternalIP' as const, address })),
+      { type: 'Hostname', address: hostname },
+    ],
+    machineID,
+    systemUUID: read('/sys/class/dmi/id/product_uuid') || machineID,
+    bootID: read('/proc/sys/kernel/random/boot_id'),
+    kernelVersion: os.release(),
+    osImage: osImage(),
+    operatingSystem: 'linux',
+    architecture: goArch(),
+  };
+}
+
+/** Made-up facts for simulated node number `index` (as kwok's defaults: 32 cpus, 256 GiB). */
+export function simulatedHostInfo(name: string, index: number): HostInfo {
+  const v4 = `10.${128 + ((index >> 16) & 63)}.${(index >> 8) & 255}.${index & 255}`;
+  const v6 = `fd00:10::${index.toString(16)}`;
+  const id = index.toString(16).padStart(32, '0');
+  return {
+    hostname: name,
+    cpus: 32,
+    memoryBytes: 256 * 1024 ** 3,
+    ephemeralStorageBytes: 1024 ** 4,
+    addresses: [
+      { type: 'InternalIP', address: v4 },
+      { type: 'InternalIP', address: v6 },
+      { type: 'Hostname', address: name },
+    ],
+    machineID: id,
+    systemUUID: `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`,
+    bootID: id,
+    kernelVersion: os.release(),
+    osImage: 'k8ts simulated node',
+    operatingSystem: 'linux',
+    architecture: goArch(),
+  };
+}
