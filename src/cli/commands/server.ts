@@ -3,12 +3,14 @@ import { ApiServer } from '../../apiserver/api-server.js';
 import { writeKubeconfig } from '../../apiserver/pki/kubeconfig.js';
 import { ensureServerCerts, hostSubjectAltNames } from '../../apiserver/pki/server-certs.js';
 import { logger } from '../../base/log.js';
+import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
 import { ControllerManager } from '../../controllers/controller-manager.js';
 import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
 import { kubernetesVersion } from '../version.js';
+import { kubeletFlags, startKubelets } from './kubelets.js';
 
 /** `k8ts server`'s flags; names follow k3s's where k3s has the flag. */
 export const serverFlags: FlagSpec = {
@@ -29,6 +31,8 @@ export const serverFlags: FlagSpec = {
   'leader-elect-renew-deadline': { type: 'string', help: 'how long the leader tries to renew before giving up', default: '10s' },
   'leader-elect-retry-period': { type: 'string', help: 'the pause between leader election tries', default: '2s' },
   'tls-san': { type: 'string', help: 'extra host names or IP addresses for the serving certificate, comma-separated', default: '' },
+  'disable-agent': { type: 'boolean', help: 'do not run a kubelet (nor simulated nodes) in the server' },
+  ...kubeletFlags,
 };
 
 /** Parses a Go-style duration as upstream's flags take them: "15s", "500ms", "1m30s". */
@@ -114,6 +118,14 @@ export async function serverCommand(values: Record<string, string | boolean | un
       retryPeriodMs: durationMs(values['leader-elect-retry-period'], 'leader-elect-retry-period'),
     });
     running.push(manager.run(components.signal));
+  }
+  if (values['disable-agent'] !== true) {
+    // The server's own kubelets authenticate as system:node:<name> in system:nodes, as an agent's would.
+    const nodeConfig = async (nodeName: string): Promise<ClientConfig> => {
+      const cert = await certs.clientCA.issueClientCertificate({ user: `system:node:${nodeName}`, groups: ['system:nodes'] });
+      return { server: `https://127.0.0.1:${bound}`, ca: certs.serverCA.certPem, cert: cert.certPem, key: cert.keyPem };
+    };
+    running.push(...startKubelets(values, nodeConfig, dataDir, log, components.signal));
   }
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('shutting down');

@@ -91,8 +91,9 @@ export function readHostInfo(options: { hostname?: string; rootDir?: string; nod
 
 /** Made-up facts for simulated node number `index` (as kwok's defaults: 32 cpus, 256 GiB). */
 export function simulatedHostInfo(name: string, index: number): HostInfo {
-  const v4 = `10.${128 + ((index >> 16) & 63)}.${(index >> 8) & 255}.${index & 255}`;
-  const v6 = `fd00:10::${index.toString(16)}`;
+  const n = index + 1;
+  const v4 = `10.${128 + ((n >> 16) & 63)}.${(n >> 8) & 255}.${n & 255}`;
+  const v6 = `fd00:10::${n.toString(16)}`;
   const id = index.toString(16).padStart(32, '0');
   return {
     hostname: name,

@@ -95,13 +95,14 @@ export class NodeAgent {
     }
     // Creating a node does not store its status (the status subresource owns it): report it now.
     await this.#reportStatus(true);
-    return this.#node!;
+    await this.#renewLease();
+    return this.#node;
   }
 
   /** Starts the lease and status loops (after register). */
   start(): void {
     const offset = this.#o.startOffset ?? 0;
-    this.#schedule(() => this.#renewLease(), Math.floor(offset * nodeLeaseRenewIntervalMs), nodeLeaseRenewIntervalMs);
+    this.#schedule(() => this.#renewLease(), Math.floor(offset * nodeLeaseRenewIntervalMs) + nodeLeaseRenewIntervalMs, nodeLeaseRenewIntervalMs);
     this.#schedule(() => this.#reportStatus(false), Math.floor(offset * nodeStatusUpdateFrequencyMs) + nodeStatusUpdateFrequencyMs, nodeStatusUpdateFrequencyMs);
   }
 
@@ -178,7 +179,7 @@ export class NodeAgent {
     const now = this.#clock.now();
     const status = nodeStatus(this.#o.host, this.#o.versions, this.#o.health(), this.#lastReported ?? this.#node?.status, now);
     if (!force && !nodeStatusChanged(status, this.#lastReported) && now - this.#lastReportAt < nodeStatusReportFrequencyMs) return;
-    this.#node = await this.#o.client.patch<Kube<Node>>(nodesRef, this.#o.nodeName, { status }, 'strategic', { subresource: 'status' });
+    this.#node = await this.#o.client.patch<Kube<Node>>(nodesRef, this.#o.nodeName, { status }, 'merge', { subresource: 'status' });
     this.#lastReported = status;
     this.#lastReportAt = now;
     this.counters.statusPatches++;

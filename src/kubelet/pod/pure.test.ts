@@ -131,7 +131,7 @@ describe('container environment', () => {
     assert.deepEqual(r.command, ['sh', '-c', 'echo hi p at 10.43.0.9 $(POD_NAME) $(MISSING)']);
     assert.deepEqual(r.args, ['p']);
     assert.equal(r.warnings[0]?.reason, 'InvalidEnvironmentVariableNames');
-    assert.match(r.warnings[0]!.message, /^Keys \[CM_bad key\] from the EnvFrom configMap ns\/cm were skipped/);
+    assert.match(r.warnings[0].message, /^Keys \[CM_bad key\] from the EnvFrom configMap ns\/cm were skipped/);
     // the env entries come before the service variables
     assert.ok(r.env.findIndex((e) => e.name === 'APP') < r.env.findIndex((e) => e.name === 'KUBERNETES_SERVICE_HOST'));
   });
