@@ -55,6 +55,8 @@ export interface ApiServerOptions {
   strategies?: ReadonlyMap<string, ResourceStrategy>;
   now?: () => Date;
   log?: Logger;
+  /** Paths served before authentication by handlers that check their own credentials (the node join endpoints). */
+  extraHandlers?: ReadonlyMap<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
 
 /** Namespaces that exist from the first start, as upstream's system namespaces controller makes them. */
@@ -188,6 +190,8 @@ export class ApiServer {
     const isWatch = info.isResourceRequest && info.verb === 'watch';
     let counted = false;
     try {
+      const extra = this.options.extraHandlers?.get(info.path);
+      if (extra !== undefined) return await extra(req, res);
       const user = this.authenticate(req);
       if (user === 'invalid' || (user === undefined && !publicPaths.has(info.path))) throw apiErrors.unauthorized();
       // Long-running requests (watches) do not count against the in-flight limits, as upstream.

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ApiServer } from '../../apiserver/api-server.js';
 import { writeKubeconfig } from '../../apiserver/pki/kubeconfig.js';
+import { ensureServerTokenSecret, nodeJoinHandlers } from '../../apiserver/pki/node-join.js';
 import { ensureServerCerts, hostSubjectAltNames } from '../../apiserver/pki/server-certs.js';
 import { logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
@@ -89,6 +90,8 @@ export async function serverCommand(values: Record<string, string | boolean | un
     gitVersion: `${kubernetesVersion}+k8ts`,
     defaultNotReadyTolerationSeconds: seconds(values['default-not-ready-toleration-seconds'], 'default-not-ready-toleration-seconds'),
     defaultUnreachableTolerationSeconds: seconds(values['default-unreachable-toleration-seconds'], 'default-unreachable-toleration-seconds'),
+    // Agents join with the server's token (`k8ts token create` prints it).
+    extraHandlers: nodeJoinHandlers({ serverCAPem: certs.serverCA.certPem, clientCA: certs.clientCA, secret: await ensureServerTokenSecret(dataDir) }),
   });
   const bound = await apiserver.start();
   const host = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
