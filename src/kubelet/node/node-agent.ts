@@ -102,7 +102,7 @@ export class NodeAgent {
   /** Starts the lease and status loops (after register). */
   start(): void {
     const offset = this.#o.startOffset ?? 0;
-    this.#schedule(() => this.#renewLease(), Math.floor(offset * nodeLeaseRenewIntervalMs) + nodeLeaseRenewIntervalMs, nodeLeaseRenewIntervalMs);
+    this.#schedule(() => this.#renewLease(), Math.floor(offset * nodeLeaseRenewIntervalMs), nodeLeaseRenewIntervalMs);
     this.#schedule(() => this.#reportStatus(false), Math.floor(offset * nodeStatusUpdateFrequencyMs) + nodeStatusUpdateFrequencyMs, nodeStatusUpdateFrequencyMs);
   }
 
