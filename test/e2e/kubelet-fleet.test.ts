@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
+import type { Kube } from '../../src/kubelet/api-types.js';
 import { K8tsProcess, runK8ts } from '../helpers/k8ts-process.js';
 import { kubectl, kubectlPath } from '../helpers/kubectl.js';
 import { startRoundRobinBinder } from '../helpers/round-robin-binder.js';
@@ -63,7 +64,7 @@ describe(`k8ts agent with ${nodeCount} simulated nodes`, () => {
     assert.match(token, /^K10[0-9a-f]{64}::server:[0-9a-f]+$/);
     agent = new K8tsProcess(['agent', '--server', url, '--token', token, '--simulate-nodes', String(nodeCount), '--simulated-node-prefix', 'kwok']);
     await eventually(`${nodeCount} Ready nodes`, async () => {
-      const nodes = (await client.list<Node & { metadata: object }>({ group: '', version: 'v1', resource: 'nodes' })).items;
+      const nodes = (await client.list<Kube<Node>>({ group: '', version: 'v1', resource: 'nodes' })).items;
       return readyCount(nodes) === nodeCount ? true : undefined;
     });
     const got = await k(['get', 'nodes', '--no-headers']);
@@ -71,7 +72,7 @@ describe(`k8ts agent with ${nodeCount} simulated nodes`, () => {
     // Every lease is renewed within its 10 s interval (plus slack for a loaded machine).
     const firstSeen = Date.now();
     await new Promise((r) => setTimeout(r, 12_000));
-    const leases = (await client.list<Lease & { metadata: object }>({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' })).items;
+    const leases = (await client.list<Kube<Lease>>({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' })).items;
     assert.equal(leases.length, nodeCount);
     const ages = leases.map((l) => Date.now() - Date.parse(l.spec?.renewTime ?? '')).sort((a, b) => a - b);
     const stale = leases.filter((l) => Date.parse(l.spec?.renewTime ?? '') < firstSeen - 5000);
@@ -83,7 +84,7 @@ describe(`k8ts agent with ${nodeCount} simulated nodes`, () => {
     try {
       assert.equal((await k(['create', 'deployment', 'spread', '--image=nginx:1.25', '--replicas=100'])).code, 0);
       const pods = await eventually('100 Running pods', async () => {
-        const list = (await client.list<Pod & { metadata: object }>({ group: '', version: 'v1', resource: 'pods', namespace: 'default' }, { labelSelector: 'app=spread' })).items;
+        const list = (await client.list<Kube<Pod>>({ group: '', version: 'v1', resource: 'pods', namespace: 'default' }, { labelSelector: 'app=spread' })).items;
         return list.length === 100 && list.every((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? list : undefined;
       });
       assert.equal(new Set(pods.map((p) => p.spec?.nodeName)).size, 100);
