@@ -1,6 +1,7 @@
 // The `k8ts` command: parses the subcommand and its flags, and wires the components each subcommand runs.
 import { configureLogging } from '../base/log.js';
 import { agentCommand, agentFlags, tokenCreateCommand, tokenCreateFlags } from './commands/agent.js';
+import { imagesImportCommand, imagesImportFlags, runtimeCommand, runtimeFlags } from './commands/runtime.js';
 import { serverCommand, serverFlags } from './commands/server.js';
 import { storeCheckCommand } from './commands/store-check.js';
 import { versionCommand } from './commands/version.js';
@@ -10,7 +11,7 @@ import { flagHelp, parseFlags } from './flags.js';
 interface Command {
   summary: string;
   flags: FlagSpec;
-  run(values: Record<string, string | boolean | undefined>, io: { out: (s: string) => void; signal: AbortSignal }): Promise<number>;
+  run(values: Record<string, string | boolean | undefined>, io: { out: (s: string) => void; signal: AbortSignal; args: string[] }): Promise<number>;
 }
 
 const commands: Record<string, Command> = {
@@ -33,6 +34,16 @@ const commands: Record<string, Command> = {
     summary: 'Smoke-test a datastore through the store contract',
     flags: { 'data-dir': serverFlags['data-dir']!, 'datastore-endpoint': serverFlags['datastore-endpoint']! },
     run: (values, io) => storeCheckCommand(values, io.out),
+  },
+  runtime: {
+    summary: 'Run the built-in container runtime, serving CRI on a unix socket',
+    flags: runtimeFlags,
+    run: (values, io) => runtimeCommand(values, io.signal),
+  },
+  'images import': {
+    summary: 'Import image archives (OCI layout or docker save) into the runtime',
+    flags: imagesImportFlags,
+    run: (values, io) => imagesImportCommand(values, io.args, io.out),
   },
   version: {
     summary: 'Print the version',
@@ -76,7 +87,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   try {
-    return await command.run(parsed.values, { out, signal: ac.signal });
+    return await command.run(parsed.values, { out, signal: ac.signal, args: parsed.positionals });
   } catch (e) {
     err(`k8ts ${name}: ${e instanceof Error ? e.message : String(e)}`);
     return 1;

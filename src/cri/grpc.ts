@@ -76,6 +76,8 @@ export interface ServeCriOptions {
   address: string;
   runtime?: RuntimeService;
   image?: ImageService;
+  /** More services on the same socket (the runtime's own, outside CRI). */
+  extraServices?: { definition: ServiceDefinition; implementation: grpc.UntypedServiceImplementation }[];
 }
 
 /** Serves the given implementations as runtime.v1.RuntimeService and runtime.v1.ImageService. */
@@ -96,6 +98,7 @@ export async function serveCri(options: ServeCriOptions): Promise<CriServer> {
       handlers(criMethodNames.ImageService, options.image),
     );
   }
+  for (const extra of options.extraServices ?? []) server.addService(extra.definition, extra.implementation);
   const socket = unixSocketPath(options.address);
   // A socket file left by an earlier run would make the bind fail.
   if (socket !== undefined) await rm(socket, { force: true });

@@ -15,6 +15,17 @@ const packageOf: Readonly<Record<string, string>> = {
   mount: 'mount',
   tar: 'tar',
   chroot: 'coreutils',
+  mkfifo: 'coreutils',
+  runc: 'runc',
+  crun: 'crun',
+  unshare: 'util-linux',
+  nsenter: 'util-linux',
+  ip: 'iproute2',
+  nft: 'nftables',
+  iptables: 'iptables',
+  containerd: 'containerd',
+  script: 'bsdutils',
+  stty: 'coreutils',
 };
 
 function onPath(command: string): boolean {

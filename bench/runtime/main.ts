@@ -1,0 +1,180 @@
+// The runtime benchmark (root only): in one run, a bare `runc run` of a trivial container beside our
+// CreateContainer + StartContainer + (exit) + StopContainer + RemoveContainer of the same image through the
+// CRI gRPC socket; RunPodSandbox latency (namespaces + CNI); and 100 pods with a sleeping container each:
+// the runtime's memory (this process, which serves CRI) and that of the per-container monitors.
+//
+//   npm run bench:runtime [-- --quick]
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { promisify } from 'node:util';
+import { runtimeSkipReason, startRuntimeFixture } from '../../src/runtime/testing/runtime-fixture.js';
+import { fmt, percentile, printTable } from '../lib/stats.js';
+
+const execFileAsync = promisify(execFile);
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const rounds = flags.quick ? 10 : 30;
+const pods = flags.quick ? 20 : 100;
+
+const skip = runtimeSkipReason();
+if (skip) {
+  console.error(`bench:runtime: ${skip}`);
+  process.exit(1);
+}
+
+function rssKiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Processes whose command line mentions `marker` (the monitors of this fixture's containers). */
+function processesWith(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) pids.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+const stats = (xs: number[]) => [
+  fmt(percentile(xs, 50)),
+  fmt(percentile(xs, 95)),
+  fmt(xs.reduce((a, b) => a + b, 0) / xs.length),
+];
+
+const fx = await startRuntimeFixture();
+try {
+  const rows: string[][] = [];
+
+  // 1. bare runc run: a bundle on a plain copy of the image's rootfs (the overlay mount of our path is part
+  // of what we measure, so the bare run gets a ready directory), no network namespace of a pod.
+  const work = await mkdtemp(path.join(fx.dir, 'bare-'));
+  const { rootfs } = await fx.images.mountRootfs('bench-bare', fx.image);
+  await execFileAsync('runc', ['spec', '--bundle', work]);
+  const spec = JSON.parse(readFileSync(path.join(work, 'config.json'), 'utf8')) as {
+    process: { terminal: boolean; args: string[] };
+    root: { path: string; readonly: boolean };
+    linux: { cgroupsPath?: string };
+  };
+  spec.process.terminal = false;
+  spec.process.args = ['true'];
+  spec.root = { path: rootfs, readonly: true };
+  spec.linux.cgroupsPath = path.posix.join(fx.cgroupParent, 'bare');
+  await writeFile(path.join(work, 'config.json'), JSON.stringify(spec));
+  const bare: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t = performance.now();
+    await execFileAsync('runc', ['--root', path.join(work, 'state'), 'run', '--bundle', work, `bare-${i}`]);
+    bare.push(performance.now() - t);
+  }
+  await fx.images.removeRootfs('bench-bare');
+  rows.push(['bare runc run (true)', ...stats(bare)]);
+
+  // 2. ours, through the CRI socket, in one pod.
+  const c = fx.client.runtime;
+  const sandboxConfig = fx.sandboxConfig('bench');
+  const { podSandboxId } = await c.runPodSandbox({ config: sandboxConfig });
+  const ours: number[] = [];
+  const phases = {
+    create: [] as number[],
+    start: [] as number[],
+    exit: [] as number[],
+    stopRemove: [] as number[],
+  };
+  for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
+    const { containerId } = await c.createContainer({
+      podSandboxId,
+      config: {
+        metadata: { name: `true-${i}` },
+        image: { image: fx.image },
+        command: ['true'],
+        logPath: `true-${i}.log`,
+      },
+      sandboxConfig,
+    });
+    const t1 = performance.now();
+    await c.startContainer({ containerId });
+    const t2 = performance.now();
+    for (;;) {
+      const { status } = await c.containerStatus({ containerId });
+      if (status?.state === 'CONTAINER_EXITED') break;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const t3 = performance.now();
+    await c.stopContainer({ containerId, timeout: 0 });
+    await c.removeContainer({ containerId });
+    const t4 = performance.now();
+    ours.push(t4 - t0);
+    phases.create.push(t1 - t0);
+    phases.start.push(t2 - t1);
+    phases.exit.push(t3 - t2);
+    phases.stopRemove.push(t4 - t3);
+  }
+  rows.push(['ours create+start+exit+stop+remove', ...stats(ours)]);
+  rows.push(['  CreateContainer', ...stats(phases.create)]);
+  rows.push(['  StartContainer', ...stats(phases.start)]);
+  rows.push(['  until exited (seen by status)', ...stats(phases.exit)]);
+  rows.push(['  StopContainer+RemoveContainer', ...stats(phases.stopRemove)]);
+  await c.removePodSandbox({ podSandboxId });
+
+  // 3. RunPodSandbox latency (and its removal).
+  const run: number[] = [];
+  const remove: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t = performance.now();
+    const { podSandboxId: id } = await c.runPodSandbox({ config: fx.sandboxConfig(`sb-${i}`) });
+    run.push(performance.now() - t);
+    const t2 = performance.now();
+    await c.stopPodSandbox({ podSandboxId: id });
+    await c.removePodSandbox({ podSandboxId: id });
+    remove.push(performance.now() - t2);
+  }
+  rows.push(['RunPodSandbox', ...stats(run)]);
+  rows.push(['StopPodSandbox+RemovePodSandbox', ...stats(remove)]);
+  console.log(`\nlatency over ${rounds} rounds (ms)\n`);
+  printTable(['operation', 'p50', 'p95', 'mean'], rows);
+  console.log(
+    `\noverhead per container over bare runc run (p50): ${fmt(percentile(ours, 50) - percentile(bare, 50))} ms`,
+  );
+
+  // 4. Many pods: each a sandbox with one sleeping container.
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const t = performance.now();
+  for (let i = 0; i < pods; i++) {
+    await fx.runPod(`many-${i}`, { metadata: { name: 'sleep' }, command: ['sleep', '3600'] });
+  }
+  const elapsed = performance.now() - t;
+  global.gc?.();
+  const rssAfter = process.memoryUsage().rss;
+  const monitors = processesWith(path.join(fx.dir, 'runtime', 'containers'));
+  const monitorKiB = monitors.reduce((sum, pid) => sum + rssKiB(pid), 0);
+  console.log(`\n${pods} pods (sandbox + sleeping container each) started in ${fmt(elapsed / 1000)} s`);
+  printTable(
+    ['memory', 'MiB'],
+    [
+      ['runtime process RSS before', fmt(rssBefore / 2 ** 20)],
+      ['runtime process RSS with the pods', fmt(rssAfter / 2 ** 20)],
+      [`monitors (${monitors.length} sh + runc processes), RSS sum`, fmt(monitorKiB / 1024)],
+      ['monitors per pod', fmt(monitorKiB / 1024 / pods)],
+    ],
+  );
+  console.log("(RSS sums count shared pages once per process, so the monitors' figure is an upper bound)");
+} finally {
+  const t = performance.now();
+  await fx.close();
+  console.log(`\ncleanup ${fmt((performance.now() - t) / 1000)} s`);
+  await rm(fx.dir, { recursive: true, force: true });
+}

@@ -1,0 +1,134 @@
+// `k8ts runtime`: the built-in container runtime serving CRI (RuntimeService and ImageService) on a unix
+// socket, as containerd does for a kubelet; and `k8ts images import FILE`, through the running runtime when
+// its socket answers, else straight into the store.
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { logger } from '../../base/log.js';
+import { serveCri, unixSocketPath } from '../../cri/grpc.js';
+import { CriImageService } from '../../runtime/cri-image-service.js';
+import { ImageService } from '../../runtime/images/image-service.js';
+import { parseRegistriesConfig } from '../../runtime/images/registry-config.js';
+import { importService, importThroughRuntime } from '../../runtime/import-service.js';
+import { LinuxRuntime } from '../../runtime/linux-runtime.js';
+import type { FlagSpec } from '../flags.js';
+import { defaultDataDir } from '../flags.js';
+
+/** `k8ts runtime`'s flags. */
+export const runtimeFlags: FlagSpec = {
+  listen: { type: 'string', help: 'where to serve CRI', default: 'unix:///run/k8ts/cri.sock' },
+  'data-dir': { type: 'string', short: 'd', help: 'folder that holds the runtime state (images, containers)', default: '' },
+  'state-dir': { type: 'string', help: 'folder for volatile state (namespaces, OCI runtime state)', default: '/run/k8ts/runtime' },
+  'oci-runtime': { type: 'string', help: 'OCI runtime binary: runc or crun (or a path)', default: 'runc' },
+  'cni-conf-dir': { type: 'string', help: 'CNI configuration folder (default: cni/net.d in the data directory)', default: '' },
+  'cni-bin-dir': { type: 'string', help: 'CNI plugin folders, comma-separated', default: '/usr/lib/cni,/opt/cni/bin' },
+  'pod-cidr': { type: 'string', help: "the node's pod CIDRs for the default CNI configuration, comma-separated", default: '10.42.0.0/24,fd42::/64' },
+  'cni-bridge': { type: 'string', help: 'bridge of the default CNI configuration', default: 'k8ts0' },
+  'private-registry': { type: 'string', help: 'registries file (mirrors, auth, plain HTTP)', default: '/etc/k8ts/registries.yaml' },
+  'cgroup-root': { type: 'string', help: 'cgroup under which pods without a cgroup parent get theirs', default: '/k8ts' },
+  'images-dir': { type: 'string', help: 'folder of image archives imported at start (default: images in the data directory)', default: '' },
+}; // prettier-ignore
+
+/** `k8ts images import`'s flags. */
+export const imagesImportFlags: FlagSpec = {
+  'data-dir': runtimeFlags['data-dir']!,
+  'runtime-endpoint': {
+    type: 'string',
+    help: 'the runtime to import through, if it runs',
+    default: 'unix:///run/k8ts/cri.sock',
+  },
+};
+
+function dataDirOf(values: Record<string, string | boolean | undefined>): string {
+  return path.resolve((values['data-dir'] as string) || path.join(defaultDataDir(), 'agent'));
+}
+
+async function openImages(dataDir: string, registriesFile: string | undefined): Promise<ImageService> {
+  const registries =
+    registriesFile && existsSync(registriesFile)
+      ? parseRegistriesConfig(await readFile(registriesFile, 'utf8'))
+      : undefined;
+  return ImageService.open({
+    root: path.join(dataDir, 'images-store'),
+    ...(registries === undefined ? {} : { registries }),
+  });
+}
+
+/** Serves CRI until the signal aborts; running containers keep running after it stops. */
+export async function runtimeCommand(
+  values: Record<string, string | boolean | undefined>,
+  signal: AbortSignal,
+): Promise<number> {
+  const log = logger('runtime');
+  const dataDir = dataDirOf(values);
+  const images = await openImages(dataDir, values['private-registry'] as string);
+  const importDir = (values['images-dir'] as string) || path.join(dataDir, 'images');
+  if (existsSync(importDir)) {
+    for (const file of (await readdir(importDir)).sort()) {
+      if (!/\.(tar|tar\.gz|tgz|oci)$/.test(file) && !existsSync(path.join(importDir, file, 'index.json')))
+        continue;
+      try {
+        const records = await images.import(path.join(importDir, file));
+        log.info('imported images', { file, images: records.flatMap((r) => r.repoTags) });
+      } catch (err) {
+        log.warn('image import failed', { file, err });
+      }
+    }
+  }
+  const runtime = await LinuxRuntime.open({
+    root: path.join(dataDir, 'runtime'),
+    stateDir: (values['state-dir'] as string) || '/run/k8ts/runtime',
+    images,
+    ociRuntime: (values['oci-runtime'] as string) || 'runc',
+    defaultCgroupParent: (values['cgroup-root'] as string) || '/k8ts',
+    network: {
+      confDir: (values['cni-conf-dir'] as string) || path.join(dataDir, 'cni', 'net.d'),
+      binDirs: ((values['cni-bin-dir'] as string) || '/usr/lib/cni').split(',').filter(Boolean),
+      podCIDRs: ((values['pod-cidr'] as string) || '10.42.0.0/24,fd42::/64').split(',').filter(Boolean),
+      bridge: (values['cni-bridge'] as string) || 'k8ts0',
+      ipamDataDir: path.join(dataDir, 'cni', 'networks'),
+    },
+  });
+  const listen = (values.listen as string) || 'unix:///run/k8ts/cri.sock';
+  const socket = unixSocketPath(listen);
+  if (socket !== undefined) await mkdir(path.dirname(socket), { recursive: true });
+  const server = await serveCri({
+    address: listen,
+    runtime,
+    image: new CriImageService(images),
+    extraServices: [importService(images)],
+  });
+  log.info('CRI runtime ready', { listen: server.address, dataDir, ociRuntime: runtime.oci.binary });
+  if (!signal.aborted)
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  log.info('shutting down (containers keep running)');
+  await server.close();
+  await runtime.close();
+  images.close();
+  return 0;
+}
+
+/** Imports image archives (OCI layout or docker save, directory or tar). */
+export async function imagesImportCommand(
+  values: Record<string, string | boolean | undefined>,
+  files: string[],
+  out: (s: string) => void,
+): Promise<number> {
+  if (files.length === 0) throw new Error('usage: k8ts images import FILE...');
+  const endpoint = (values['runtime-endpoint'] as string) || 'unix:///run/k8ts/cri.sock';
+  const socket = unixSocketPath(endpoint);
+  const viaRuntime = socket === undefined || existsSync(socket);
+  const images = viaRuntime ? undefined : await openImages(dataDirOf(values), undefined);
+  try {
+    for (const file of files) {
+      const abs = path.resolve(file);
+      const imported = images
+        ? (await images.import(abs)).map((r) => ({ id: r.id, repoTags: r.repoTags }))
+        : await importThroughRuntime(endpoint, abs);
+      for (const image of imported) out(`${image.repoTags.join(', ') || '<untagged>'} ${image.id}`);
+    }
+  } finally {
+    images?.close();
+  }
+  return 0;
+}
