@@ -4,6 +4,7 @@
 // and lifecycle hooks; and termination with preStop and the grace period, ending with the final delete.
 // Everything it knows about running containers it reads back from the runtime by label, so a restarted
 // kubelet adopts what is running.
+import { rm } from 'node:fs/promises';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import type * as cri from '../../cri/index.js';
 import type { TimerHandle } from '../../client/index.js';
@@ -556,6 +557,8 @@ export class PodWorker {
     for (const c of after.containers) await this.#ctx.runtime.removeContainer({ containerId: c.id! }).catch(() => undefined);
     for (const s of after.sandboxes) await this.#ctx.runtime.removePodSandbox({ podSandboxId: s.id! }).catch(() => undefined);
     await this.#ctx.volumes?.tearDown(this.uid);
+    const logs = this.#sandboxConfig(0).logDirectory;
+    if (logs) await rm(logs, { recursive: true, force: true });
     this.stop();
     this.#ctx.forget(this.uid);
   }
