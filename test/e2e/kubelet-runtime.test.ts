@@ -50,6 +50,11 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
   const image = 'k8ts.test/busybox:kubelet';
   const podsRef = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
   const k = (args: string[], stdin?: string): ReturnType<typeof kubectl> => kubectl(kubectlPath(33), path.join(dir, 'server', 'kubeconfig.yaml'), args, stdin);
+  const serverArgs = (): string[] => [
+    'server', '--data-dir', path.join(dir, 'server'), '--https-listen-port', '0', '--bind-address', '127.0.0.1',
+    '--container-runtime-endpoint', `unix://${path.join(dir, 'cri.sock')}`, '--node-name', node, '--kubelet-root-dir', path.join(dir, 'kubelet'),
+    '--pod-logs-dir', path.join(dir, 'pod-logs'),
+  ]; // prettier-ignore
   const getPod = (name: string): Promise<Kube<Pod>> => client.get<Kube<Pod>>(podsRef, name);
   const apply = async (name: string, containers: object[], extra: object = {}): Promise<void> => {
     const manifest = { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: node, containers, ...extra } };
@@ -71,11 +76,7 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
       '--pod-cidr', `10.43.${n}.0/24,fd43:0:0:${n.toString(16)}::/64`, '--cni-bridge', bridge, '--cgroup-root', cgroupRoot, '--private-registry', '',
     ]); // prettier-ignore
     await runtime.waitForLog(/CRI runtime ready/, 60_000);
-    server = new K8tsProcess([
-      'server', '--data-dir', path.join(dir, 'server'), '--https-listen-port', '0', '--bind-address', '127.0.0.1',
-      '--container-runtime-endpoint', `unix://${socket}`, '--node-name', node, '--kubelet-root-dir', path.join(dir, 'kubelet'),
-      '--pod-logs-dir', path.join(dir, 'pod-logs'),
-    ]); // prettier-ignore
+    server = new K8tsProcess(serverArgs());
     await server.waitForLog(/"msg":"kubelet running"/, 60_000);
     client = new RESTClient(loadKubeconfig(path.join(dir, 'server', 'kubeconfig.yaml')));
   });
@@ -122,6 +123,22 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
     assert.equal(await readFile(file, 'utf8'), 'hello');
     assert.equal((await k(['patch', 'configmap', 'conf', '-p', '{"data":{"greeting":"bonjour"}}'])).code, 0);
     await eventually('the file to change', async () => ((await readFile(file, 'utf8')) === 'bonjour' ? true : undefined), 40_000);
+  });
+
+  it('keeps containers running across a kubelet restart and adopts them again', async () => {
+    const before = (await getPod('bb')).status?.containerStatuses?.[0];
+    assert.equal(await server!.stop(), 0);
+    server = new K8tsProcess(serverArgs());
+    await server.waitForLog(/"msg":"kubelet running"/, 60_000);
+    client.close();
+    client = new RESTClient(loadKubeconfig(path.join(dir, 'server', 'kubeconfig.yaml')));
+    // Give the new kubelet a few syncs, then the pod must be the same container, never restarted.
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = (await getPod('bb')).status?.containerStatuses?.[0];
+    assert.equal(after?.containerID, before?.containerID);
+    assert.equal(after?.restartCount, 0);
+    assert.equal(after?.state?.running?.startedAt, before?.state?.running?.startedAt);
+    assert.equal((await getPod('bb')).status?.phase, 'Running');
   });
 
   it('shows a crashing container in CrashLoopBackOff', async () => {
