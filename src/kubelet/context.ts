@@ -3,6 +3,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../base/log.js';
 import type { Clock, EventRecorder, RESTClient } from '../client/index.js';
 import type * as cri from '../cri/index.js';
+import type { Kube } from './api-types.js';
 import type { PodObjects } from './objects.js';
 import type { Backoff } from './pod/backoff.js';
 import type { EnvNodeInfo } from './pod/env.js';
@@ -33,4 +34,8 @@ export interface KubeletContext {
   dnsConfig(pod: Pod): cri.DNSConfig;
   /** A worker that finished terminating its pod. */
   forget(uid: string): void;
+  /** The mirror pod of a static pod, as the informer last saw it. */
+  mirrorPod(namespace: string, name: string): Kube<Pod> | undefined;
+  /** The Node's name and UID (mirror pods are owned by the Node); undefined before registration. */
+  nodeRef(): { name: string; uid: string } | undefined;
 }

@@ -16,6 +16,7 @@ import { Backoff } from './pod/backoff.js';
 import type { EnvNodeInfo } from './pod/env.js';
 import { podUIDLabel } from './pod/labels.js';
 import { PodWorker } from './pod/pod-worker.js';
+import { isMirrorPod } from './static-pods.js';
 import { VolumeManager } from './volumes/volume-manager.js';
 
 /** Options of a Kubelet. */
@@ -70,6 +71,8 @@ export class Kubelet {
   #lastRelist = new Map<string, string>();
   #stopped = false;
   #relisting = false;
+  readonly #mirrors = new Map<string, Kube<Pod>>();
+  #nodeRef: { name: string; uid: string } | undefined;
 
   constructor(o: KubeletOptions) {
     this.nodeName = o.nodeName;
@@ -96,6 +99,8 @@ export class Kubelet {
       rfc3339,
       dnsConfig: (pod) => (pod.spec?.dnsConfig ? { servers: pod.spec.dnsConfig.nameservers ?? [], searches: pod.spec.dnsConfig.searches ?? [], options: (pod.spec.dnsConfig.options ?? []).map((x) => (x.value ? `${x.name}:${x.value}` : (x.name ?? ''))) } : dns),
       forget: (uid) => this.#workers.delete(uid),
+      mirrorPod: (ns, name) => this.#mirrors.get(`${ns}/${name}`),
+      nodeRef: () => this.#nodeRef,
     };
   }
 
@@ -104,9 +109,37 @@ export class Kubelet {
     return this.#workers.size;
   }
 
+  /** The registered Node (mirror pods are owned by it). */
+  setNode(name: string, uid: string): void {
+    this.#nodeRef = { name, uid };
+    for (const w of this.#workers.values()) if (w.isStatic) w.kick();
+  }
+
+  #staticWorker(ns: string, name: string): PodWorker | undefined {
+    for (const w of this.#workers.values()) if (w.isStatic && w.pod.metadata?.namespace === ns && w.pod.metadata?.name === name) return w;
+    return undefined;
+  }
+
+  /** The static pods from the manifest folder, all of them: new ones start, missing ones stop. */
+  setStaticPods(pods: ReadonlyMap<string, Kube<Pod>>): void {
+    if (this.#stopped) return;
+    for (const [uid, w] of this.#workers) {
+      if (!w.isStatic || pods.has(uid)) continue;
+      w.gone = true;
+      w.kick();
+    }
+    for (const pod of pods.values()) this.upsertPod(pod);
+  }
+
   /** A pod bound to this node was added or changed. */
   upsertPod(pod: Kube<Pod>): void {
     if (this.#stopped) return;
+    if (isMirrorPod(pod)) {
+      const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+      this.#mirrors.set(key, pod);
+      this.#staticWorker(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '')?.mirrorChanged();
+      return;
+    }
     const uid = pod.metadata?.uid;
     if (!uid) return;
     const w = this.#workers.get(uid);
@@ -124,6 +157,13 @@ export class Kubelet {
 
   /** A pod left the API: its containers are stopped and removed. */
   removePod(pod: Kube<Pod>): void {
+    if (isMirrorPod(pod)) {
+      const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+      if (this.#mirrors.get(key)?.metadata?.uid === pod.metadata?.uid) this.#mirrors.delete(key);
+      // A static pod's mirror that someone deleted comes back.
+      this.#staticWorker(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '')?.mirrorChanged();
+      return;
+    }
     const w = this.#workers.get(pod.metadata?.uid ?? '');
     if (!w) return;
     w.gone = true;

@@ -14,6 +14,7 @@ import { readHostInfo, simulatedHostInfo } from './node/host-info.js';
 import { NodeAgent } from './node/node-agent.js';
 import { nodeResources } from './node/node-status.js';
 import { ApiPodObjects } from './objects.js';
+import { StaticPodSource } from './static-pods.js';
 
 const podsRef = { group: '', version: 'v1', resource: 'pods' };
 const servicesRef = { group: '', version: 'v1', resource: 'services' };
@@ -102,6 +103,8 @@ export interface NodeKubeletOptions {
   rootDir: string;
   podLogsDir: string;
   nodeIPs?: string[];
+  /** Folder of static pod manifests (--pod-manifest-path). */
+  podManifestPath?: string;
   log: Logger;
 }
 
@@ -136,8 +139,17 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
     startOffset: 0,
     health: () => health,
   });
-  await node.agent.register();
+  const registered = await node.agent.register();
+  node.kubelet.setNode(name, registered.metadata?.uid ?? '');
   node.agent.start();
+  let staticUIDs = new Set<string>();
+  const staticPods = o.podManifestPath
+    ? new StaticPodSource(o.podManifestPath, name, o.log, (pods) => {
+        staticUIDs = new Set(pods.keys());
+        node.kubelet.setStaticPods(pods);
+      })
+    : undefined;
+  await staticPods?.start();
   const pods = SharedInformer.forResource<Kube<Pod>>(o.client, podsRef, { fieldSelector: `spec.nodeName=${name}` });
   pods.addEventHandler({
     onAdd: (p) => node.kubelet.upsertPod(p),
@@ -147,11 +159,12 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
   void services.run(signal);
   void pods.run(signal);
   await pods.waitForSync(signal).catch(() => undefined);
-  await node.kubelet.cleanupOrphans(new Set(pods.lister.list().map((p) => p.metadata?.uid ?? ''))).catch(() => undefined);
+  await node.kubelet.cleanupOrphans(new Set([...pods.lister.list().map((p) => p.metadata?.uid ?? ''), ...staticUIDs])).catch(() => undefined);
   node.kubelet.start();
   o.log.info('kubelet running', { node: name, runtime: `${version.runtimeName}://${version.runtimeVersion}` });
   if (!signal.aborted) await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
   clearInterval(healthTimer);
+  staticPods?.stop();
   node.kubelet.stop();
   node.agent.stop();
 }
@@ -209,7 +222,7 @@ export class SimulatedFleet {
     const all = [...this.nodes.values()];
     const batch = 50;
     for (let i = 0; i < all.length && !signal.aborted; i += batch) {
-      await Promise.all(all.slice(i, i + batch).map((n) => n.agent.register()));
+      await Promise.all(all.slice(i, i + batch).map(async (n) => n.kubelet.setNode(n.kubelet.nodeName, (await n.agent.register()).metadata?.uid ?? '')));
     }
     for (const n of all) n.agent.start();
     const pods = SharedInformer.forResource<Kube<Pod>>(o.client, podsRef, { fieldSelector: 'spec.nodeName!=' });

@@ -5,7 +5,7 @@
 // and exits 0) before the kubelet removes the pod.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -53,7 +53,7 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
   const serverArgs = (): string[] => [
     'server', '--data-dir', path.join(dir, 'server'), '--https-listen-port', '0', '--bind-address', '127.0.0.1',
     '--container-runtime-endpoint', `unix://${path.join(dir, 'cri.sock')}`, '--node-name', node, '--kubelet-root-dir', path.join(dir, 'kubelet'),
-    '--pod-logs-dir', path.join(dir, 'pod-logs'),
+    '--pod-logs-dir', path.join(dir, 'pod-logs'), '--pod-manifest-path', path.join(dir, 'manifests'),
   ]; // prettier-ignore
   const getPod = (name: string): Promise<Kube<Pod>> => client.get<Kube<Pod>>(podsRef, name);
   const apply = async (name: string, containers: object[], extra: object = {}): Promise<void> => {
@@ -64,6 +64,7 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'k8ts-kubelet-rt-'));
+    await mkdir(path.join(dir, 'manifests'));
     const layout = path.join(dir, 'layout');
     await buildBusyboxImage({ layoutDir: layout, tag: 'latest', workDir: dir });
     const archive = path.join(dir, 'busybox.tar');
@@ -139,6 +140,31 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
     assert.equal(after?.restartCount, 0);
     assert.equal(after?.state?.running?.startedAt, before?.state?.running?.startedAt);
     assert.equal((await getPod('bb')).status?.phase, 'Running');
+  });
+
+  it('runs a static pod from the manifest folder with a mirror pod, and stops it when the file goes', async () => {
+    const manifest = ['apiVersion: v1', 'kind: Pod', 'metadata:', '  name: static-web', '  namespace: kube-system', 'spec:', '  terminationGracePeriodSeconds: 2', '  containers:', '  - name: web', `    image: ${image}`, '    imagePullPolicy: Never', '    command: ["sleep", "3600"]', ''].join('\n');
+    await writeFile(path.join(dir, 'manifests', 'web.yaml'), manifest);
+    const name = `static-web-${node}`;
+    const mirrorRef = { ...podsRef, namespace: 'kube-system' };
+    const mirror = await eventually('a Running mirror pod', async () => {
+      const x = await client.get<Kube<Pod>>(mirrorRef, name);
+      return x.status?.phase === 'Running' ? x : undefined;
+    });
+    const a = mirror.metadata?.annotations ?? {};
+    assert.equal(a['kubernetes.io/config.source'], 'file');
+    assert.equal(a['kubernetes.io/config.mirror'], a['kubernetes.io/config.hash']);
+    assert.equal(mirror.metadata?.ownerReferences?.[0]?.kind, 'Node');
+    assert.equal(mirror.status?.podIPs?.length, 2);
+    // A deleted mirror pod comes back; the static pod itself keeps running.
+    const containerID = mirror.status?.containerStatuses?.[0]?.containerID;
+    assert.equal((await k(['delete', 'pod', name, '-n', 'kube-system', '--wait=false'])).code, 0);
+    await eventually('the mirror pod again', async () => {
+      const x = await client.get<Kube<Pod>>(mirrorRef, name);
+      return x.metadata?.uid !== mirror.metadata?.uid && x.status?.containerStatuses?.[0]?.containerID === containerID ? true : undefined;
+    });
+    await unlink(path.join(dir, 'manifests', 'web.yaml'));
+    await eventually('the mirror pod to go', async () => ((await k(['get', 'pod', name, '-n', 'kube-system'])).stderr.includes('NotFound') ? true : undefined));
   });
 
   it('shows a crashing container in CrashLoopBackOff', async () => {

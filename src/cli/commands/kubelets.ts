@@ -23,6 +23,7 @@ export const kubeletFlags: FlagSpec = {
   'simulated-node-prefix': { type: 'string', help: 'name prefix of simulated nodes (PREFIX-0, PREFIX-1, ...)', default: 'sim-node' },
   'node-name': { type: 'string', help: "this machine's node name (default: the host name)", default: '' },
   'node-ip': { type: 'string', help: "this node's IP addresses, comma-separated (default: the first IPv4 and IPv6 of the host)", default: '' },
+  'pod-manifest-path': { type: 'string', help: 'folder of static pod manifests, watched', default: '' },
   'pod-logs-dir': { type: 'string', help: 'where container logs are kept', default: '/var/log/pods' },
   'kubelet-root-dir': { type: 'string', help: "the kubelet's folder (default: kubelet/ in the data directory)", default: '' },
 };
@@ -81,6 +82,7 @@ export function startKubelets(
             rootDir,
             podLogsDir: (values['pod-logs-dir'] as string) || '/var/log/pods',
             ...(nodeIPs.length > 0 ? { nodeIPs } : {}),
+            ...(values['pod-manifest-path'] ? { podManifestPath: path.resolve(values['pod-manifest-path'] as string) } : {}),
             log: log.with({ component: 'kubelet' }),
           },
           signal,

@@ -14,6 +14,7 @@ import type { KubeletContext } from '../context.js';
 import { runAction } from '../prober/probe-runner.js';
 import type { ProbeType } from '../prober/probe-worker.js';
 import { ProbeWorker } from '../prober/probe-worker.js';
+import { isStaticPod, mirrorPodFor } from '../static-pods.js';
 import { ContainerConfigError, makeContainerEnv } from './env.js';
 import { goDuration } from './go-duration.js';
 import {
@@ -59,6 +60,8 @@ export class PodWorker {
   pod: Kube<Pod>;
   /** The pod left the API (or its source): stop everything and forget it. */
   gone = false;
+  /** A static pod from a manifest file: its status goes to its mirror pod. */
+  readonly isStatic: boolean;
   readonly #ctx: KubeletContext;
   readonly #waiting = new Map<string, Waiting>();
   readonly #ready = new Map<string, boolean>();
@@ -78,6 +81,7 @@ export class PodWorker {
     this.#ctx = ctx;
     this.pod = pod;
     this.uid = pod.metadata!.uid!;
+    this.isStatic = isStaticPod(pod);
     this.#startTime = ctx.rfc3339(ctx.clock.now());
   }
 
@@ -542,11 +546,14 @@ export class PodWorker {
 
   /** Stops everything, reports the final status, deletes the pod from the API and cleans up. */
   async #terminate(rp: RuntimePod): Promise<void> {
-    const grace = this.gone ? 0 : this.#gracePeriod();
+    const grace = this.gone && !this.isStatic ? 0 : this.#gracePeriod();
     await this.#stopAll(rp, grace);
     this.#stopProbes();
     const after = await this.#runtimePod();
-    if (!this.gone) {
+    if (this.isStatic) {
+      const mirror = this.#ctx.mirrorPod(this.pod.metadata!.namespace!, this.pod.metadata!.name!);
+      if (mirror) await this.#ctx.client.delete(podsRef(mirror.metadata!.namespace!), mirror.metadata!.name!, { gracePeriodSeconds: 0, preconditions: { uid: mirror.metadata!.uid! } }).catch(() => undefined);
+    } else if (!this.gone) {
       await this.#writeStatus(after, true);
       await this.#ctx.client
         .delete(podsRef(this.pod.metadata!.namespace!), this.pod.metadata!.name!, { gracePeriodSeconds: 0, preconditions: { uid: this.uid } })
@@ -597,6 +604,11 @@ export class PodWorker {
       }
     }
     const json = JSON.stringify(status);
+    if (this.isStatic) {
+      this.pod = { ...this.pod, status };
+      await this.#writeMirrorStatus(status, json);
+      return;
+    }
     if (json === this.#lastStatusJSON) return;
     const ns = this.pod.metadata!.namespace!;
     const merged = { ...this.pod.status, ...status };
@@ -618,11 +630,50 @@ export class PodWorker {
     this.#lastStatusJSON = json;
   }
 
+  /** Creates the mirror pod when missing (or stale) and writes the static pod's status to it. */
+  async #writeMirrorStatus(status: NonNullable<Pod['status']>, json: string): Promise<void> {
+    const ns = this.pod.metadata!.namespace!;
+    const name = this.pod.metadata!.name!;
+    let mirror = this.#ctx.mirrorPod(ns, name);
+    // A stale mirror pod, or one being deleted (the static pod goes on), is replaced.
+    if (mirror && (mirror.metadata?.annotations?.['kubernetes.io/config.mirror'] !== this.uid || mirror.metadata?.deletionTimestamp)) {
+      await this.#ctx.client.delete(podsRef(ns), name, { gracePeriodSeconds: 0, preconditions: { uid: mirror.metadata!.uid! } }).catch(() => undefined);
+      mirror = undefined;
+    }
+    if (!mirror) {
+      const node = this.#ctx.nodeRef();
+      if (!node) return;
+      try {
+        mirror = await this.#ctx.client.create<Kube<Pod>>(podsRef(ns), mirrorPodFor(this.pod, node));
+      } catch (err) {
+        if (!isStatus(err, 'AlreadyExists')) throw err;
+        this.#wake(500); // the old one is still going away
+        return;
+      }
+      this.#lastStatusJSON = '';
+    }
+    if (json === this.#lastStatusJSON) return;
+    try {
+      await this.#ctx.client.updateStatus<Kube<Pod>>(podsRef(ns), { ...mirror, status: { ...mirror.status, ...status } });
+      this.#lastStatusJSON = json;
+    } catch (err) {
+      if (!isStatus(err, 'Conflict') && !isStatus(err, 'NotFound')) throw err;
+      this.#wake(500);
+    }
+  }
+
+  /** The mirror pod changed or went away: make it right. */
+  mirrorChanged(): void {
+    this.#lastStatusJSON = '';
+    this.kick();
+  }
+
   /** The latest pod from the source; a newer spec triggers a sync. */
   update(pod: Kube<Pod>): void {
     const cur = Number(this.pod.metadata?.resourceVersion ?? 0);
     const next = Number(pod.metadata?.resourceVersion ?? 0);
-    if (next >= cur || Number.isNaN(next)) this.pod = pod;
+    if (this.isStatic) this.pod = { ...pod, status: this.pod.status };
+    else if (next >= cur || Number.isNaN(next)) this.pod = pod;
     this.kick();
   }
 }
