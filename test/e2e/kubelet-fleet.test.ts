@@ -11,20 +11,14 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
 import type { Kube } from '../../src/kubelet/api-types.js';
 import { K8tsProcess, runK8ts } from '../helpers/k8ts-process.js';
+import { eventually as waitFor } from '../helpers/eventually.js';
 import { kubectl, kubectlPath } from '../helpers/kubectl.js';
 import { startRoundRobinBinder } from '../helpers/round-robin-binder.js';
 
 const nodeCount = 1000;
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+
+const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> => waitFor(what, fn, timeoutMs);
 
 describe(`k8ts agent with ${nodeCount} simulated nodes`, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-fleet-'));

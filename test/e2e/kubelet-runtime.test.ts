@@ -19,24 +19,13 @@ import { masqueradeTable } from '../../src/runtime/cni.js';
 import { buildBusyboxImage } from '../../src/runtime/testing/build-busybox-image.js';
 import { runtimeSkipReason } from '../../src/runtime/testing/runtime-fixture.js';
 import { K8tsProcess, runK8ts } from '../helpers/k8ts-process.js';
+import { eventually as waitFor } from '../helpers/eventually.js';
 import { kubectl, kubectlPath } from '../helpers/kubectl.js';
 
 const execFileAsync = promisify(execFile);
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+
+const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => waitFor(what, fn, timeoutMs);
 
 describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () => {
   let dir: string;

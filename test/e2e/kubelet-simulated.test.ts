@@ -6,23 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
+import { eventually } from '../helpers/eventually.js';
 import { kubectlAgainstServer } from '../helpers/kubectl.js';
 import { startRoundRobinBinder } from '../helpers/round-robin-binder.js';
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('kubelet on simulated nodes', () => {
   const { k, kubeconfig } = kubectlAgainstServer(33, 'kubelet-sim', ['--simulate-nodes', '3']);
