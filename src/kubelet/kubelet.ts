@@ -71,6 +71,7 @@ export class Kubelet {
   #lastRelist = new Map<string, string>();
   #stopped = false;
   #relisting = false;
+  #relists = 0;
   readonly #mirrors = new Map<string, Kube<Pod>>();
   #nodeRef: { name: string; uid: string } | undefined;
 
@@ -208,6 +209,8 @@ export class Kubelet {
       }
       for (const uid of this.#lastRelist.keys()) if (!sig.has(uid)) this.#workers.get(uid)?.kick();
       this.#lastRelist = sig;
+      // Forget backoff entries that have expired (untouched for 10 minutes), about once a minute.
+      if (++this.#relists % 60 === 0) this.#ctx.backoff.gc(this.#ctx.clock.now());
     } finally {
       this.#relisting = false;
     }
