@@ -156,6 +156,15 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
     await eventually('the mirror pod to go', async () => ((await k(['get', 'pod', name, '-n', 'kube-system'])).stderr.includes('NotFound') ? true : undefined));
   });
 
+  it('reports the termination message the container wrote', async () => {
+    await apply('last-words', [{ name: 'c', image, imagePullPolicy: 'Never', command: ['sh', '-c', 'printf "bye now" > /dev/termination-log; exit 3'] }], { restartPolicy: 'Never' });
+    const p = await eventually('Failed', async () => {
+      const x = await getPod('last-words');
+      return x.status?.phase === 'Failed' ? x : undefined;
+    });
+    assert.deepEqual(p.status?.containerStatuses?.[0]?.state?.terminated && { code: p.status.containerStatuses[0].state.terminated.exitCode, message: p.status.containerStatuses[0].state.terminated.message }, { code: 3, message: 'bye now' });
+  });
+
   it('shows a crashing container in CrashLoopBackOff', async () => {
     await apply('crash', [{ name: 'c', image, imagePullPolicy: 'Never', command: ['sh', '-c', 'exit 2'] }]);
     const p = await eventually('CrashLoopBackOff', async () => {

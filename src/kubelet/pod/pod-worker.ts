@@ -4,7 +4,9 @@
 // and lifecycle hooks; and termination with preStop and the grace period, ending with the final delete.
 // Everything it knows about running containers it reads back from the runtime by label, so a restarted
 // kubelet adopts what is running.
-import { rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import type * as cri from '../../cri/index.js';
 import type { TimerHandle } from '../../client/index.js';
@@ -151,6 +153,7 @@ export class PodWorker {
       await Promise.all((cs.containers ?? []).map((c) => rt.containerStatus({ containerId: c.id! }).then((r) => r.status, () => undefined)))
     ).filter((s): s is cri.ContainerStatus => s !== undefined);
     containers.sort((a, b) => (b.metadata?.attempt ?? 0) - (a.metadata?.attempt ?? 0) || (b.createdAt ?? 0) - (a.createdAt ?? 0));
+    if (this.#ctx.volumes) await this.#readTerminationMessages(containers);
     return { sandboxes, containers };
   }
 
@@ -327,7 +330,7 @@ export class PodWorker {
       args: env.args,
       workingDir: c.workingDir ?? '',
       envs: env.env.map((e) => ({ key: e.name, value: e.value })),
-      mounts: this.#ctx.volumes?.mounts(this.pod, c) ?? [],
+      mounts: [...(this.#ctx.volumes?.mounts(this.pod, c) ?? []), ...(await this.#terminationMessageMount(c))],
       labels: this.#podLabels({ [containerNameLabel]: c.name }),
       annotations: {
         [containerHashAnnotation]: containerHash(c),
@@ -396,6 +399,43 @@ export class PodWorker {
       }
     }
     return true;
+  }
+
+  /**
+   * The file the container may write its termination message to, as upstream makes it: an empty file under
+   * the pod's folder mounted at terminationMessagePath (none on simulated nodes).
+   */
+  async #terminationMessageMount(c: Container): Promise<cri.Mount[]> {
+    const root = this.#ctx.volumes?.podDir(this.uid);
+    if (!root || c.terminationMessagePath === '') return [];
+    const dir = path.join(root, 'containers', c.name);
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, randomBytes(4).toString('hex'));
+    await writeFile(file, '', { mode: 0o666 });
+    await chmod(file, 0o666);
+    return [{ containerPath: c.terminationMessagePath ?? '/dev/termination-log', hostPath: file, readonly: false }];
+  }
+
+  /** Fills in the termination message of exited containers from their message file (up to 4 KiB). */
+  async #readTerminationMessages(containers: cri.ContainerStatus[]): Promise<void> {
+    for (const c of containers) {
+      if (c.state !== 'CONTAINER_EXITED' || c.message) continue;
+      const at = c.annotations?.[terminationMessagePathAnnotation];
+      const m = (c.mounts ?? []).find((x) => x.containerPath === at);
+      if (!m?.hostPath) continue;
+      try {
+        const fh = await open(m.hostPath, 'r');
+        try {
+          const buf = Buffer.alloc(4096);
+          const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+          if (bytesRead > 0) c.message = buf.subarray(0, bytesRead).toString('utf8');
+        } finally {
+          await fh.close();
+        }
+      } catch {
+        // removed with the pod
+      }
+    }
   }
 
   /** Pulls the image as its pull policy says; undefined (with a waiting reason) when it cannot. */

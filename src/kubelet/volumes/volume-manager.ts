@@ -86,6 +86,11 @@ export class VolumeManager {
     this.#sources = sources;
   }
 
+  /** The pod's folder under the kubelet's root. */
+  podDir(uid: string): string {
+    return podDir(this.#rootDir, uid);
+  }
+
   /** The host folder of a pod volume. */
   volumeDir(pod: Pod, v: Volume): string {
     if (v.hostPath) return v.hostPath.path;
