@@ -14,7 +14,7 @@ packages=(
   attr                 # setfattr: opaque-directory xattrs when unpacking image layers
   runc crun            # OCI runtimes of the built-in container runtime (runc by default)
   containernetworking-plugins  # CNI plugins (bridge, host-local, portmap, loopback) in /usr/lib/cni
-  nftables iproute2 iptables   # pod networking: the bridge plugin's masquerade rules, ip link/netns
+  nftables iproute2 iptables   # pod networking and kube-proxy's rules; test network namespaces, veths and bridges
   util-linux bsdutils  # unshare, nsenter, mount, script (a pty for tty containers and exec)
   containerd           # a real CRI runtime our CRI client is tested against
 )

@@ -4,45 +4,25 @@
 // rolling update of it, and the server's CPU and memory while idle with 10,000 pods.
 //
 //   npm run build && npm run bench:controllers [-- --quick]
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { KubeObject } from '../../src/client/index.js';
 import { startFakeKubelet } from '../../test/helpers/fake-kubelet.js';
 import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
+import { startBenchServer } from '../lib/k8ts-server.js';
 import { fmt, printTable } from '../lib/stats.js';
 
 const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const replicas = flags.quick ? 100 : 1000;
 const idlePods = flags.quick ? 1000 : 10_000;
-const root = path.resolve(import.meta.dirname, '..', '..');
-const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-controllers-'));
-const dist = path.join(root, 'dist', 'cli', 'main.js');
-const cmd = existsSync(dist) ? [dist] : ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts')];
-const child = spawn(process.execPath, [...cmd, 'server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1'], {
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-let log = '';
-child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-await new Promise<void>((resolve, reject) => {
-  const t = setInterval(() => {
-    if (/"msg":"started controllers"/.test(log)) {
-      clearInterval(t);
-      resolve();
-    } else if (child.exitCode !== null) {
-      clearInterval(t);
-      reject(new Error(log));
-    }
-  }, 10);
-});
-const client = new RESTClient({ ...loadKubeconfig(path.join(dir, "kubeconfig.yaml")), qps: 5000, burst: 5000 });
+const server = await startBenchServer('controllers');
+const child = server.child;
+const client = new RESTClient({ ...loadKubeconfig(server.kubeconfig), qps: 5000, burst: 5000 });
 const deployments = { group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default' };
 
 // The stand-in for scheduler and kubelet (the same one the e2e tests use): binds every new pod, reports it
 // Running and Ready, and removes pods being deleted at once.
-const stopKubelet = startFakeKubelet(path.join(dir, 'kubeconfig.yaml'));
+const stopKubelet = startFakeKubelet(server.kubeconfig);
 
 async function waitFor(what: string, cond: (d: KubeObject) => boolean, timeoutMs = 600_000): Promise<number> {
   const t = performance.now();
@@ -93,8 +73,6 @@ rows.push([`server CPU while idle with ${idlePods} pods (% of one core)`, fmt(((
 rows.push([`server RSS while idle with ${idlePods} pods (MB)`, fmt(rss)]);
 
 await stopKubelet();
-child.kill('SIGTERM');
-await new Promise((r) => child.once('exit', r));
-rmSync(dir, { recursive: true, force: true });
-console.log(`controllers benchmark (node ${process.version}, ${existsSync(dist) ? 'dist build' : 'tsx sources'}, ${new Date().toISOString()})`);
+await server.stop();
+console.log(`controllers benchmark (node ${process.version}, ${server.build}, ${new Date().toISOString()})`);
 printTable(['figure', 'value'], rows);

@@ -256,12 +256,16 @@ describe('API server over HTTP', () => {
     assert.equal((await call('GET', '/apis/apps/v1/namespaces/default/deployments/web')).json.spec.replicas, 2);
   });
 
-  it('binds a pod to a node once, evicts it, and explains that logs need a kubelet', async () => {
+  it('binds a pod to a node once, evicts it, and routes its logs by its node', async () => {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i' }] } };
     assert.equal((await call('POST', '/api/v1/namespaces/default/pods', pod)).code, 201);
+    // Upstream answers an empty log for a pod no node has yet, and refuses exec.
     const unscheduledLogs = await call('GET', '/api/v1/namespaces/default/pods/p/log');
-    assert.equal(unscheduledLogs.code, 400);
-    assert.equal(unscheduledLogs.json.message, 'pod p does not have a host assigned');
+    assert.equal(unscheduledLogs.code, 200);
+    assert.equal(unscheduledLogs.body, '');
+    const unscheduledExec = await call('POST', '/api/v1/namespaces/default/pods/p/exec?command=true&stdout=true');
+    assert.equal(unscheduledExec.code, 400);
+    assert.equal(unscheduledExec.json.message, 'pod p does not have a host assigned');
     const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p' }, target: { apiVersion: 'v1', kind: 'Node', name: 'n1' } };
     const bound = await call('POST', '/api/v1/namespaces/default/pods/p/binding', binding);
     assert.equal(bound.code, 201, bound.body);
@@ -271,9 +275,10 @@ describe('API server over HTTP', () => {
     const again = await call('POST', '/api/v1/namespaces/default/pods/p/binding', { ...binding, target: { kind: 'Node', name: 'n2' } });
     assert.equal(again.code, 409);
     assert.equal(again.json.message, 'Operation cannot be fulfilled on pods/binding "p": pod p is already assigned to node "n1"');
+    // The node the pod is bound to has to exist for its kubelet to be found.
     const logs = await call('GET', '/api/v1/namespaces/default/pods/p/log');
-    assert.equal(logs.code, 503);
-    assert.match(logs.json.message, /needs the kubelet on node "n1"/);
+    assert.equal(logs.code, 404);
+    assert.equal(logs.json.message, 'nodes "n1" not found');
     const evicted = await call('POST', '/api/v1/namespaces/default/pods/p/eviction', {
       apiVersion: 'policy/v1',
       kind: 'Eviction',

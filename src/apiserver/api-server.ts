@@ -4,8 +4,10 @@
 import { createHash } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { findResource } from '../api/resources.js';
 import { OpenAPISpecs } from '../api/openapi/index.js';
@@ -18,13 +20,18 @@ import type { KObject, ResourceStrategy } from '../registry/generic/index.js';
 import { RegistryStore } from '../registry/generic/index.js';
 import { allBuiltinStrategies } from '../registry/builtin-strategies.js';
 import { namespaceFinalizeStrategy } from '../registry/core/namespaces.js';
+import { ServiceAllocator } from '../registry/core/service-allocator.js';
+import { createServiceStrategy } from '../registry/core/services.js';
 import type { Store } from '../storage/store.js';
 import { aggregatedDiscovery, aggregatedDiscoveryVersion, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import type { KubeletClientConfig } from './handlers/kubelet-proxy.js';
+import { KubeletProxy, writeUpgradeError } from './handlers/kubelet-proxy.js';
 import { notFoundPath, ResourceHandler } from './handlers/resource-handler.js';
 import { serveReview } from './handlers/reviews.js';
 import { parseAccept, writeError, writeJson } from './http/respond.js';
 import { authenticateTlsPeer } from './pki/authenticate-tls-peer.js';
 import { parseRequestInfo } from './request-info.js';
+import { reconcileKubernetesService, runKubernetesServiceReconciler } from './kubernetes-service.js';
 import { WatchCache } from './watch-cache/watch-cache.js';
 
 /** Who made a request. */
@@ -51,12 +58,35 @@ export interface ApiServerOptions {
   /** Tolerations DefaultTolerationSeconds adds to pods (kube-apiserver's --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds). */
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
+  /** The API server's client certificate towards kubelets (pods/log, exec, attach, portforward), and the CA of kubelets' serving certificates. */
+  kubeletClient?: KubeletClientConfig;
+  /** The service CIDRs (--service-cidr): one, or an IPv4 and an IPv6 one, the primary first. Default 10.43.0.0/16 and fd43::/112. */
+  serviceCIDRs?: readonly string[];
+  /** The node port range (--service-node-port-range); default 30000-32767. */
+  nodePortRange?: { base: number; size: number };
+  /** The address the kubernetes Service's endpoints name (upstream's --advertise-address); default: the bind address, or the host's first non-loopback IPv4 address. */
+  advertiseAddress?: string;
   /** Strategies to use instead of the defaults, by "group/version/plural". */
   strategies?: ReadonlyMap<string, ResourceStrategy>;
   now?: () => Date;
   log?: Logger;
   /** Paths served before authentication by handlers that check their own credentials (the node join endpoints). */
   extraHandlers?: ReadonlyMap<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
+}
+
+/** k3s's service CIDRs: dual-stack, IPv4 primary. */
+export const defaultServiceCIDRs = ['10.43.0.0/16', 'fd43::/112'];
+
+/**
+ * The address the API server advertises: the bind address, or the host's first non-loopback IPv4 one
+ * (endpoints may not name a loopback address; with no other, 127.0.0.1 and no endpoints are written).
+ */
+function advertiseAddressFor(bindAddress: string): string {
+  if (bindAddress !== '0.0.0.0' && bindAddress !== '::' && !bindAddress.startsWith('127.') && bindAddress !== '::1') return bindAddress;
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
 }
 
 /** Namespaces that exist from the first start, as upstream's system namespaces controller makes them. */
@@ -70,10 +100,15 @@ export class ApiServer {
   private readonly log: Logger;
   private readonly registries = new Map<string, RegistryStore>();
   private readonly handler: ResourceHandler;
+  private readonly kubelet: KubeletProxy;
+  private readonly upgraded = new Set<Duplex>();
   private readonly cache: WatchCache;
   private readonly now: () => Date;
   private server: Server | undefined;
   private ready = false;
+  /** Cluster IPs and node ports of Services. */
+  readonly serviceAllocator: ServiceAllocator;
+  private readonly background = new AbortController();
   private inFlight = { readOnly: 0, mutating: 0 };
   private readonly peers = new WeakMap<TLSSocket, UserInfo | undefined | 'invalid'>();
   private readonly specs = OpenAPISpecs.builtin();
@@ -85,9 +120,18 @@ export class ApiServer {
     this.log = options.log ?? logger('apiserver');
     this.now = options.now ?? (() => new Date());
     const strategies = allBuiltinStrategies();
+    const cidrs = options.serviceCIDRs ?? defaultServiceCIDRs;
+    const nodePortRange = options.nodePortRange ?? { base: 30000, size: 2768 };
+    const serviceStrategy = createServiceStrategy({
+      nodePortRange,
+      ipFamilies: cidrs.map((c) => (c.includes(':') ? 'IPv6' : 'IPv4')),
+    });
+    strategies.set('/v1/services', serviceStrategy);
     for (const [id, s] of options.strategies ?? []) strategies.set(id, s);
+    this.serviceAllocator = new ServiceAllocator({ serviceCIDRs: cidrs, nodePortRange, strategy: serviceStrategy });
     for (const [id, strategy] of strategies) {
-      this.registries.set(id, new RegistryStore(strategy, options.store, { now: this.now }));
+      const hooks = id === '/v1/services' ? { hooks: this.serviceAllocator } : {};
+      this.registries.set(id, new RegistryStore(strategy, options.store, { now: this.now, ...hooks }));
     }
     const namespaces = this.registries.get('/v1/namespaces')!;
     this.registries.set('/v1/namespaces/finalize', new RegistryStore(namespaceFinalizeStrategy, options.store, { now: this.now }));
@@ -95,6 +139,7 @@ export class ApiServer {
       log: this.log,
       ...(options.watchCacheCapacity !== undefined ? { capacity: options.watchCacheCapacity } : {}),
     });
+    this.kubelet = new KubeletProxy(this.registries.get('/v1/pods')!, this.registries.get('/v1/nodes')!, options.kubeletClient);
     this.handler = new ResourceHandler({
       registryFor: (info, subresource) =>
         this.registries.get(`${info.group}/${info.version}/${info.plural}${subresource ? `/${subresource}` : ''}`),
@@ -102,6 +147,7 @@ export class ApiServer {
       namespaces,
       cache: this.cache,
       now: this.now,
+      kubelet: this.kubelet,
     });
   }
 
@@ -130,19 +176,24 @@ export class ApiServer {
       ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: [tls.clientCA], requestCert: true, rejectUnauthorized: false }, handler)
       : createHttpServer(handler);
     this.server.keepAliveTimeout = 65_000;
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.serveUpgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.options.port ?? 0, this.options.bindAddress ?? '127.0.0.1', () => resolve());
     });
+    const port = (this.server.address() as AddressInfo).port;
+    await this.startKubernetesService(port);
     this.ready = true;
-    return (this.server.address() as AddressInfo).port;
+    return port;
   }
 
   /** Stops accepting requests and ends open ones (watches included). */
   async stop(): Promise<void> {
     this.ready = false;
+    this.background.abort();
     const server = this.server;
     if (server) {
+      for (const s of this.upgraded) s.destroy();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -151,7 +202,41 @@ export class ApiServer {
     await this.cache.stop();
   }
 
+  /** The default/kubernetes Service with the API server as its endpoint, reconciled from now on. */
+  private async startKubernetesService(port: number): Promise<void> {
+    const primary = this.serviceAllocator.ipAllocators.values().next().value;
+    if (!primary) return;
+    const options = {
+      services: this.registries.get('/v1/services')!,
+      endpoints: this.registries.get('/v1/endpoints')!,
+      endpointSlices: this.registries.get('discovery.k8s.io/v1/endpointslices')!,
+      serviceIP: primary.addressAt(0),
+      advertiseAddress: this.options.advertiseAddress ?? advertiseAddressFor(this.options.bindAddress ?? '127.0.0.1'),
+      port,
+      log: this.log,
+    };
+    await reconcileKubernetesService(options);
+    void runKubernetesServiceReconciler(options, this.background.signal);
+  }
+
+  /** Rebuilds the service allocators from the stored Services (upstream's repair controllers, run at start). */
+  private async repairServiceAllocations(): Promise<void> {
+    const services = this.registries.get('/v1/services')!;
+    const items: KObject[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await services.list('', { limit: 500, ...(after !== undefined ? { after } : {}) });
+      items.push(...page.items);
+      if (!page.more || page.lastKey === undefined) break;
+      after = page.lastKey;
+    }
+    const { conflicts } = this.serviceAllocator.repair(items);
+    for (const c of conflicts) this.log.warn('service allocation conflict', { detail: c });
+    this.log.info('service allocations rebuilt', { services: items.length }, 1);
+  }
+
   private async bootstrap(): Promise<void> {
+    await this.repairServiceAllocations();
     const namespaces = this.registries.get('/v1/namespaces')!;
     for (const name of systemNamespaces) {
       try {
@@ -187,14 +272,14 @@ export class ApiServer {
     const url = req.url ?? '/';
     const info = parseRequestInfo(method, url);
     const mutating = info.isResourceRequest && !['get', 'list', 'watch'].includes(info.verb);
-    const isWatch = info.isResourceRequest && info.verb === 'watch';
+    // Long-running requests (watches, and following or streaming a pod's log) do not count against the in-flight limits, as upstream.
+    const isWatch = info.isResourceRequest && (info.verb === 'watch' || (info.resource === 'pods' && info.subresource === 'log'));
     let counted = false;
     try {
       const extra = this.options.extraHandlers?.get(info.path);
       if (extra !== undefined) return await extra(req, res);
       const user = this.authenticate(req);
       if (user === 'invalid' || (user === undefined && !publicPaths.has(info.path))) throw apiErrors.unauthorized();
-      // Long-running requests (watches) do not count against the in-flight limits, as upstream.
       if (!isWatch) {
         const limit = mutating ? (this.options.maxMutatingInFlight ?? 200) : (this.options.maxReadOnlyInFlight ?? 400);
         const kind = mutating ? 'mutating' : 'readOnly';
@@ -215,6 +300,30 @@ export class ApiServer {
       writeError(res, err);
     } finally {
       if (counted) this.inFlight[mutating ? 'mutating' : 'readOnly'] -= 1;
+    }
+  }
+
+  /**
+   * Protocol upgrades: exec, attach and portforward of pods (SPDY or WebSocket) are tunnelled to the
+   * pod's kubelet; anything else is refused. Long-running, so not counted against the in-flight limits.
+   */
+  private async serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    this.upgraded.add(socket);
+    socket.once('close', () => this.upgraded.delete(socket));
+    socket.on('error', () => socket.destroy());
+    try {
+      const user = this.authenticate(req);
+      if (user === 'invalid' || user === undefined) throw apiErrors.unauthorized();
+      const url = req.url ?? '/';
+      const info = parseRequestInfo(req.method ?? 'GET', url);
+      const streaming = ['exec', 'attach', 'portforward'];
+      if (!info.isResourceRequest || info.apiGroup !== '' || info.resource !== 'pods' || !streaming.includes(info.subresource)) {
+        throw apiErrors.badRequest(`the server does not allow a protocol upgrade of ${info.path}`);
+      }
+      const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+      await this.kubelet.serveUpgrade(req, socket, head, info, query);
+    } catch (err) {
+      writeUpgradeError(socket, err);
     }
   }
 

@@ -1,7 +1,10 @@
 // The informer's cache: objects by key ("namespace/name", or "name" when cluster-scoped) plus any number of
 // secondary indices. JavaScript runs one callback at a time, so the cache needs no locks; what it does need
 // is that nobody mutates what it hands out, hence objects are deep-frozen as they enter.
+import { deepFreeze } from '../base/deep-freeze.js';
 import type { KubeObject } from './rest-client.js';
+
+export { deepFreeze };
 
 /** Maps an object to the index values it is filed under. */
 export type IndexFunc<T> = (obj: T) => string[];
@@ -35,15 +38,6 @@ export const namespaceIndex = 'namespace';
 
 /** Files objects by metadata.namespace. */
 export const namespaceIndexFunc: IndexFunc<KubeObject> = (obj) => [obj.metadata?.namespace ?? ''];
-
-/** Freezes an object and everything it holds, so cache readers cannot change shared state by accident. */
-export function deepFreeze<T>(obj: T): T {
-  if (obj !== null && typeof obj === 'object' && !Object.isFrozen(obj)) {
-    Object.freeze(obj);
-    for (const v of Object.values(obj)) deepFreeze(v);
-  }
-  return obj;
-}
 
 /** A keyed store of frozen objects with secondary indices. */
 export class Indexer<T extends KubeObject = KubeObject> {

@@ -4,8 +4,9 @@ import { selectControllers } from './controller-manager.js';
 
 describe('--controllers', () => {
   it('selects all, names, and exclusions as kube-controller-manager does', () => {
-    assert.deepEqual(selectControllers('*'), ['deployment', 'garbagecollector', 'namespace', 'replicaset', 'serviceaccount']);
-    assert.deepEqual(selectControllers('*,-serviceaccount'), ['deployment', 'garbagecollector', 'namespace', 'replicaset']);
+    const all = ['cronjob', 'daemonset', 'deployment', 'disruption', 'endpoint', 'endpointslice', 'garbagecollector', 'job', 'namespace', 'nodeipam', 'nodelifecycle', 'podgc', 'replicaset', 'serviceaccount', 'statefulset', 'taint-eviction-controller', 'ttl-after-finished'];
+    assert.deepEqual(selectControllers('*'), all);
+    assert.deepEqual(selectControllers('*,-serviceaccount,-nodeipam'), all.filter((n) => n !== 'serviceaccount' && n !== 'nodeipam'));
     assert.deepEqual(selectControllers('serviceaccount'), ['serviceaccount']);
     assert.deepEqual(selectControllers(''), []);
     assert.throws(() => selectControllers('*,bogus'), /"bogus" is not in the list of known controllers/);

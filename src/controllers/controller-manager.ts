@@ -5,21 +5,49 @@ import type { Logger } from '../base/log.js';
 import { logger } from '../base/log.js';
 import type { Clock, RESTClient } from '../client/index.js';
 import { EventRecorder, LeaderElector, leaseLock, realClock } from '../client/index.js';
-import type { Controller, ControllerContext } from './common/controller.js';
+import type { Controller, ControllerConfig, ControllerContext } from './common/controller.js';
 import { InformerFactory } from './common/informer-factory.js';
+import { CronJobController } from './cronjob/cronjob-controller.js';
+import { DaemonSetController } from './daemon/daemonset-controller.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
+import { DisruptionController } from './disruption/disruption-controller.js';
+import { EndpointsController } from './endpoint/endpoints-controller.js';
+import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
+import { JobController } from './job/job-controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
+import { NodeIpamController } from './nodeipam/node-ipam-controller.js';
+import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controller.js';
+import { PodGCController } from './podgc/podgc-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
+import { StatefulSetController } from './statefulset/statefulset-controller.js';
+import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
+import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
 
 /** Every controller this manager knows, by upstream's name in --controllers. */
 const known: Record<string, (ctx: ControllerContext) => Controller> = {
+  cronjob: (ctx) => new CronJobController(ctx),
+  daemonset: (ctx) => new DaemonSetController(ctx),
   deployment: (ctx) => new DeploymentController(ctx),
+  disruption: (ctx) => new DisruptionController(ctx),
+  endpoint: (ctx) => new EndpointsController(ctx),
+  endpointslice: (ctx) => new EndpointSliceController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
+  job: (ctx) => new JobController(ctx),
   namespace: (ctx) => new NamespaceController(ctx),
+  nodeipam: (ctx) => new NodeIpamController(ctx),
+  nodelifecycle: (ctx) => new NodeLifecycleController(ctx),
+  podgc: (ctx) =>
+    new PodGCController(
+      ctx,
+      ctx.config?.terminatedPodGCThreshold !== undefined ? { terminatedPodThreshold: ctx.config.terminatedPodGCThreshold } : {},
+    ),
   replicaset: (ctx) => new ReplicaSetController(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
+  statefulset: (ctx) => new StatefulSetController(ctx),
+  'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
+  'ttl-after-finished': (ctx) => new TTLAfterFinishedController(ctx),
 };
 
 /** The controllers `--controllers` selects: "*" for all, a name to add one, "-name" to leave one out. */
@@ -56,6 +84,8 @@ export interface ControllerManagerOptions {
   retryPeriodMs?: number;
   clock?: Clock;
   log?: Logger;
+  /** Settings of individual controllers (upstream's component config, from the server's flags). */
+  config?: ControllerConfig;
 }
 
 /** The controller manager component. */
@@ -113,6 +143,7 @@ export class ControllerManager {
       recorder: (component) => new EventRecorder({ client, component }),
       log: this.log,
       clock: this.options.clock ?? realClock,
+      ...(this.options.config ? { config: this.options.config } : {}),
     };
     const controllers = this.names.map((n) => known[n]!(ctx));
     const running = controllers.map((c) =>

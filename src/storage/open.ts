@@ -1,7 +1,6 @@
 // Chooses a store backend from a datastore URL, as k3s's --datastore-endpoint does.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { EtcdStore } from './etcd/etcd-store.js';
 import { storeErrors } from './errors.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
@@ -27,9 +26,13 @@ export interface OpenStoreOptions {
 export function parseDatastoreEndpoint(endpoint: string, dataDir: string): DatastoreEndpoint {
   const defaultPath = path.join(dataDir, 'db', 'state.db');
   if (endpoint === '' || endpoint === 'sqlite') return { kind: 'sqlite', path: defaultPath, sync: 'normal' };
-  if (endpoint === 'memory' || endpoint === 'memory://') return { kind: 'sqlite', path: ':memory:', sync: 'normal' };
+  if (endpoint === 'memory' || endpoint === 'memory://')
+    return { kind: 'sqlite', path: ':memory:', sync: 'normal' };
   const m = /^([a-z0-9+]+):\/\/(.*)$/.exec(endpoint);
-  if (!m) throw storeErrors.invalid(`invalid datastore endpoint "${endpoint}": expected sqlite://, memory:// or etcd://`);
+  if (!m)
+    throw storeErrors.invalid(
+      `invalid datastore endpoint "${endpoint}": expected sqlite://, memory:// or etcd://`,
+    );
   const scheme = m[1]!;
   const rest = m[2]!;
   if (scheme === 'sqlite') {
@@ -49,28 +52,40 @@ export function parseDatastoreEndpoint(endpoint: string, dataDir: string): Datas
       .split(',')
       .filter((h) => h !== '')
       .map((h) => `${scheme === 'https' ? 'https' : 'http'}://${h}`);
-    if (endpoints.length === 0) throw storeErrors.invalid(`invalid datastore endpoint "${endpoint}": no etcd host`);
+    if (endpoints.length === 0)
+      throw storeErrors.invalid(`invalid datastore endpoint "${endpoint}": no etcd host`);
     return { kind: 'etcd', endpoints, prefix: new URLSearchParams(query).get('prefix') ?? '' };
   }
-  throw storeErrors.invalid(`unsupported datastore endpoint scheme "${scheme}": use sqlite://, memory:// or etcd://`);
+  throw storeErrors.invalid(
+    `unsupported datastore endpoint scheme "${scheme}": use sqlite://, memory:// or etcd://`,
+  );
 }
 
 /** Opens the store an endpoint names. */
 export function openStore(endpoint: DatastoreEndpoint, options: OpenStoreOptions): Promise<Store> {
   switch (endpoint.kind) {
     case 'sqlite': {
-      if (endpoint.path !== ':memory:') mkdirSync(path.dirname(endpoint.path), { recursive: true, mode: 0o700 });
+      if (endpoint.path !== ':memory:')
+        mkdirSync(path.dirname(endpoint.path), { recursive: true, mode: 0o700 });
       return Promise.resolve(
-        new SqliteStore({ path: endpoint.path, sync: endpoint.sync, compactIntervalMs: options.compactIntervalMs }),
+        new SqliteStore({
+          path: endpoint.path,
+          sync: endpoint.sync,
+          compactIntervalMs: options.compactIntervalMs,
+        }),
       );
     }
     case 'etcd':
-      return Promise.resolve(
-        new EtcdStore({
-          endpoints: endpoint.endpoints,
-          prefix: endpoint.prefix,
-          ...(options.compactIntervalMs !== undefined ? { compactIntervalMs: options.compactIntervalMs } : {}),
-        }),
+      // Loaded only when asked for: the gRPC stack costs the embedded default's start-up time otherwise.
+      return import('./etcd/etcd-store.js').then(
+        ({ EtcdStore }) =>
+          new EtcdStore({
+            endpoints: endpoint.endpoints,
+            prefix: endpoint.prefix,
+            ...(options.compactIntervalMs !== undefined
+              ? { compactIntervalMs: options.compactIntervalMs }
+              : {}),
+          }),
       );
   }
 }

@@ -5,20 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import type { KubeObject } from '../../src/client/index.js';
+import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
 import { startEtcd } from '../../src/storage/testing/etcd-server.js';
+import { eventually } from '../helpers/eventually.js';
 import { startFakeKubelet } from '../helpers/fake-kubelet.js';
 import { K8tsProcess } from '../helpers/k8ts-process.js';
 import { kubectlAgainstServer } from '../helpers/kubectl.js';
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('controller manager: namespaces and service accounts', () => {
   const { k } = kubectlAgainstServer(33, 'controllers');
@@ -134,8 +128,11 @@ describe('controller manager: Deployments with kubectl rollout', () => {
   let stopKubelet: (() => Promise<void>) | undefined;
   after(async () => stopKubelet?.());
 
+  const imageOf = (pod: KubeObject): string | undefined => (pod.spec as { containers?: { image?: string }[] } | undefined)?.containers?.[0]?.image;
+
   it('rolls out, updates, reports history, undoes, scales, pauses, resumes and restarts', async () => {
-    stopKubelet = startFakeKubelet(kubeconfig);
+    // Pods of the image "busybox:never-ready" run but never pass their readiness check.
+    stopKubelet = startFakeKubelet(kubeconfig, { ready: (pod) => imageOf(pod) !== 'busybox:never-ready' });
     assert.equal((await k(['create', 'deployment', 'web', '--image=busybox:1.36', '--replicas=3'])).code, 0);
     const status = await k(['rollout', 'status', 'deployment/web', '--timeout=60s']);
     assert.equal(status.code, 0, status.stderr);
@@ -165,6 +162,74 @@ describe('controller manager: Deployments with kubectl rollout', () => {
     assert.equal((await k(['rollout', 'status', 'deployment/web', '--timeout=60s'])).code, 0);
     const rsCount = await k(['get', 'rs', '-l', 'app=web', '-o', 'name']);
     assert.ok(rsCount.stdout.trim().split('\n').length >= 3);
+  });
+
+  it('keeps 10 replicas within maxSurge and maxUnavailable at every step, records change-cause, and rolls back by itself when opted in', async () => {
+    assert.equal((await k(['create', 'namespace', 'roll'])).code, 0);
+    const manifest = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: big
+  namespace: roll
+  annotations:
+    k8ts.io/rollback-on-progress-deadline: "true"
+spec:
+  replicas: 10
+  progressDeadlineSeconds: 4
+  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 3, maxUnavailable: 2}}
+  selector: {matchLabels: {app: big}}
+  template:
+    metadata: {labels: {app: big}}
+    spec: {containers: [{name: c, image: "busybox:1.36"}]}
+`;
+    assert.equal((await k(['apply', '-f', '-'], manifest)).code, 0);
+    assert.equal((await k(['rollout', 'status', '-n', 'roll', 'deployment/big', '--timeout=60s'])).code, 0);
+    // Every pod event from here on: no more than 10 + 3 pods that are not terminating, never fewer than
+    // 10 - 2 of them ready.
+    const client = new RESTClient(loadKubeconfig(kubeconfig));
+    const ac = new AbortController();
+    const pods = new Map<string, { ready: boolean; terminating: boolean }>();
+    let most = 0;
+    let fewestReady = Infinity;
+    const watching = (async () => {
+      for await (const e of client.watch({ group: '', version: 'v1', resource: 'pods', namespace: 'roll' }, {}, ac.signal)) {
+        const name = e.object.metadata?.name ?? '';
+        if (e.type === 'DELETED') pods.delete(name);
+        else {
+          const conditions = (e.object.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+          pods.set(name, { ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'), terminating: e.object.metadata?.deletionTimestamp !== undefined });
+        }
+        const live = [...pods.values()].filter((p) => !p.terminating);
+        if (pods.size >= 10) {
+          most = Math.max(most, live.length);
+          fewestReady = Math.min(fewestReady, live.filter((p) => p.ready).length);
+        }
+      }
+    })().catch(() => undefined);
+    assert.equal((await k(['set', 'image', '-n', 'roll', 'deployment/big', 'c=busybox:1.37'])).code, 0);
+    assert.equal((await k(['annotate', '-n', 'roll', 'deployment/big', 'kubernetes.io/change-cause=move to 1.37'])).code, 0);
+    assert.equal((await k(['rollout', 'status', '-n', 'roll', 'deployment/big', '--timeout=60s'])).code, 0);
+    ac.abort();
+    await watching;
+    assert.ok(most > 10 && most <= 13, `at most ${most} pods at once (10 + maxSurge 3 allowed, and a surge expected)`);
+    assert.ok(fewestReady >= 8, `as few as ${fewestReady} ready pods (10 - maxUnavailable 2 allowed)`);
+    const history = await k(['rollout', 'history', '-n', 'roll', 'deployment/big']);
+    assert.match(history.stdout, /^2\s+move to 1\.37$/m);
+    // A rollout whose pods never become ready exceeds its 4 s deadline, and the opt-in takes it back.
+    assert.equal((await k(['set', 'image', '-n', 'roll', 'deployment/big', 'c=busybox:never-ready'])).code, 0);
+    const stalled = await k(['rollout', 'status', '-n', 'roll', 'deployment/big', '--timeout=60s']);
+    assert.equal(stalled.code, 1);
+    assert.match(stalled.stderr, /error: deployment "big" exceeded its progress deadline/);
+    await eventually('the rollback to busybox:1.37', async () => {
+      const image = await k(['get', '-n', 'roll', 'deployment/big', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
+      return image.stdout === 'busybox:1.37' ? true : undefined;
+    });
+    assert.equal((await k(['rollout', 'status', '-n', 'roll', 'deployment/big', '--timeout=60s'])).code, 0);
+    const events = await k(['get', 'events', '-n', 'roll', '--field-selector', 'reason=DeploymentRollback', '-o', 'jsonpath={.items[*].message}']);
+    assert.match(events.stdout, /Rolled back deployment "big" to revision 2: ReplicaSet "big-[a-z0-9]+" has timed out progressing\./);
+    const revisions = await k(['rollout', 'history', '-n', 'roll', 'deployment/big']);
+    assert.match(revisions.stdout, /^3\s/m);
+    assert.match(revisions.stdout, /^4\s/m);
   });
 });
 

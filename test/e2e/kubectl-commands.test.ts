@@ -105,6 +105,44 @@ spec:
       assert.equal(w.code, 0, w.stderr);
     });
 
+    it('gets pods as tables, wide, yaml, json, across namespaces, with labels and field selectors', async () => {
+      const pod = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: lone\n  labels: {tier: cache}\nspec:\n  containers:\n  - name: c\n    image: busybox\n';
+      assert.equal((await k(['apply', '-f', '-'], pod)).code, 0);
+      const table = await k(['get', 'po']);
+      assert.equal(table.code, 0, table.stderr);
+      assert.match(table.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/m);
+      assert.match(table.stdout, /^lone\s+0\/1\s+Pending\s+0\s+\d+s$/m);
+      const wide = await k(['get', 'po', 'lone', '-o', 'wide']);
+      assert.match(wide.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/m);
+      assert.match(wide.stdout, /^lone\s+0\/1\s+Pending\s+0\s+\d+s\s+<none>\s+<none>\s+<none>\s+<none>$/m);
+      const yaml = await k(['get', 'po', 'lone', '-o', 'yaml']);
+      assert.match(yaml.stdout, /^kind: Pod$/m);
+      assert.match(yaml.stdout, /^ {2}restartPolicy: Always$/m);
+      assert.match(yaml.stdout, /^ {2}dnsPolicy: ClusterFirst$/m);
+      const json = JSON.parse((await k(['get', 'po', 'lone', '-o', 'json'])).stdout);
+      assert.equal(json.spec.containers[0].imagePullPolicy, 'Always');
+      assert.equal(json.spec.terminationGracePeriodSeconds, 30);
+      const all = await k(['get', 'all']);
+      assert.match(all.stdout, /^pod\/lone\s+0\/1\s+Pending/m);
+      const everywhere = await k(['get', 'po', '-A']);
+      assert.match(everywhere.stdout, /^NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/m);
+      assert.match(everywhere.stdout, /^default\s+lone\s+0\/1\s+Pending/m);
+      const labels = await k(['get', 'po', 'lone', '--show-labels']);
+      assert.match(labels.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+LABELS$/m);
+      assert.match(labels.stdout, /^lone\s+.*\s+tier=cache$/m);
+      const pending = await k(['get', 'po', '--field-selector', 'status.phase=Pending', '-o', 'name']);
+      assert.match(pending.stdout, /^pod\/lone$/m);
+      const running = await k(['get', 'po', '--field-selector', 'status.phase=Running', '-o', 'name']);
+      assert.doesNotMatch(running.stdout, /lone/);
+      const badField = await k(['get', 'po', '--field-selector', 'spec.bogus=x']);
+      assert.equal(badField.code, 1);
+      assert.match(badField.stderr, /field label not supported: spec\.bogus/);
+      // An unscheduled pod goes at once, even with a grace period.
+      assert.equal((await k(['delete', 'po', 'lone', '--wait'])).code, 0);
+      const gone = await k(['get', 'po', 'lone']);
+      assert.equal(gone.stderr.trim(), 'Error from server (NotFound): pods "lone" not found');
+    });
+
     it('streams changes with get -w', async () => {
       const child = spawn(bin, ['get', 'configmaps', '-w', '--output-watch-events'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
       let out = '';

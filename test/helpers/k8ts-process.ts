@@ -31,8 +31,16 @@ export class K8tsProcess {
   private logText = '';
   private readonly exited: Promise<number | null>;
 
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', mainTs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /**
+   * Starts `k8ts ARGS`. A server's kube-proxy would program the host's nftables, so it runs only inside a
+   * network namespace the test made (`netns`); elsewhere the server gets --disable-kube-proxy.
+   */
+  constructor(args: string[], options: { netns?: string } = {}) {
+    const all = [...args];
+    if (all[0] === 'server' && options.netns === undefined && !all.includes('--disable-kube-proxy')) all.push('--disable-kube-proxy');
+    const cmd = [process.execPath, '--import', 'tsx', mainTs, ...all];
+    const argv = options.netns === undefined ? cmd : ['ip', 'netns', 'exec', options.netns, ...cmd];
+    this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d: Buffer) => (this.logText += d.toString()));
     this.child.stderr.on('data', (d: Buffer) => (this.logText += d.toString()));
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));

@@ -47,7 +47,7 @@ export function kubectl(binary: string, kubeconfig: string, args: string[], stdi
  * Registers before/after hooks that run `k8ts server` on loopback in a fresh data directory for the
  * enclosing describe(), and returns a kubectl of the given minor version bound to its admin kubeconfig.
  */
-export function kubectlAgainstServer(minor: number, name: string, extraArgs: string[] = []): {
+export function kubectlAgainstServer(minor: number, name: string, serverArgs: string[] = []): {
   k: (args: string[], stdin?: string) => Promise<KubectlResult>;
   bin: string;
   kubeconfig: string;
@@ -57,7 +57,7 @@ export function kubectlAgainstServer(minor: number, name: string, extraArgs: str
   const bin = kubectlPath(minor);
   let server: K8tsProcess;
   before(async () => {
-    server = new K8tsProcess(['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', ...extraArgs]);
+    server = new K8tsProcess(['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', ...serverArgs]);
     await server.waitForLog(/"msg":"API server ready"/);
   });
   after(async () => {

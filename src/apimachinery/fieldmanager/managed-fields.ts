@@ -2,6 +2,7 @@
 // them: every change a request makes belongs to the request's manager, leaves the sets of the managers that
 // owned the changed fields, and fields that disappear leave every set. Pure functions over plain JSON.
 import type { ManagedFieldsEntry } from 'kubernetes-types/meta/v1.js';
+import { deepFreeze } from '../../base/deep-freeze.js';
 import { cloneJson, isJsonObject, type JsonObject, type JsonValue } from '../patch/json-value.js';
 import type { SchemaNode } from '../openapi/schema-node.js';
 import { decodeMessage, MessageRegistry } from '../protobuf/index.js';
@@ -184,13 +185,22 @@ function splitAPIVersion(apiVersion: string): { group: string; version: string }
 function emptyObjectOf(obj: JsonObject, apiVersion: string): JsonObject {
   const kind = obj.kind;
   if (typeof kind !== 'string') return {};
-  const registry = MessageRegistry.builtin();
-  const { group, version } = splitAPIVersion(apiVersion);
-  const name = registry.messageFor(group, version, kind);
-  if (name === undefined) return {};
-  const zero = decodeMessage(registry, name, new Uint8Array(0)) as JsonValue;
-  return isJsonObject(zero) ? zero : {};
+  const cacheKey = `${apiVersion}/${kind}`;
+  let zero = emptyObjects.get(cacheKey);
+  if (zero === undefined) {
+    const registry = MessageRegistry.builtin();
+    const { group, version } = splitAPIVersion(apiVersion);
+    const name = registry.messageFor(group, version, kind);
+    const decoded = name === undefined ? {} : (decodeMessage(registry, name, new Uint8Array(0)) as JsonValue);
+    zero = deepFreeze(isJsonObject(decoded) ? decoded : {});
+    emptyObjects.set(cacheKey, zero);
+  }
+  return zero;
 }
+
+/** The empty objects by apiVersion and kind, made once (frozen: comparisons only read them). */
+const emptyObjects = new Map<string, JsonObject>();
+
 
 /** metav1.Time's JSON: RFC 3339 in UTC, whole seconds. */
 function formatTime(t: Date): string {

@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { FieldSelector, FieldSelectorError } from '../../api/fields.js';
 import { LabelSelector, LabelSelectorError } from '../../api/labels.js';
 import type { ResourceInfo } from '../../api/resources.js';
-import { findSubresource } from '../../api/resources.js';
+import { findResource, findSubresource } from '../../api/resources.js';
 import { apiErrors, StatusError } from '../../apimachinery/errors/status-error.js';
 import { managerFromUserAgent } from '../../apimachinery/fieldmanager/index.js';
 import { SchemaIndex, typedDecode } from '../../apimachinery/openapi/index.js';
@@ -18,11 +18,14 @@ import { printListTable, printTable } from '../../registry/printers/index.js';
 import { isStoreError } from '../../storage/errors.js';
 import type { AcceptEntry } from '../http/respond.js';
 import { mediaType, parseAccept, readBody, writeJson } from '../http/respond.js';
+import { Turns } from '../http/turns.js';
 import type { ResourceRequestInfo } from '../request-info.js';
 import type { CachedEvent, WatchCache } from '../watch-cache/watch-cache.js';
 import { applyPatchBody } from './apply-patch.js';
+import type { KubeletProxy } from './kubelet-proxy.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
-import { serveBinding, serveEviction, serveKubeletSubresource, serveScale } from './subresources.js';
+import { serveEviction } from './eviction.js';
+import { serveBinding, serveKubeletSubresource, serveScale } from './subresources.js';
 
 /** How the response is encoded: plain objects, or meta.k8s.io Tables for kubectl get. */
 type Output = { kind: 'object' } | { kind: 'table'; version: 'v1' | 'v1beta1'; includeObject: 'None' | 'Metadata' | 'Object' };
@@ -44,6 +47,8 @@ export interface ResourceHandlerContext {
   cache: WatchCache;
   /** The clock for Table ages. */
   now(): Date;
+  /** Routes pods/log (and checks the streaming subresources) to the pod's kubelet. */
+  kubelet: KubeletProxy;
 }
 
 /** The 404 of a path the server does not serve. */
@@ -173,9 +178,18 @@ function matches(reg: RegistryStore, sel: { labels: LabelSelector; fields: Field
 export class ResourceHandler {
   private readonly ctx: ResourceHandlerContext;
   private schemas: SchemaIndex | undefined;
+  /** Writes take turns, one per event-loop iteration, so that reads are not queued behind a burst. */
+  private readonly writeTurns = new Turns();
 
   constructor(ctx: ResourceHandlerContext) {
     this.ctx = ctx;
+  }
+
+  /** Reads a mutating request's body, then waits for the request's turn to write. */
+  private async readWriteBody(req: IncomingMessage): Promise<Buffer> {
+    const body = await readBody(req);
+    await this.writeTurns.next();
+    return body;
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, ri: ResourceRequestInfo, info: ResourceInfo, query: URLSearchParams): Promise<void> {
@@ -192,9 +206,12 @@ export class ResourceHandler {
       if (!findSubresource(info, sub)) throw notFoundPath();
       if (sub === 'scale') return serveScale(req, res, reg, ri);
       if (info.plural === 'pods' && sub === 'binding') return serveBinding(req, res, reg, ri, () => this.ctx.now());
-      if (info.plural === 'pods' && sub === 'eviction') return serveEviction(req, res, reg, ri);
+      if (info.plural === 'pods' && sub === 'eviction') {
+        const pdbInfo = findResource('policy', 'v1', 'poddisruptionbudgets');
+        return serveEviction(req, res, reg, pdbInfo ? this.ctx.registryFor(pdbInfo) : undefined, ri, () => this.ctx.now());
+      }
       if (info.plural === 'pods' && ['log', 'exec', 'attach', 'portforward', 'proxy'].includes(sub)) {
-        return serveKubeletSubresource(reg, ri, info);
+        return serveKubeletSubresource(req, res, reg, this.ctx.kubelet, ri, info, query);
       }
       throw apiErrors.methodNotSupported({ group: info.group, resource: `${info.plural}/${sub}` }, ri.verb);
     }
@@ -220,7 +237,7 @@ export class ResourceHandler {
       case 'watch':
         return this.watch(req, res, reg, info, ri, query, output);
       case 'create': {
-        const obj = decodeObjectBody(await readBody(req), req.headers['content-type'], info);
+        const obj = decodeObjectBody(await this.readWriteBody(req), req.headers['content-type'], info);
         this.checkTypeMeta(info, obj);
         this.decodeTyped(info, obj, query, res);
         const bodyNs = obj.metadata?.namespace;
@@ -233,7 +250,7 @@ export class ResourceHandler {
         return respond(201, created);
       }
       case 'update': {
-        const obj = decodeObjectBody(await readBody(req), req.headers['content-type'], info);
+        const obj = decodeObjectBody(await this.readWriteBody(req), req.headers['content-type'], info);
         this.checkTypeMeta(info, obj);
         this.decodeTyped(info, obj, query, res);
         const result = await reg.update(ri.namespace, ri.name, obj, {
@@ -244,7 +261,7 @@ export class ResourceHandler {
         return respond(result.created ? 201 : 200, result.object);
       }
       case 'patch': {
-        const body = await readBody(req);
+        const body = await this.readWriteBody(req);
         const type = mediaType(req.headers['content-type']);
         const patched = await reg.guaranteedUpdate(
           ri.namespace,
@@ -329,13 +346,20 @@ export class ResourceHandler {
     }
   }
 
+  /**
+   * Upstream's NamespaceLifecycle admission: the namespace must exist and not be terminating. Like upstream,
+   * it looks in the cache first and reads the store only when the cache has not (yet) seen the namespace.
+   */
   private async checkNamespace(namespace: string): Promise<void> {
-    let ns: KObject;
-    try {
-      ns = await this.ctx.namespaces.get('', namespace);
-    } catch (err) {
-      if (err instanceof StatusError && err.reason === 'NotFound') throw apiErrors.notFound({ group: '', resource: 'namespaces' }, namespace);
-      throw err;
+    const registry = this.ctx.namespaces;
+    let ns = this.ctx.cache.cacheFor(registry)?.get(registry.key('', namespace));
+    if (ns === undefined) {
+      try {
+        ns = await registry.get('', namespace);
+      } catch (err) {
+        if (err instanceof StatusError && err.reason === 'NotFound') throw apiErrors.notFound({ group: '', resource: 'namespaces' }, namespace);
+        throw err;
+      }
     }
     if (ns.metadata?.deletionTimestamp !== undefined || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating') {
       const message = `unable to create new content in namespace ${namespace} because it is being terminated`;
@@ -354,7 +378,7 @@ export class ResourceHandler {
   }
 
   private async deleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<Parameters<RegistryStore['delete']>[2]> {
-    const body = await readBody(req);
+    const body = await this.readWriteBody(req);
     let opts: {
       gracePeriodSeconds?: number;
       propagationPolicy?: string;

@@ -1,6 +1,6 @@
 // Subresources that are not the status split: scale (autoscaling/v1 Scale over a workload's replicas),
-// pods/binding (the scheduler's write), pods/eviction, and the kubelet-backed pods/log, exec, attach and
-// portforward, which answer a clear error until the kubelet serves them.
+// pods/binding (the scheduler's write), and the kubelet-backed pods/log, exec, attach and portforward, which
+// the kubelet serves (see kubelet-proxy.ts). pods/eviction is in eviction.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatLabelSelector } from '../../api/labels.js';
 import type { ResourceInfo } from '../../api/resources.js';
@@ -8,6 +8,7 @@ import { apiErrors } from '../../apimachinery/errors/status-error.js';
 import type { KObject, RegistryStore } from '../../registry/generic/index.js';
 import { formatTime } from '../../registry/generic/index.js';
 import { mediaType, readBody, writeJson } from '../http/respond.js';
+import type { KubeletProxy } from './kubelet-proxy.js';
 import type { ResourceRequestInfo } from '../request-info.js';
 import { applyPatchBody } from './apply-patch.js';
 import { decodeObjectBody } from './resource-handler.js';
@@ -90,21 +91,25 @@ export async function serveBinding(req: IncomingMessage, res: ServerResponse, po
   writeJson(res, 201, success(201));
 }
 
-/** POST pods/<name>/eviction: deletes the pod (disruption budgets are honoured by a later controller). */
-export async function serveEviction(req: IncomingMessage, res: ServerResponse, pods: RegistryStore, ri: ResourceRequestInfo): Promise<void> {
-  if (ri.verb !== 'create') throw apiErrors.methodNotSupported({ group: '', resource: 'pods/eviction' }, ri.verb);
-  const eviction = decodeObjectBody(await readBody(req), req.headers['content-type']) as { deleteOptions?: { gracePeriodSeconds?: number } };
-  const grace = eviction.deleteOptions?.gracePeriodSeconds;
-  await pods.delete(ri.namespace, ri.name, grace !== undefined ? { gracePeriodSeconds: grace } : {});
-  writeJson(res, 201, success(201));
-}
-
-/** pods/log, exec, attach, portforward and proxy: served by the kubelet, which is not routed yet. */
-export async function serveKubeletSubresource(pods: RegistryStore, ri: ResourceRequestInfo, info: ResourceInfo): Promise<never> {
+/**
+ * pods/log, exec, attach, portforward and proxy, asked without a protocol upgrade: logs stream from the
+ * kubelet; the streaming ones need an upgrade (served by the API server's upgrade path); proxy is not routed.
+ */
+export async function serveKubeletSubresource(
+  req: IncomingMessage,
+  res: ServerResponse,
+  pods: RegistryStore,
+  kubelet: KubeletProxy,
+  ri: ResourceRequestInfo,
+  info: ResourceInfo,
+  query: URLSearchParams,
+): Promise<void> {
+  if (ri.subresource === 'log') return kubelet.serveLog(req, res, ri, query);
   const pod = await pods.get(ri.namespace, ri.name);
   const node = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
   if (!node) throw apiErrors.badRequest(`pod ${ri.name} does not have a host assigned`);
+  if (ri.subresource !== 'proxy') throw apiErrors.badRequest('Upgrade request required');
   throw apiErrors.serviceUnavailable(
-    `${info.plural}/${ri.subresource} of pod ${ri.name} needs the kubelet on node "${node}", and this k8ts server does not route to kubelets yet`,
+    `${info.plural}/${ri.subresource} of pod ${ri.name} needs the kubelet on node "${node}", and this k8ts server does not route pods/proxy yet`,
   );
 }

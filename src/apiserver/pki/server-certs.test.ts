@@ -140,7 +140,7 @@ describe('ensureServerCerts', () => {
     const renewed = await ensureServerCerts(dir, { hostnames: [], addresses: [], now: at89 });
     assert.deepEqual(
       [...renewed.written].sort(),
-      [f.servingCert, f.servingKey, f.adminCert, f.adminKey].sort(),
+      [f.servingCert, f.servingKey, f.adminCert, f.adminKey, f.kubeletClientCert, f.kubeletClientKey].sort(),
     );
     assert.equal(renewed.serverCA.certPem, first.serverCA.certPem);
     assert.equal(renewed.clientCA.certPem, first.clientCA.certPem);

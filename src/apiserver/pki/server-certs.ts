@@ -30,6 +30,9 @@ export interface ServerCertFiles {
   servingKey: string;
   adminCert: string;
   adminKey: string;
+  /** The API server's client certificate towards kubelets. */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
 }
 
 /** The names the serving certificate must cover besides the built-in ones. */
@@ -51,6 +54,8 @@ export interface ServerCerts {
   clientCA: CertificateAuthority;
   serving: CertificateAndKey;
   admin: CertificateAndKey;
+  /** The API server's identity when it calls kubelets (logs, exec, attach, port-forward). */
+  kubeletClient: CertificateAndKey;
   /** The subject alternative names that the serving certificate carries. */
   servingNames: { dnsNames: string[]; ipAddresses: string[] };
   /** The files this call (re)wrote, so that the caller can say what changed; empty when all were reused. */
@@ -59,6 +64,8 @@ export interface ServerCerts {
 
 /** The admin identity k3s gives its admin kubeconfig: member of system:masters, which RBAC lets do anything. */
 export const adminUser = { user: 'system:admin', groups: ['system:masters'] } as const;
+/** The API server's identity towards kubelets, as k3s names it (client-kube-apiserver.crt). */
+export const kubeletClientUser = { user: 'system:apiserver', groups: ['system:masters'] } as const;
 /** The serving certificate's CN, as k3s names it. */
 const servingCommonName = 'kube-apiserver';
 /** Leaves are re-issued this long before they expire, as k3s does (its CertificateRenewDays). */
@@ -79,6 +86,8 @@ export function serverCertFiles(dir: string): ServerCertFiles {
     servingKey: f('serving-kube-apiserver.key'),
     adminCert: f('client-admin.crt'),
     adminKey: f('client-admin.key'),
+    kubeletClientCert: f('client-kube-apiserver.crt'),
+    kubeletClientKey: f('client-kube-apiserver.key'),
   };
 }
 
@@ -118,6 +127,18 @@ export async function ensureServerCerts(dir: string, options: ServerCertsOptions
     () => clientCA.issueClientCertificate({ ...adminUser, now }),
   );
 
+  const kubeletClient = await ensureLeaf(
+    files.kubeletClientCert,
+    files.kubeletClientKey,
+    clientCA,
+    now,
+    written,
+    (info) =>
+      info.extKeyUsages.includes('clientAuth') &&
+      info.commonName === kubeletClientUser.user &&
+      sameSet(info.organizations, kubeletClientUser.groups),
+    () => clientCA.issueClientCertificate({ ...kubeletClientUser, now }),
+  );
   const info = inspectCertificate(serving.certPem);
   return {
     files,
@@ -125,6 +146,7 @@ export async function ensureServerCerts(dir: string, options: ServerCertsOptions
     clientCA,
     serving,
     admin,
+    kubeletClient,
     servingNames: { dnsNames: info.dnsNames, ipAddresses: info.ipAddresses },
     written,
   };

@@ -109,6 +109,11 @@ export class ResourceCache {
     return out;
   }
 
+  /** The object under a key, if the cache holds one. */
+  get(key: string): KObject | undefined {
+    return this.objects.get(key)?.object;
+  }
+
   /** The number of objects held. */
   get size(): number {
     return this.objects.size;

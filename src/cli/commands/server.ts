@@ -7,11 +7,13 @@ import { logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
 import { ControllerManager } from '../../controllers/controller-manager.js';
+import { CidrSet } from '../../controllers/nodeipam/cidr-set.js';
 import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
 import { kubernetesVersion } from '../version.js';
 import { kubeletFlags, startKubelets } from './kubelets.js';
+import { runServiceComponents, serviceAllocationOptions, serviceFlags } from './service-components.js';
 
 /** `k8ts server`'s flags; names follow k3s's where k3s has the flag. */
 export const serverFlags: FlagSpec = {
@@ -28,12 +30,24 @@ export const serverFlags: FlagSpec = {
   'default-unreachable-toleration-seconds': { type: 'string', help: 'seconds pods tolerate an unreachable node', default: '300' },
   controllers: { type: 'string', help: 'controllers to run: * for all, a name to add one, -name to leave one out', default: '*' },
   'disable-controller-manager': { type: 'boolean', help: 'do not run the controller manager' },
+  'terminated-pod-gc-threshold': { type: 'string', help: 'terminated pods kept before the pod GC deletes the oldest (0 or less: never)', default: '12500' },
   'leader-elect-lease-duration': { type: 'string', help: 'how long a leader lease is valid', default: '15s' },
   'leader-elect-renew-deadline': { type: 'string', help: 'how long the leader tries to renew before giving up', default: '10s' },
   'leader-elect-retry-period': { type: 'string', help: 'the pause between leader election tries', default: '2s' },
+  'cluster-cidr': { type: 'string', help: 'pod network ranges, one IPv4 and/or one IPv6, comma-separated', default: '10.42.0.0/16,fd42::/48' },
+  'node-cidr-mask-size-ipv4': { type: 'string', help: 'prefix length of each node\'s IPv4 pod range', default: '24' },
+  'node-cidr-mask-size-ipv6': { type: 'string', help: 'prefix length of each node\'s IPv6 pod range', default: '64' },
+  'node-monitor-period': { type: 'string', help: 'how often the node lifecycle controller checks node heartbeats', default: '5s' },
+  'node-monitor-grace-period': { type: 'string', help: 'how long a running node may be silent before it is marked unhealthy', default: '50s' },
+  'node-startup-grace-period': { type: 'string', help: 'how long a starting node may be silent before it is marked unhealthy', default: '1m0s' },
+  'node-eviction-rate': { type: 'string', help: 'nodes per second tainted for eviction while their zone is healthy', default: '0.1' },
+  'secondary-node-eviction-rate': { type: 'string', help: 'nodes per second tainted for eviction while their zone is partly down', default: '0.01' },
+  'large-cluster-size-threshold': { type: 'string', help: 'zones up to this many nodes stop evicting when partly down', default: '50' },
+  'unhealthy-zone-threshold': { type: 'string', help: 'share of not-ready nodes (at least 3) that makes a zone partly down', default: '0.55' },
   'tls-san': { type: 'string', help: 'extra host names or IP addresses for the serving certificate, comma-separated', default: '' },
   'disable-agent': { type: 'boolean', help: 'do not run a kubelet (nor simulated nodes) in the server' },
   ...kubeletFlags,
+  ...serviceFlags,
 };
 
 /** Parses a Go-style duration as upstream's flags take them: "15s", "500ms", "1m30s". */
@@ -58,6 +72,18 @@ function seconds(value: string | boolean | undefined, flag: string): number {
   return n;
 }
 
+function rate(value: string | boolean | undefined, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`invalid --${flag}: ${String(value)}`);
+  return n;
+}
+
+function integerFlag(value: string | boolean | undefined, flag: string): number {
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isInteger(n)) throw new Error(`invalid --${flag}: ${String(value)}`);
+  return n;
+}
+
 /**
  * `k8ts server`: the control plane on one store until SIGTERM or SIGINT. On first start it makes the
  * cluster's certificates and writes the admin kubeconfig; later starts reuse them and the stored state.
@@ -69,6 +95,20 @@ export async function serverCommand(values: Record<string, string | boolean | un
   const port = Number(values['https-listen-port'] ?? 6443);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --https-listen-port: ${String(values['https-listen-port'])}`);
   const bindAddress = (values['bind-address'] as string) || '0.0.0.0';
+  const clusterCIDRs = String(values['cluster-cidr'] ?? '').split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const maskV4 = seconds(values['node-cidr-mask-size-ipv4'], 'node-cidr-mask-size-ipv4');
+  const maskV6 = seconds(values['node-cidr-mask-size-ipv6'], 'node-cidr-mask-size-ipv6');
+  // Bad ranges fail here, with the flag's name, rather than inside the controller manager.
+  if (clusterCIDRs.filter((c) => c.includes(':')).length > 1 || clusterCIDRs.filter((c) => !c.includes(':')).length > 1) {
+    throw new Error(`invalid --cluster-cidr: at most one IPv4 and one IPv6 range, got ${clusterCIDRs.join(',')}`);
+  }
+  for (const c of clusterCIDRs) {
+    try {
+      new CidrSet(c, c.includes(':') ? maskV6 : maskV4);
+    } catch (err) {
+      throw new Error(`invalid --cluster-cidr: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   const t0 = performance.now();
   const store = await openStore(endpoint, { dataDir });
   log.info('store ready', {
@@ -85,6 +125,8 @@ export async function serverCommand(values: Record<string, string | boolean | un
   const apiserver = new ApiServer({
     store,
     tls: { cert: certs.serving.certPem, key: certs.serving.keyPem, clientCA: certs.clientCA.certPem },
+    // Kubelets' serving certificates are signed by the server CA (as k3s does), so the API server checks them.
+    kubeletClient: { cert: certs.kubeletClient.certPem, key: certs.kubeletClient.keyPem, ca: certs.serverCA.certPem },
     bindAddress,
     port,
     gitVersion: `${kubernetesVersion}+k8ts`,
@@ -92,6 +134,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
     defaultUnreachableTolerationSeconds: seconds(values['default-unreachable-toleration-seconds'], 'default-unreachable-toleration-seconds'),
     // Agents join with the server's token (`k8ts token create` prints it).
     extraHandlers: nodeJoinHandlers({ serverCAPem: certs.serverCA.certPem, clientCA: certs.clientCA, secret: await ensureServerTokenSecret(dataDir) }),
+    ...serviceAllocationOptions(values),
   });
   const bound = await apiserver.start();
   const host = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
@@ -119,8 +162,32 @@ export async function serverCommand(values: Record<string, string | boolean | un
       leaseDurationMs: durationMs(values['leader-elect-lease-duration'], 'leader-elect-lease-duration'),
       renewDeadlineMs: durationMs(values['leader-elect-renew-deadline'], 'leader-elect-renew-deadline'),
       retryPeriodMs: durationMs(values['leader-elect-retry-period'], 'leader-elect-retry-period'),
+      config: {
+        clusterCIDRs,
+        nodeCIDRMaskSizeIPv4: maskV4,
+        nodeCIDRMaskSizeIPv6: maskV6,
+        nodeMonitorPeriodMs: durationMs(values['node-monitor-period'], 'node-monitor-period'),
+        nodeMonitorGracePeriodMs: durationMs(values['node-monitor-grace-period'], 'node-monitor-grace-period'),
+        nodeStartupGracePeriodMs: durationMs(values['node-startup-grace-period'], 'node-startup-grace-period'),
+        nodeEvictionRate: rate(values['node-eviction-rate'], 'node-eviction-rate'),
+        secondaryNodeEvictionRate: rate(values['secondary-node-eviction-rate'], 'secondary-node-eviction-rate'),
+        largeClusterSizeThreshold: seconds(values['large-cluster-size-threshold'], 'large-cluster-size-threshold'),
+        unhealthyZoneThreshold: rate(values['unhealthy-zone-threshold'], 'unhealthy-zone-threshold'),
+        terminatedPodGCThreshold: integerFlag(values['terminated-pod-gc-threshold'], 'terminated-pod-gc-threshold'),
+      },
     });
     running.push(manager.run(components.signal));
+  }
+  {
+    // kube-proxy, cluster DNS and the cloud service controller, as clients of the API like the controllers.
+    const client = new RESTClient({
+      server: `https://127.0.0.1:${bound}`,
+      ca: certs.serverCA.certPem,
+      cert: certs.admin.certPem,
+      key: certs.admin.keyPem,
+      userAgent: 'kube-proxy/' + kubernetesVersion,
+    });
+    running.push(runServiceComponents(values, client, components.signal, log));
   }
   if (values['disable-agent'] !== true) {
     // The server's own kubelets authenticate as system:node:<name> in system:nodes, as an agent's would.

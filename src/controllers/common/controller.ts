@@ -14,6 +14,29 @@ export interface ControllerContext {
   recorder(component: string): EventRecorder;
   log: Logger;
   clock: Clock;
+  /** Per-controller settings from the manager's flags; absent fields take upstream's defaults. */
+  config?: ControllerConfig;
+}
+
+/** Settings of the controllers (upstream's component config fields, durations in ms). */
+export interface ControllerConfig {
+  /** --cluster-cidr, split at commas: at most one IPv4 and one IPv6 range. */
+  clusterCIDRs?: string[];
+  /** --node-cidr-mask-size-ipv4 / -ipv6. */
+  nodeCIDRMaskSizeIPv4?: number;
+  nodeCIDRMaskSizeIPv6?: number;
+  /** --node-monitor-period, --node-monitor-grace-period, --node-startup-grace-period. */
+  nodeMonitorPeriodMs?: number;
+  nodeMonitorGracePeriodMs?: number;
+  nodeStartupGracePeriodMs?: number;
+  /** --node-eviction-rate, --secondary-node-eviction-rate (nodes per second). */
+  nodeEvictionRate?: number;
+  secondaryNodeEvictionRate?: number;
+  /** --large-cluster-size-threshold, --unhealthy-zone-threshold. */
+  largeClusterSizeThreshold?: number;
+  unhealthyZoneThreshold?: number;
+  /** --terminated-pod-gc-threshold (upstream's default 12500). */
+  terminatedPodGCThreshold?: number;
 }
 
 /** A controller the manager can run. */

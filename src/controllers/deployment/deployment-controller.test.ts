@@ -14,7 +14,7 @@ import { InformerFactory } from '../common/informer-factory.js';
 import type { OwnerReference, Pod } from '../replicaset/pod.js';
 import { ReplicaSetController } from '../replicaset/replicaset-controller.js';
 import type { DeploymentCondition } from './deployment-controller.js';
-import { DeploymentController } from './deployment-controller.js';
+import { becameAvailableAnnotation, DeploymentController, rollbackOnDeadlineAnnotation } from './deployment-controller.js';
 
 const podsRef = (namespace: string) => ({ group: '', version: 'v1', resource: 'pods', namespace });
 const rsRef = (namespace: string) => ({ group: 'apps', version: 'v1', resource: 'replicasets', namespace });
@@ -467,6 +467,71 @@ describe('Deployment controller', () => {
       assert.equal(cond(d, 'Available')?.status, 'False');
       assert.equal(cond(d, 'Available')?.reason, 'MinimumReplicasUnavailable');
       assert.equal(d.status?.unavailableReplicas, 2);
+    } finally {
+      readyPolicy.delete(ns);
+    }
+  });
+
+  it('rolls back by itself after the progress deadline, when the deployment opts in', async () => {
+    const ns = await newNamespace();
+    // Pods of the bad image never become ready.
+    readyPolicy.set(ns, (pod) => (pod.spec?.containers as { image?: string }[] | undefined)?.[0]?.image !== 'nginx:bad');
+    try {
+      const d = await client.create<Deploy>(deployRef(ns), {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'auto', annotations: { [rollbackOnDeadlineAnnotation]: 'true' } },
+        spec: {
+          replicas: 2,
+          progressDeadlineSeconds: 2,
+          selector: { matchLabels: { app: 'auto' } },
+          template: { metadata: { labels: { app: 'auto' } }, spec: { containers: [{ name: 'c', image: 'nginx:1' }] } },
+        },
+      });
+      await waitComplete(ns, 'auto');
+      const good = await until('revision 1 marked', async () =>
+        (await listRS(ns)).find((rs) => rs.metadata?.annotations?.[becameAvailableAnnotation] === 'true'),
+      );
+      await setImage(ns, 'auto', 'nginx:bad');
+      // The rollout stalls, times out, and the template goes back to nginx:1 as revision 3.
+      const back = await until(
+        'rolled back',
+        async () => {
+          const x = await getDeploy(ns, 'auto');
+          const image = (x.spec.template as RS['spec']['template']).spec.containers[0]!.image;
+          return image === 'nginx:1' && x.metadata?.annotations?.['deployment.kubernetes.io/revision'] === '3' ? x : undefined;
+        },
+        20_000,
+      );
+      assert.ok((back.metadata?.generation ?? 0) > (d.metadata?.generation ?? 0));
+      const done = await waitComplete(ns, 'auto');
+      assert.equal(cond(done, 'Progressing')?.reason, 'NewReplicaSetAvailable');
+      const rss = await listRS(ns);
+      const current = rss.find((rs) => rs.metadata?.uid === good.metadata?.uid)!;
+      assert.equal(current.metadata?.annotations?.['deployment.kubernetes.io/revision'], '3');
+      assert.equal(current.spec.replicas, 2);
+      assert.equal(rss.find((rs) => imageOf(rs) === 'nginx:bad')?.spec.replicas, 0);
+      const events = (await client.list<KubeObject & { reason?: string; message?: string }>({ group: '', version: 'v1', resource: 'events', namespace: ns })).items;
+      const rollback = events.find((e) => e.reason === 'DeploymentRollback');
+      assert.match(rollback?.message ?? '', /^Rolled back deployment "auto" to revision 1: ReplicaSet "auto-[a-z0-9]+" has timed out progressing\.$/);
+    } finally {
+      readyPolicy.delete(ns);
+    }
+  });
+
+  it('only stops at the progress deadline without the opt-in, as upstream', async () => {
+    const ns = await newNamespace();
+    readyPolicy.set(ns, (pod) => (pod.spec?.containers as { image?: string }[] | undefined)?.[0]?.image !== 'nginx:bad');
+    try {
+      await createDeployment(ns, 'plain', 1, 'nginx:1', { progressDeadlineSeconds: 2 });
+      await waitComplete(ns, 'plain');
+      await setImage(ns, 'plain', 'nginx:bad');
+      await until('deadline exceeded', async () => cond(await getDeploy(ns, 'plain'), 'Progressing')?.reason === 'ProgressDeadlineExceeded', 15_000);
+      await sleep(1000);
+      const d = await getDeploy(ns, 'plain');
+      assert.equal((d.spec.template as RS['spec']['template']).spec.containers[0]!.image, 'nginx:bad');
+      assert.equal(cond(d, 'Progressing')?.reason, 'ProgressDeadlineExceeded');
+      assert.ok((await listRS(ns)).every((rs) => rs.metadata?.annotations?.[becameAvailableAnnotation] === undefined));
     } finally {
       readyPolicy.delete(ns);
     }

@@ -40,6 +40,10 @@ const skippedAnnotations = new Set([
   maxReplicasAnnotation,
   'deprecated.deployment.rollback.to',
 ]);
+/** Opts a deployment in to rolling back by itself when a rollout exceeds its progress deadline (k8ts only). */
+export const rollbackOnDeadlineAnnotation = 'k8ts.io/rollback-on-progress-deadline';
+/** Marks a ReplicaSet whose rollout completed, under that opt-in: a revision a rollback may return to. */
+export const becameAvailableAnnotation = 'k8ts.io/became-available';
 /** progressDeadlineSeconds at this value means no deadline. */
 const maxInt32 = 2147483647;
 /** Upstream's --concurrent-deployment-syncs default. */
@@ -766,11 +770,66 @@ export class DeploymentController implements Controller {
     } else {
       status.conditions = status.conditions?.filter((c) => c.type !== 'ReplicaFailure');
     }
-    if (sameStatus(d.status, status)) {
-      this.requeueStuck(d, status);
+    if (sameStatus(d.status, status)) this.requeueStuck(d, status);
+    else await this.writeStatus(d, status);
+    await this.followRollbackPolicy(d, newRS, all, status);
+  }
+
+  /**
+   * Beyond upstream, for deployments that opt in with the annotation `k8ts.io/rollback-on-progress-deadline:
+   * "true"` (docs/deployments.md): a ReplicaSet whose rollout completed is marked as having become available,
+   * and a rollout that exceeds its progress deadline puts the template of the newest marked ReplicaSet back,
+   * as `kubectl rollout undo` would, with a DeploymentRollback event. A rollout back to a marked template
+   * that fails again is left alone, so a deployment never swings between two revisions.
+   */
+  private async followRollbackPolicy(
+    d: Deployment,
+    newRS: ReplicaSet | undefined,
+    all: ReplicaSet[],
+    status: DeploymentStatus,
+  ): Promise<void> {
+    if (d.metadata?.annotations?.[rollbackOnDeadlineAnnotation] !== 'true' || !newRS) return;
+    const ns = d.metadata?.namespace ?? '';
+    const name = d.metadata?.name ?? '';
+    const progressing = getCondition(status, 'Progressing');
+    const marked = (rs: ReplicaSet): boolean => rs.metadata?.annotations?.[becameAvailableAnnotation] === 'true';
+    if (progressing?.status === 'True' && progressing.reason === 'NewReplicaSetAvailable') {
+      if (!marked(newRS)) {
+        await this.client.patch(
+          { ...replicaSetsRef, namespace: ns },
+          newRS.metadata?.name ?? '',
+          { metadata: { annotations: { [becameAvailableAnnotation]: 'true' } } },
+          'merge',
+        );
+      }
       return;
     }
-    await this.writeStatus(d, status);
+    if (progressing?.reason !== 'ProgressDeadlineExceeded' || marked(newRS)) return;
+    const target = all
+      .filter((rs) => rs !== newRS && marked(rs))
+      .sort((a, b) => revisionOf(b) - revisionOf(a))[0];
+    if (!target) {
+      this.recorder.event(d, 'Warning', 'DeploymentRollbackRevisionNotFound', 'Unable to find last revision.');
+      return;
+    }
+    const template: PodTemplate = structuredClone(target.spec?.template ?? {});
+    if (template.metadata?.labels) delete template.metadata.labels[hashLabel];
+    // The test keeps a user's template change made meanwhile: the patch then fails and the next sync decides.
+    await this.client.patch(
+      { ...deploymentsRef, namespace: ns },
+      name,
+      [
+        { op: 'test', path: '/metadata/generation', value: d.metadata?.generation },
+        { op: 'replace', path: '/spec/template', value: template },
+      ],
+      'json',
+    );
+    this.recorder.event(
+      d,
+      'Normal',
+      'DeploymentRollback',
+      `Rolled back deployment "${name}" to revision ${revisionOf(target)}: ${progressing.message ?? 'progress deadline exceeded'}`,
+    );
   }
 
   private timedOut(d: Deployment, status: DeploymentStatus): boolean {

@@ -7,7 +7,7 @@ import { goQuote } from '../../api/go-quote.js';
 import type { ErrorList } from '../../apimachinery/validation/field-errors.js';
 import { field, GoValue, newPath } from '../../apimachinery/validation/field-errors.js';
 import { isValidPortNum, nameIsDNS1035Label, validateLabels } from '../../apimachinery/validation/names.js';
-import type { ResourceStrategy } from '../generic/strategy.js';
+import type { KObject, ResourceStrategy } from '../generic/strategy.js';
 import {
   isDualStack,
   isIPv6String,
@@ -33,8 +33,10 @@ import {
 export interface ServiceStrategyOptions {
   /** The node port range (upstream's --service-node-port-range), inclusive. */
   nodePortRange?: { base: number; size: number };
-  /** The family of the service CIDR (IPv4 unless the cluster is IPv6-only). */
+  /** The family of the service CIDR (IPv4 unless the cluster is IPv6-only); ignored when ipFamilies is given. */
   primaryIPFamily?: 'IPv4' | 'IPv6';
+  /** The families of the service CIDRs, the primary first (two on a dual-stack cluster). */
+  ipFamilies?: readonly ('IPv4' | 'IPv6')[];
 }
 
 /** Seconds a ClientIP session sticks by default, and at most. */
@@ -176,21 +178,86 @@ function dropTypeDependentFields(spec: Spec, old: Spec): void {
   }
 }
 
-/** The IP family fields upstream's allocator fills before it allocates (initIPFamilyFields). */
-function initIPFamilyFields(spec: Spec, primary: 'IPv4' | 'IPv6'): void {
-  if (spec.type === 'ExternalName') return;
-  const ips = spec.clusterIPs ?? [];
-  const families = spec.ipFamilies ?? [];
-  if (spec.ipFamilyPolicy === undefined) {
-    spec.ipFamilyPolicy = ips.length === 2 || families.length === 2 ? 'RequireDualStack' : 'SingleStack';
+/**
+ * The IP family fields upstream's allocator fills before it allocates (initIPFamilyFields): the policy
+ * (SingleStack unless two IPs or families were asked for, the old policy on update, RequireDualStack for a
+ * selectorless headless service), families inferred from clusterIPs, the cluster's primary family, and the
+ * second family for a dual-stack policy on a dual-stack cluster. `configured` lists the cluster's families,
+ * the primary first. Errors are those upstream reports before any allocation.
+ */
+export function initIPFamilyFields(spec: Spec, old: Spec | undefined, configured: readonly string[]): ErrorList {
+  if (spec.type === 'ExternalName') return [];
+  const policyPath = newPath('spec', 'ipFamilyPolicy');
+  // A PreferDualStack service is not moved between single and dual stack by a cluster change.
+  if (
+    old !== undefined &&
+    old.ipFamilyPolicy === 'PreferDualStack' &&
+    spec.ipFamilyPolicy === 'PreferDualStack' &&
+    same(old.clusterIPs, spec.clusterIPs) &&
+    same(old.ipFamilies, spec.ipFamilies)
+  ) {
+    return [];
   }
-  const inferred = [...families];
-  ips.forEach((ip, i) => {
-    if (ip === 'None' || parseIPSloppy(ip) === undefined) return;
-    if (i >= inferred.length) inferred.push(isIPv6String(ip) ? 'IPv6' : 'IPv4');
+  const headlessNoSelector = spec.clusterIP === 'None' && Object.keys(spec.selector ?? {}).length === 0;
+  if (spec.ipFamilyPolicy === undefined) {
+    if (old?.ipFamilyPolicy !== undefined) spec.ipFamilyPolicy = old.ipFamilyPolicy;
+    else if (headlessNoSelector) spec.ipFamilyPolicy = 'RequireDualStack';
+    else spec.ipFamilyPolicy = 'SingleStack';
+  }
+  const loose = validateClusterIPsRelatedFields(spec);
+  if (loose.length > 0) return loose;
+  const errs: ErrorList = [];
+  if (old !== undefined) {
+    if (spec.ipFamilyPolicy === 'SingleStack') {
+      if (same(old.clusterIPs, spec.clusterIPs) && (spec.clusterIPs ?? []).length > 1)
+        spec.clusterIPs = spec.clusterIPs!.slice(0, 1);
+      if (same(old.ipFamilies, spec.ipFamilies) && (spec.ipFamilies ?? []).length > 1)
+        spec.ipFamilies = spec.ipFamilies!.slice(0, 1);
+    } else {
+      if ((spec.clusterIPs ?? []).length < (old.clusterIPs ?? []).length)
+        errs.push(field.invalid(policyPath, spec.ipFamilyPolicy, "must be 'SingleStack' to release the secondary cluster IP"));
+      if ((spec.ipFamilies ?? []).length < (old.ipFamilies ?? []).length)
+        errs.push(field.invalid(policyPath, spec.ipFamilyPolicy, "must be 'SingleStack' to release the secondary IP family"));
+    }
+  }
+  if (spec.ipFamilyPolicy === 'SingleStack') {
+    if ((spec.clusterIPs ?? []).length === 2) {
+      errs.push(field.invalid(policyPath, spec.ipFamilyPolicy, "must be 'RequireDualStack' or 'PreferDualStack' when multiple cluster IPs are specified"));
+    }
+    if ((spec.ipFamilies ?? []).length === 2) {
+      errs.push(field.invalid(policyPath, spec.ipFamilyPolicy, "must be 'RequireDualStack' or 'PreferDualStack' when multiple IP families are specified"));
+    }
+  }
+  const families = [...(spec.ipFamilies ?? [])];
+  for (const [i, ip] of (spec.clusterIPs ?? []).entries()) {
+    if (ip === 'None') break;
+    const fam = isIPv6String(ip) ? 'IPv6' : 'IPv4';
+    if (i < families.length) continue;
+    if (!configured.includes(fam)) {
+      errs.push(field.invalid(newPath('spec', 'clusterIPs').index(i), [...(spec.clusterIPs ?? [])], `${fam} is not configured on this cluster`));
+    } else {
+      families.push(fam);
+    }
+  }
+  if (errs.length > 0) return errs;
+  spec.ipFamilies = families;
+  const other = (f: string): string => (f === 'IPv4' ? 'IPv6' : 'IPv4');
+  if (headlessNoSelector) {
+    if (families.length === 0) families.push(configured[0] ?? 'IPv4');
+    if (families.length < 2 && spec.ipFamilyPolicy !== 'SingleStack') families.push(other(families[0]!));
+    return [];
+  }
+  if (spec.ipFamilyPolicy === 'RequireDualStack' && configured.length < 2) {
+    errs.push(field.invalid(policyPath, spec.ipFamilyPolicy, 'this cluster is not configured for dual-stack services'));
+  }
+  families.forEach((f, i) => {
+    if (!configured.includes(f) && supportedIPFamilies.includes(f))
+      errs.push(field.invalid(newPath('spec', 'ipFamilies').index(i), f, 'not configured on this cluster'));
   });
-  if (inferred.length === 0) inferred.push(primary);
-  spec.ipFamilies = inferred;
+  if (errs.length > 0) return errs;
+  if (families.length === 0) families.push(configured[0] ?? 'IPv4');
+  if (spec.ipFamilyPolicy !== 'SingleStack' && families.length === 1 && configured.length === 2) families.push(other(families[0]!));
+  return [];
 }
 
 function goServicePortKey(p: ServicePort): GoValue {
@@ -565,15 +632,27 @@ function validateUpgradeDowngradeIPFamilies(old: Spec, spec: Spec): ErrorList {
   return errs;
 }
 
-/** The strategy of core/v1 services, for a cluster with the given node port range and IP family. */
-export function createServiceStrategy(options: ServiceStrategyOptions = {}): ResourceStrategy {
+/** The services strategy, with the checks upstream makes before it allocates (for the API server's allocator). */
+export interface ServiceStrategy extends ResourceStrategy {
+  /** Errors that stop allocation: clusterIP and family fields that do not fit, families or node ports the cluster lacks. */
+  allocationErrors(obj: KObject, old: KObject | undefined): ErrorList;
+}
+
+/** The strategy of core/v1 services, for a cluster with the given node port range and IP families. */
+export function createServiceStrategy(options: ServiceStrategyOptions = {}): ServiceStrategy {
   const range = options.nodePortRange ?? { base: 30000, size: 2768 };
-  const primary = options.primaryIPFamily ?? 'IPv4';
+  const configured = options.ipFamilies ?? [options.primaryIPFamily ?? 'IPv4'];
   const rangeText = `${range.base}-${range.base + range.size - 1}`;
+  // Errors of initIPFamilyFields, found while preparing and reported by validation, as upstream's allocator
+  // reports them before it validates.
+  const familyErrors = new WeakMap<object, ErrorList>();
 
   // Upstream allocates before it validates, and allocation fails alone: on clusterIP and family fields that
   // do not fit together, a family the cluster lacks, or a requested node port outside the range.
-  const validateAllocation = (spec: Spec, old: Spec | undefined): ErrorList => {
+  const validateAllocation = (obj: KObject, old: Spec | undefined): ErrorList => {
+    const spec = typed<Service>(obj).spec ?? {};
+    const fam = familyErrors.get(obj);
+    if (fam !== undefined && fam.length > 0) return fam;
     const related = validateClusterIPsRelatedFields(spec);
     if (related.length > 0) return related;
     const errs: ErrorList = [];
@@ -591,26 +670,14 @@ export function createServiceStrategy(options: ServiceStrategyOptions = {}): Res
         );
       }
     });
-    if (spec.type === 'ExternalName') return errs;
-    if (spec.ipFamilyPolicy === 'RequireDualStack') {
-      errs.push(
-        field.invalid(
-          newPath('spec', 'ipFamilyPolicy'),
-          spec.ipFamilyPolicy,
-          'this cluster is not configured for dual-stack services',
-        ),
-      );
-    }
-    (spec.ipFamilies ?? []).forEach((f, i) => {
-      if (f !== primary && supportedIPFamilies.includes(f)) {
-        errs.push(field.invalid(newPath('spec', 'ipFamilies').index(i), f, 'not configured on this cluster'));
-      }
-    });
     return errs;
   };
 
   return {
     ...baseStrategy('', 'v1', 'services'),
+    allocationErrors(obj, old) {
+      return validateAllocation(obj, old === undefined ? undefined : (typed<Service>(old).spec ?? {}));
+    },
     defaults(obj) {
       setDefaults(typed<Service>(obj));
     },
@@ -619,7 +686,7 @@ export function createServiceStrategy(options: ServiceStrategyOptions = {}): Res
       obj.status = { loadBalancer: {} };
       const spec = (typed<Service>(obj).spec ??= {});
       normalizeClusterIPs(spec, undefined);
-      initIPFamilyFields(spec, primary);
+      familyErrors.set(obj, initIPFamilyFields(spec, undefined, configured));
     },
     prepareForUpdate(obj, old) {
       const spec = (typed<Service>(obj).spec ??= {});
@@ -627,18 +694,18 @@ export function createServiceStrategy(options: ServiceStrategyOptions = {}): Res
       patchAllocatedValues(spec, prev);
       normalizeClusterIPs(spec, prev);
       dropTypeDependentFields(spec, prev);
-      initIPFamilyFields(spec, primary);
+      familyErrors.set(obj, initIPFamilyFields(spec, prev, configured));
     },
     validate(obj) {
       const svc = typed<Service>(obj);
-      const alloc = validateAllocation(svc.spec ?? {}, undefined);
+      const alloc = validateAllocation(obj, undefined);
       if (alloc.length > 0) return alloc;
       return [...validateCoreObjectMeta(obj, true, nameIsDNS1035Label), ...validateServiceSpec(svc)];
     },
     validateUpdate(obj, old) {
       const spec = typed<Service>(obj).spec ?? {};
       const prev = typed<Service>(old).spec ?? {};
-      const alloc = validateAllocation(spec, prev);
+      const alloc = validateAllocation(obj, prev);
       if (alloc.length > 0) return alloc;
       const errs = validateCoreObjectMetaUpdate(obj, old);
       errs.push(...validateUpgradeDowngradeClusterIPs(prev, spec));
@@ -691,4 +758,4 @@ function validateLoadBalancerStatus(svc: Service): ErrorList {
 }
 
 /** The strategy of core/v1 services with upstream's default node port range (30000-32767) on IPv4. */
-export const serviceStrategy: ResourceStrategy = createServiceStrategy();
+export const serviceStrategy: ServiceStrategy = createServiceStrategy();

@@ -26,7 +26,27 @@ const generatedNameLength = 5;
 /** Names are at most 253 characters; a generated suffix takes the last five. */
 const maxGeneratePrefix = 253 - generatedNameLength;
 
+/** What an allocation did, to keep (after the write) or undo (when the write fails). */
+export interface AllocationTxn {
+  commit(): void;
+  revert(): void;
+}
+
+/**
+ * Side allocations a resource makes around its writes (Services: cluster IPs and node ports), as upstream's
+ * BeginCreate, BeginUpdate and AfterDelete hooks: begin runs after the strategy prepared the object and
+ * before it validates, and may fill fields or throw a StatusError.
+ */
+export interface AllocationHooks {
+  beginCreate(obj: KObject, dryRun: boolean): AllocationTxn;
+  beginUpdate(obj: KObject, old: KObject, dryRun: boolean): AllocationTxn;
+  /** The object is gone from the store. */
+  afterDelete(obj: KObject): void;
+}
+
 export interface RegistryStoreOptions {
+  /** Allocations around writes (Services). */
+  hooks?: AllocationHooks;
   /** The clock for creationTimestamp and deletionTimestamp. */
   now?: () => Date;
   /** How many times an update is retried when the object changed between read and write. */
@@ -101,6 +121,7 @@ export class RegistryStore {
   private readonly now: () => Date;
   private readonly maxRetries: number;
   private readonly prefix: string;
+  private readonly hooks: AllocationHooks | undefined;
   private schema: SchemaNode | null | undefined;
 
   constructor(strategy: ResourceStrategy, storage: Store, options: RegistryStoreOptions = {}) {
@@ -111,6 +132,7 @@ export class RegistryStore {
     this.now = options.now ?? (() => new Date());
     this.maxRetries = options.maxRetries ?? 1000;
     this.prefix = strategy.info.etcdPrefix + '/';
+    this.hooks = options.hooks;
   }
 
   /** The storage key of an object: <prefix>/<namespace>/<name> or <prefix>/<name>. */
@@ -179,6 +201,19 @@ export class RegistryStore {
     else delete meta.generation;
     if (!meta.name && meta.generateName) meta.name = this.generateName(meta.generateName);
     this.strategy.prepareForCreate?.(obj);
+    const txn = this.hooks?.beginCreate(obj, options.dryRun === true);
+    try {
+      const created = await this.createPrepared(namespace, obj, options);
+      txn?.commit();
+      return created;
+    } catch (err) {
+      txn?.revert();
+      throw err;
+    }
+  }
+
+  private async createPrepared(namespace: string, obj: KObject, options: WriteOptions): Promise<KObject> {
+    const meta = (obj.metadata ??= {});
     if (options.fieldManager !== undefined) this.recordManagedFields(undefined, obj, options.fieldManager, undefined);
     const errs = this.strategy.validate?.(obj) ?? [];
     if (errs.length > 0) throw this.invalid(meta.name ?? '', errs);
@@ -346,6 +381,27 @@ export class RegistryStore {
       setOrDelete(newMeta, 'generation', oldMeta.generation);
     }
     if (options.subresource === undefined) this.strategy.prepareForUpdate?.(obj, old);
+    const txn = options.subresource === undefined ? this.hooks?.beginUpdate(obj, old, options.dryRun === true) : undefined;
+    try {
+      const written = await this.writePrepared(namespace, name, cur, obj, options);
+      txn?.commit();
+      return written;
+    } catch (err) {
+      txn?.revert();
+      throw err;
+    }
+  }
+
+  private async writePrepared(
+    namespace: string,
+    name: string,
+    cur: { obj: KObject; kv: KeyValue },
+    obj: KObject,
+    options: UpdateOptions,
+  ): Promise<KObject> {
+    const old = cur.obj;
+    const oldMeta = old.metadata ?? {};
+    const newMeta = (obj.metadata ??= {});
     if (options.fieldManager !== undefined && options.subresource !== 'all') {
       this.recordManagedFields(old, obj, options.fieldManager, options.subresource);
     }
@@ -362,6 +418,7 @@ export class RegistryStore {
     ) {
       const res = await this.storage.delete(this.key(namespace, name), { expectedModRevision: cur.kv.modRevision });
       newMeta.resourceVersion = String(res.revision);
+      this.hooks?.afterDelete(old);
       return obj;
     }
     // Nothing changed: no write, the object keeps its resourceVersion (upstream skips no-op updates).
@@ -425,6 +482,7 @@ export class RegistryStore {
           if (options.dryRun) return { object: obj, deleted: true };
           const res = await this.storage.delete(this.key(namespace, name), { expectedModRevision: cur.kv.modRevision });
           m.resourceVersion = String(res.revision);
+          this.hooks?.afterDelete(cur.obj);
           return { object: obj, deleted: true };
         }
         // Mark: the first delete sets deletionTimestamp; a later one may only shorten the grace period.

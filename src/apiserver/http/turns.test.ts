@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, connect, type Socket } from 'node:net';
+import { describe, it } from 'node:test';
+import { Turns } from './turns.js';
+
+describe('Turns', () => {
+  it('gives one turn per event-loop iteration, in order, and lets I/O that arrived meanwhile in between', async () => {
+    // A loopback connection stands for a client whose read request arrives while writes wait for turns.
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    const accepted = once(server, 'connection') as Promise<[Socket]>;
+    const client = connect(port, '127.0.0.1');
+    await once(client, 'connect');
+    const [peer] = await accepted;
+    const log: string[] = [];
+    peer.on('data', () => log.push('read'));
+    try {
+      const turns = new Turns();
+      const writers = [1, 2, 3].map(async (i) => {
+        await turns.next();
+        log.push(`write ${i}`);
+        if (i === 1) client.write('GET');
+      });
+      assert.equal(turns.pending, 3);
+      await Promise.all(writers);
+      assert.deepEqual(log, ['write 1', 'read', 'write 2', 'write 3']);
+      assert.equal(turns.pending, 0);
+    } finally {
+      client.destroy();
+      peer.destroy();
+      server.close();
+    }
+  });
+
+  it('starts again after running dry', async () => {
+    const turns = new Turns();
+    await turns.next();
+    await turns.next();
+    assert.equal(turns.pending, 0);
+  });
+});
