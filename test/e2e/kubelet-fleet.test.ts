@@ -18,7 +18,7 @@ import { startRoundRobinBinder } from '../helpers/round-robin-binder.js';
 const nodeCount = 1000;
 
 
-const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> => waitFor(what, fn, timeoutMs);
+const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> => waitFor(what, () => fn().catch(() => undefined), timeoutMs);
 
 describe(`k8ts agent with ${nodeCount} simulated nodes`, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-fleet-'));

@@ -25,7 +25,7 @@ import { kubectl, kubectlPath } from '../helpers/kubectl.js';
 const execFileAsync = promisify(execFile);
 
 
-const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => waitFor(what, fn, timeoutMs);
+const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => waitFor(what, () => fn().catch(() => undefined), timeoutMs);
 
 describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () => {
   let dir: string;
