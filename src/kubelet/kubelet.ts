@@ -15,6 +15,7 @@ import type { PodObjects } from './objects.js';
 import { Backoff } from './pod/backoff.js';
 import type { EnvNodeInfo } from './pod/env.js';
 import { podUIDLabel } from './pod/labels.js';
+import { podDNSConfig } from './pod/dns.js';
 import { PodWorker } from './pod/pod-worker.js';
 import { isMirrorPod } from './static-pods.js';
 import { VolumeManager } from './volumes/volume-manager.js';
@@ -37,6 +38,9 @@ export interface KubeletOptions {
   podLogsDir?: string;
   simulated?: boolean;
   clock?: Clock;
+  /** The cluster DNS servers (--cluster-dns) and domain (--cluster-domain) for ClusterFirst pods. */
+  clusterDNS?: string[];
+  clusterDomain?: string;
   /** PLEG relist period (1 s). */
   relistMs?: number;
   /** Periodic sync of each pod (upstream: 1 min plus events; 10 s keeps volumes fresh sooner). */
@@ -98,7 +102,7 @@ export class Kubelet {
       backoff: new Backoff(),
       resyncMs: o.resyncMs ?? 10_000,
       rfc3339,
-      dnsConfig: (pod) => (pod.spec?.dnsConfig ? { servers: pod.spec.dnsConfig.nameservers ?? [], searches: pod.spec.dnsConfig.searches ?? [], options: (pod.spec.dnsConfig.options ?? []).map((x) => (x.value ? `${x.name}:${x.value}` : (x.name ?? ''))) } : dns),
+      dnsConfig: (pod) => podDNSConfig(pod, { clusterDNS: o.clusterDNS ?? [], clusterDomain: o.clusterDomain ?? 'cluster.local', host: dns }),
       forget: (uid) => this.#workers.delete(uid),
       mirrorPod: (ns, name) => this.#mirrors.get(`${ns}/${name}`),
       nodeRef: () => this.#nodeRef,

@@ -62,6 +62,8 @@ function makeNode(o: {
   podLogsDir?: string;
   startOffset: number;
   health: () => string;
+  clusterDNS?: string[];
+  clusterDomain?: string;
 }): RunningNode {
   const { capacity, allocatable } = nodeResources(o.host);
   const agent = new NodeAgent({
@@ -89,6 +91,8 @@ function makeNode(o: {
     simulated: o.simulated,
     ...(o.rootDir ? { rootDir: o.rootDir } : {}),
     ...(o.podLogsDir ? { podLogsDir: o.podLogsDir } : {}),
+    ...(o.clusterDNS ? { clusterDNS: o.clusterDNS } : {}),
+    ...(o.clusterDomain ? { clusterDomain: o.clusterDomain } : {}),
   });
   void capacity;
   return { agent, kubelet };
@@ -103,6 +107,8 @@ export interface NodeKubeletOptions {
   rootDir: string;
   podLogsDir: string;
   nodeIPs?: string[];
+  clusterDNS?: string[];
+  clusterDomain?: string;
   /** Folder of static pod manifests (--pod-manifest-path). */
   podManifestPath?: string;
   log: Logger;
@@ -138,6 +144,8 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
     podLogsDir: o.podLogsDir,
     startOffset: 0,
     health: () => health,
+    ...(o.clusterDNS ? { clusterDNS: o.clusterDNS } : {}),
+    ...(o.clusterDomain ? { clusterDomain: o.clusterDomain } : {}),
   });
   const registered = await node.agent.register();
   node.kubelet.setNode(name, registered.metadata?.uid ?? '');

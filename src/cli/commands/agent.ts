@@ -20,6 +20,9 @@ export const agentFlags: FlagSpec = {
   server: { type: 'string', short: 's', help: 'the server to join: https://host:6443', default: '' },
   token: { type: 'string', short: 't', help: 'the join token (k8ts token create)', default: '' },
   'data-dir': { type: 'string', short: 'd', help: 'folder that holds the agent state', default: '' },
+  // The server defines these two for its DNS; an agent's kubelet only points pods at it.
+  'cluster-dns': { type: 'string', help: 'DNS server IPs for ClusterFirst pods, comma-separated', default: '10.43.0.10' },
+  'cluster-domain': { type: 'string', help: "the cluster's DNS domain", default: 'cluster.local' },
   ...kubeletFlags,
 };
 

@@ -82,6 +82,8 @@ export function startKubelets(
             rootDir,
             podLogsDir: (values['pod-logs-dir'] as string) || '/var/log/pods',
             ...(nodeIPs.length > 0 ? { nodeIPs } : {}),
+            clusterDNS: ((values['cluster-dns'] as string) || '').split(',').filter((x) => x !== ''),
+            clusterDomain: (values['cluster-domain'] as string) || 'cluster.local',
             ...(values['pod-manifest-path'] ? { podManifestPath: path.resolve(values['pod-manifest-path'] as string) } : {}),
             log: log.with({ component: 'kubelet' }),
           },
