@@ -2,7 +2,7 @@
 // to it), or a fleet of simulated nodes in one process as kwok does: one shared pod informer routes pods to
 // per-node kubelets by spec.nodeName, one Service informer serves every node's environment variables, and
 // each node's lease and status run on its own cheap timer.
-import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../base/log.js';
 import type { EventRecorder, RESTClient } from '../client/index.js';
 import { DeletedFinalStateUnknown, EventRecorder as Recorder, SharedInformer } from '../client/index.js';
@@ -18,6 +18,7 @@ import { StaticPodSource } from './static-pods.js';
 
 const podsRef = { group: '', version: 'v1', resource: 'pods' };
 const servicesRef = { group: '', version: 'v1', resource: 'services' };
+const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
 
 /** A runtime behind CRI, with the name its container IDs carry. */
 export interface RuntimeHandle {
@@ -158,6 +159,20 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
       })
     : undefined;
   await staticPods?.start();
+  // The node IPAM controller gives the Node its pod ranges; the runtime's network follows them.
+  const self = SharedInformer.forResource<Kube<Node>>(o.client, nodesRef, { fieldSelector: `metadata.name=${name}` });
+  let podCIDRs = '';
+  const followCIDRs = (n: Kube<Node>): void => {
+    const cidrs = (n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : [])).join(',');
+    if (cidrs === '' || cidrs === podCIDRs) return;
+    podCIDRs = cidrs;
+    o.runtime.runtime.updateRuntimeConfig({ runtimeConfig: { networkConfig: { podCidr: cidrs } } }).then(
+      () => o.log.info('updated the runtime pod CIDR', { node: name, podCIDRs: cidrs }),
+      (err: unknown) => o.log.warn('could not update the runtime pod CIDR', { error: err instanceof Error ? err.message : String(err) }),
+    );
+  };
+  self.addEventHandler({ onAdd: followCIDRs, onUpdate: (_a, n) => followCIDRs(n) });
+  void self.run(signal);
   const pods = SharedInformer.forResource<Kube<Pod>>(o.client, podsRef, { fieldSelector: `spec.nodeName=${name}` });
   pods.addEventHandler({
     onAdd: (p) => node.kubelet.upsertPod(p),

@@ -43,6 +43,8 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
     'server', '--data-dir', path.join(dir, 'server'), '--https-listen-port', '0', '--bind-address', '127.0.0.1',
     '--container-runtime-endpoint', `unix://${path.join(dir, 'cri.sock')}`, '--node-name', node, '--kubelet-root-dir', path.join(dir, 'kubelet'),
     '--pod-logs-dir', path.join(dir, 'pod-logs'), '--pod-manifest-path', path.join(dir, 'manifests'),
+    // The node IPAM controller hands the node this test's ranges, which the kubelet passes to the runtime.
+    '--cluster-cidr', `10.43.${n}.0/24,fd43:0:0:${n.toString(16)}::/64`, '--disable-kube-proxy', '--disable', 'coredns,servicelb',
   ]; // prettier-ignore
   const getPod = (name: string): Promise<Kube<Pod>> => client.get<Kube<Pod>>(podsRef, name);
   const apply = async (name: string, containers: object[], extra: object = {}): Promise<void> => {
@@ -93,6 +95,8 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
     const r = await k(['get', 'node', node, '-o', 'jsonpath={.status.nodeInfo.containerRuntimeVersion} {.status.conditions[?(@.type=="Ready")].status}']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^k8ts:\/\/\S+ True$/);
+    // The pod ranges the node IPAM controller gave the node went to the runtime.
+    await server!.waitForLog(/"msg":"updated the runtime pod CIDR".*"podCIDRs":"10\.43\./, 30_000);
   });
 
   it('runs a busybox pod to Running with IPv4 and IPv6 addresses and a ConfigMap volume that follows changes', async () => {
