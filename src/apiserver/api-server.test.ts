@@ -86,6 +86,16 @@ const cm = (name: string, labels: Record<string, string> = {}, data: Record<stri
 });
 
 describe('API server over HTTP', () => {
+  it('serves a request offering an upgrade it does not act on as plain HTTP, and checks streaming upgrades first', async () => {
+    const h2c = await call('GET', '/version', undefined, { Connection: 'Upgrade, HTTP2-Settings', Upgrade: 'h2c', 'HTTP2-Settings': 'AAMAAABkAARAAAAAAAIAAAAA' });
+    assert.equal(h2c.code, 200);
+    assert.equal(h2c.json.major, '1');
+    const ws = { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'v5.channel.k8s.io' };
+    const ghost = await call('GET', '/api/v1/namespaces/default/pods/ghost/exec?command=true&stdout=true', undefined, ws);
+    assert.equal(ghost.code, 404);
+    assert.equal(ghost.json.message, 'pods "ghost" not found');
+  });
+
   it('answers health, version and 404 for unknown paths', async () => {
     assert.equal((await call('GET', '/readyz')).body, 'ok');
     assert.equal((await call('GET', '/version')).json.gitVersion, 'v1.33.0+k8ts');

@@ -3,10 +3,11 @@
 // resource handlers. The only component that touches the store.
 import { createHash } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { findResource } from '../api/resources.js';
@@ -318,7 +319,15 @@ export class ApiServer {
       const info = parseRequestInfo(req.method ?? 'GET', url);
       const streaming = ['exec', 'attach', 'portforward'];
       if (!info.isResourceRequest || info.apiGroup !== '' || info.resource !== 'pods' || !streaming.includes(info.subresource)) {
-        throw apiErrors.badRequest(`the server does not allow a protocol upgrade of ${info.path}`);
+        // Not ours to upgrade (an h2c offer, a WebSocket watch): answer it as a plain HTTP/1.1 request, as Go's
+        // server ignores an Upgrade header it does not act on.
+        const res = new ServerResponse(req);
+        res.shouldKeepAlive = false;
+        res.assignSocket(socket as Socket);
+        res.once('finish', () => socket.end());
+        if (head.length > 0) socket.unshift(head);
+        await this.serve(req, res);
+        return;
       }
       const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
       await this.kubelet.serveUpgrade(req, socket, head, info, query);

@@ -2,6 +2,7 @@
 // the first address of the primary service CIDR, port 443 ("https") to the API server's port, and an
 // Endpoints object and EndpointSlice that list the API server's advertised address. Reconciled at start and
 // every ten seconds, so that an edit or a delete by a user is put back.
+import { onAbort } from '../base/abort.js';
 import { ipFamilyOf } from '../api/ip.js';
 import { StatusError } from '../apimachinery/errors/status-error.js';
 import type { Logger } from '../base/log.js';
@@ -101,9 +102,9 @@ export function runKubernetesServiceReconciler(o: KubernetesServiceOptions, sign
     };
     const timer = setInterval(() => void round(), kubernetesServiceReconcileMs);
     timer.unref();
-    signal.addEventListener('abort', () => {
+    onAbort(signal, () => {
       clearInterval(timer);
       resolve();
-    }, { once: true });
+    });
   });
 }

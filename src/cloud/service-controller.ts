@@ -3,6 +3,7 @@
 // provider ensure a balancer over the ready nodes and writes status.loadBalancer; when the service stops
 // wanting one or is deleted it removes the balancer, clears the status and drops the finalizer. A change in
 // the set of usable nodes updates every balancer. Events carry upstream's reasons.
+import { onAbort } from '../base/abort.js';
 import type { Node, Service } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../base/log.js';
 import { logger } from '../base/log.js';
@@ -85,7 +86,7 @@ export class CloudServiceController {
     void this.services.run(signal);
     void this.nodes.run(signal);
     await Promise.all([this.services.waitForSync(signal), this.nodes.waitForSync(signal)]).catch(() => undefined);
-    signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
+    onAbort(signal, () => this.queue.shutDown());
     const worker = async (): Promise<void> => {
       for (;;) {
         const key = await this.queue.get();

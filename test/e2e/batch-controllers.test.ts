@@ -76,8 +76,10 @@ spec:
       return undefined;
     });
     assert.equal(seen, 'gone');
-    const events = (await k(['get', 'events', '--field-selector', 'involvedObject.name=doomed', '-o', 'jsonpath={.items[*].reason}'])).stdout;
-    assert.match(events, /BackoffLimitExceeded/);
+    await eventually('the BackoffLimitExceeded event', async () => {
+      const events = (await k(['get', 'events', '--field-selector', 'involvedObject.name=doomed', '-o', 'jsonpath={.items[*].reason}'])).stdout;
+      return /BackoffLimitExceeded/.test(events) ? true : undefined;
+    });
   });
 
   it('create job --from=cronjob/x makes a Job from the CronJob template (1.33)', async () => {
@@ -128,6 +130,27 @@ spec:
       assert.equal(undo.code, 0, undo.stderr);
       assert.equal((await run(['rollout', 'status', `sts/${name}`, '--timeout=60s'])).code, 0);
       assert.equal((await run(['get', 'sts', name, '-o', 'jsonpath={.spec.template.spec.containers[0].image}'])).stdout, 'nginx:1');
+
+      if (minor === 33) {
+        // rollout restart stamps the template: a new revision, every pod replaced.
+        const uid0 = (await run(['get', 'pod', `${name}-0`, '-o', 'jsonpath={.metadata.uid}'])).stdout;
+        assert.equal((await run(['rollout', 'restart', `sts/${name}`])).code, 0);
+        assert.equal((await run(['rollout', 'status', `sts/${name}`, '--timeout=60s'])).code, 0);
+        await eventually('web-0 replaced', async () => {
+          const uid = (await run(['get', 'pod', `${name}-0`, '-o', 'jsonpath={.metadata.uid}'])).stdout;
+          return uid !== '' && uid !== uid0 ? true : undefined;
+        });
+      }
+
+      // A partition keeps the lower ordinals at the old template.
+      const part = await run(['patch', `sts/${name}`, '--type=merge', '-p', '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":2}}}}']);
+      assert.equal(part.code, 0, part.stderr);
+      assert.equal((await run(['set', 'image', `sts/${name}`, 'c=nginx:3'])).code, 0);
+      const st3 = await run(['rollout', 'status', `sts/${name}`, '--timeout=60s']);
+      assert.equal(st3.code, 0, st3.stderr);
+      assert.match(st3.stdout, /partitioned roll out complete: 1 new pods have been updated\.\.\.\n$/);
+      const byPod = (await run(['get', 'pods', '-l', `app=${name}`, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.spec.containers[0].image} {end}'])).stdout.trim();
+      assert.equal(byPod, `${name}-0=nginx:1 ${name}-1=nginx:1 ${name}-2=nginx:3`);
 
       assert.equal((await run(['scale', `sts/${name}`, '--replicas=1'])).code, 0);
       await eventually('one pod left', async () => {

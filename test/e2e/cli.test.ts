@@ -28,6 +28,10 @@ describe('k8ts CLI', () => {
     const badFlag = await runK8ts(['server', '--no-such-flag']);
     assert.equal(badFlag.code, 1);
     assert.match(badFlag.stderr, /no-such-flag/);
+    assert.match(serverHelp.stdout, /--terminated-pod-gc-threshold value .*\(default: 12500\)/);
+    const badThreshold = await runK8ts(['server', '--data-dir', dir, '--terminated-pod-gc-threshold', 'many']);
+    assert.equal(badThreshold.code, 1);
+    assert.match(badThreshold.stderr, /invalid --terminated-pod-gc-threshold: many/);
     const badEndpoint = await runK8ts(['store', 'check', '--datastore-endpoint', 'mysql://x', '--data-dir', dir]);
     assert.equal(badEndpoint.code, 1);
     assert.match(badEndpoint.stderr, /unsupported datastore endpoint scheme "mysql"/);

@@ -104,6 +104,28 @@ for (const minor of [29, 33]) {
       await nodes.resumeHeartbeats('n1');
     });
 
+    it('replaces a failed daemon pod', async () => {
+      const onN3 = (await pods()).find((p) => p.spec.nodeName === 'n3')!;
+      const failed = await k(['patch', 'pod', onN3.metadata.name, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Failed"}}']);
+      assert.equal(failed.code, 0, failed.stderr);
+      await eventually('a new pod on n3', async () => {
+        const now = (await pods()).filter((p) => p.spec.nodeName === 'n3');
+        return now.length === 1 && now[0]!.metadata.name !== onN3.metadata.name ? true : undefined;
+      });
+      const events = await k(['get', 'events', '--field-selector', 'involvedObject.name=agent', '-o', 'jsonpath={.items[*].reason}']);
+      assert.match(events.stdout, /FailedDaemonPod/);
+    });
+
+    it('releases a pod relabelled out of its selector and replaces it', async () => {
+      const onN1 = (await pods()).find((p) => p.spec.nodeName === 'n1')!;
+      assert.equal((await k(['label', 'pod', onN1.metadata.name, 'app=stray', '--overwrite'])).code, 0);
+      await eventually('the stray pod released', async () =>
+        (json(await k(['get', 'pod', onN1.metadata.name, '-o', 'json'])).metadata.ownerReferences ?? []).length === 0 ? true : undefined,
+      );
+      await waitNodes('n1,n3');
+      assert.equal((await k(['delete', 'pod', onN1.metadata.name, '--wait=false'])).code, 0);
+    });
+
     it('rolls out a new template node by node, with history', async () => {
       assert.equal((await k(['apply', '-f', '-'], daemonSet('busybox:1.37'))).code, 0);
       const status = await k(['rollout', 'status', 'ds/agent', '--timeout=60s']);
@@ -134,6 +156,21 @@ for (const minor of [29, 33]) {
       await eventually('new-template pods only', async () => {
         const ps = await pods();
         return ps.length === 2 && ps.every((p) => JSON.stringify(p).includes('busybox:1.38')) ? true : undefined;
+      });
+
+      // OnDelete: a new template replaces nothing until a pod is deleted.
+      const onDelete = daemonSet('busybox:1.39').replace('{type: RollingUpdate, rollingUpdate: {maxUnavailable: 1}}', '{type: OnDelete}');
+      assert.equal((await k(['apply', '-f', '-'], onDelete)).code, 0);
+      const synced = await eventually('the new template seen', async () => {
+        const ds = json(await k(['get', 'ds', 'agent', '-o', 'json']));
+        return ds.status.observedGeneration === ds.metadata.generation ? ds.status : undefined;
+      });
+      assert.equal(synced.updatedNumberScheduled ?? 0, 0);
+      const old = (await pods())[0]!;
+      assert.equal((await k(['delete', 'pod', old.metadata.name, '--wait=false'])).code, 0);
+      await eventually('one pod of the new template', async () => {
+        const ps = await pods();
+        return ps.length === 2 && ps.filter((p) => JSON.stringify(p).includes('busybox:1.39')).length === 1 ? true : undefined;
       });
     });
   });

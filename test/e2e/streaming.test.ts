@@ -12,6 +12,7 @@ import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
+import { CertificateAuthority } from '../../src/apiserver/pki/certificate-authority.js';
 import type { HostStreamingRuntime } from '../helpers/host-streaming-runtime.js';
 import { criLine } from '../helpers/host-streaming-runtime.js';
 import type { StreamingCluster } from '../helpers/streaming-cluster.js';
@@ -40,15 +41,23 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
     kubeconfig = cluster.kubeconfig;
     runtime = cluster.runtime;
     http = createServer((req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/plain' });
-      res.end(`hello from the pod, you asked for ${req.url}\n`);
+      let received = 0;
+      req.on('data', (d: Buffer) => (received += d.length));
+      req.on('end', () => {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end(req.method === 'POST' ? `received ${received} bytes\n` : `hello from the pod, you asked for ${req.url}\n`);
+      });
     });
     await new Promise<void>((r) => http!.listen(0, '127.0.0.1', () => r()));
     httpPort = (http.address() as AddressInfo).port;
     await cluster.createPod('web', ['main'], 'running');
     await cluster.createPod('two', ['a', 'b'], 'running');
     await cluster.createPod('creating', ['main'], 'creating');
-    await cluster.createPod('unbound', ['main'], 'creating', false);
+    await cluster.createPod('unbound', ['main'], 'creating', null);
+    // A kubelet whose serving certificate the API server cannot verify.
+    await cluster.addNode('foreign-node', await CertificateAuthority.create({ prefix: 'elsewhere' }));
+    await cluster.createPod('elsewhere', ['main'], 'running', 'foreign-node');
+    runtime.appendLog({ namespace: 'default', name: 'elsewhere', container: 'main' }, criLine('2026-01-01T10:00:00Z', 'stdout', 'from elsewhere'));
     runtime.appendLog(
       main,
       criLine('2026-01-01T10:00:00.000000001Z', 'stdout', 'line one') +
@@ -109,11 +118,14 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
         const unbound = await k(['exec', 'unbound', '--', 'true']);
         assert.notEqual(unbound.code, 0);
         assert.equal(unbound.stderr, 'Error from server (BadRequest): pod unbound does not have a host assigned\n');
+        const creating = await k(['exec', 'creating', '--', 'true']);
+        assert.notEqual(creating.code, 0);
+        assert.equal(creating.stderr, 'error: unable to upgrade connection: container not found ("main")\n');
         const missing = await k(['exec', 'ghost', '--', 'true']);
         assert.equal(missing.stderr, 'Error from server (NotFound): pods "ghost" not found\n');
         const bad = await k(['exec', 'web', '--', '/no/such/binary']);
         assert.notEqual(bad.code, 0);
-        assert.match(bad.stderr, /^error: Internal error occurred: error executing command in container: exec: "\/no\/such\/binary"/);
+        assert.match(bad.stderr, /error: Internal error occurred: error executing command in container: exec: "\/no\/such\/binary"/);
       });
 
       it('logs with --tail, --timestamps, --since-time, --previous and --limit-bytes', async () => {
@@ -140,6 +152,11 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
           invalid.stderr,
           'The PodLogOptions "web" is invalid: \n* tailLines: Invalid value: -1: must be greater than or equal to 0\n* limitBytes: Invalid value: 0: must be greater than 0\n',
         );
+        const unverified = await k(['logs', 'elsewhere']);
+        assert.notEqual(unverified.code, 0);
+        assert.match(unverified.stderr, /error dialing backend: .*(self-signed|unable to verify|issuer)/);
+        const skipped = await k(['logs', 'elsewhere', '--insecure-skip-tls-verify-backend']);
+        assert.deepEqual([skipped.code, skipped.stdout], [0, 'from elsewhere\n']);
         // kubectl picks a container itself; the API server's own answer shows without it.
         const two = await k(['get', '--raw', '/api/v1/namespaces/default/pods/two/log']);
         assert.notEqual(two.code, 0);
@@ -201,6 +218,12 @@ describe('streaming: logs, exec, attach, port-forward through the API server to 
             assert.equal(res.status, 200);
             assert.equal(await res.text(), `hello from the pod, you asked for ${p}\n`);
           }
+          // Connections at once, each its own pair of streams (or channel pair) in the one session.
+          const many = await Promise.all(Array.from({ length: 12 }, (_, i) => fetch(`http://127.0.0.1:${local}/c${i}`).then((r) => r.text())));
+          assert.deepEqual(many, Array.from({ length: 12 }, (_, i) => `hello from the pod, you asked for /c${i}\n`));
+          // An upload large enough to need backpressure on the way in.
+          const upload = await fetch(`http://127.0.0.1:${local}/upload`, { method: 'POST', body: Buffer.alloc(4 * 1024 * 1024, 1) });
+          assert.equal(await upload.text(), `received ${4 * 1024 * 1024} bytes\n`);
           assert.equal(lastSession(), expectedTransport[minor]!.portforward);
         } finally {
           child.kill('SIGTERM');

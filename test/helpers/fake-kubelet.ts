@@ -22,6 +22,11 @@ export interface FakeKubeletOptions {
   nodeName?: string;
   /** Whether a running pod becomes Ready (its readiness probe passes); default: every pod does. */
   ready?: (pod: KubeObject) => boolean;
+  /**
+   * Whether a deleted pod that finalizers keep is marked Failed at once, as the kubelet marks it once its
+   * containers stopped (default true); false keeps it running and terminating, as during its grace period.
+   */
+  failDeletedPods?: boolean;
   /** The addresses a pod gets; default: from its node's podCIDRs, else `nextTestPodIPs()`. */
   podIPs?: (pod: KubeObject) => string[];
 }
@@ -77,9 +82,9 @@ interface FakeNode extends KubeObject {
   status?: { conditions?: { type: string; status: string }[] };
 }
 
-/** Shortened node timings: 3 s grace, 0.5 s monitor period, 2 s tolerations, fast NoExecute tainting. */
+/** Shortened node timings: 5 s grace, 0.5 s monitor period, 2 s tolerations, fast NoExecute tainting. */
 export const fastNodeFlags = [
-  '--node-monitor-grace-period', '3s',
+  '--node-monitor-grace-period', '5s',
   '--node-monitor-period', '500ms',
   '--node-eviction-rate', '10',
   '--default-not-ready-toleration-seconds', '2',
@@ -159,7 +164,11 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
     return fits[rr++ % fits.length];
   };
 
-  const handle = async (pod: FakePod): Promise<void> => {
+  // Pods whose status this kubelet reported (by uid): a test may change their status afterwards (readiness
+  // flipped through pods/status), and the kubelet leaves it alone until it resyncs after heartbeats resume.
+  const reported = new Set<string>();
+
+  const handle = async (pod: FakePod, resync = false): Promise<void> => {
     const namespace = pod.metadata?.namespace ?? 'default';
     const ref = { ...podsRef, namespace };
     const name = pod.metadata?.name ?? '';
@@ -174,7 +183,7 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
     const phase = pod.status?.phase;
     if (pod.metadata?.deletionTimestamp) {
       const finalizers = (pod.metadata.finalizers as string[] | undefined) ?? [];
-      if (finalizers.length > 0 && phase !== 'Succeeded' && phase !== 'Failed') {
+      if (finalizers.length > 0 && phase !== 'Succeeded' && phase !== 'Failed' && options.failDeletedPods !== false) {
         await client.patch(ref, name, { status: { phase: 'Failed' } }, 'merge', { subresource: 'status' }).catch(() => undefined);
       }
       await client.delete(ref, name, { gracePeriodSeconds: 0 }).catch(() => undefined);
@@ -195,7 +204,9 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
     if (phase === 'Succeeded' || phase === 'Failed') return;
     const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     const becomesReady = options.ready?.(pod) ?? true;
-    if (phase === 'Running' && ready === becomesReady) return;
+    const uid = pod.metadata?.uid ?? '';
+    if (phase === 'Running' && (ready === becomesReady || (reported.has(uid) && !resync))) return;
+    reported.add(uid);
     const t = now();
     const fate = outcome(pod);
     if (fate !== 'Running') {
@@ -323,6 +334,7 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
       if (type === 'DELETED') {
         pending.delete(key);
         podNode.delete(key);
+        reported.delete(pod.metadata?.uid ?? '');
       } else if (type !== 'BOOKMARK' && type !== 'ERROR') void handle(pod);
     }),
   ];
@@ -346,7 +358,7 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
       await postReady(name);
       // Finish what this kubelet missed while it was away.
       const list = await client.list<FakePod>(podsRef, { fieldSelector: `spec.nodeName=${name}` });
-      for (const pod of list.items) void handle(pod);
+      for (const pod of list.items) void handle(pod, true);
     },
     async removeNode(name) {
       stopHeartbeats(name);

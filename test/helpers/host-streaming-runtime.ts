@@ -95,8 +95,12 @@ export class HostStreamingRuntime implements StreamingRuntime {
         if (!connected) reject(new Error(`dial tcp4 127.0.0.1:${port}: connect: connection refused (${err.message})`));
         else resolve();
       });
-      sock.on('close', () => resolve());
-      signal.addEventListener('abort', () => sock.destroy(), { once: true });
+      const onAbort = (): void => void sock.destroy();
+      signal.addEventListener('abort', onAbort, { once: true });
+      sock.on('close', () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
     });
   }
 

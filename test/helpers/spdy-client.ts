@@ -27,12 +27,15 @@ export class SpdyTestClient {
   private readonly streams = new Map<number, ClientStream>();
   private nextId = 1;
   goAway = false;
+  /** The server closed the connection. */
+  ended = false;
 
   private constructor(socket: Duplex, protocol: string, head: Buffer) {
     this.socket = socket;
     this.protocol = protocol;
     this.deflate.on('data', (d: Buffer) => this.deflated.push(d));
     socket.on('data', (d: Buffer) => this.receive(d));
+    socket.on('close', () => (this.ended = true));
     if (head.length > 0) this.receive(head);
   }
 

@@ -32,6 +32,8 @@ export class ChannelConnection {
   readonly ws: WebSocketConnection;
   readonly info: ChannelProtocolInfo;
   private readonly inputs = new Map<number, Readable>();
+  /** Channels whose readers are behind; while any is, the WebSocket is not read. */
+  private readonly stalled = new Set<number>();
 
   constructor(ws: WebSocketConnection, info: ChannelProtocolInfo) {
     this.ws = ws;
@@ -46,7 +48,8 @@ export class ChannelConnection {
   input(n: number): Readable {
     let r = this.inputs.get(n);
     if (!r) {
-      r = new Readable({ read() {} });
+      r = new Readable({ read: () => this.drained(n) });
+      r.once('close', () => this.drained(n));
       this.inputs.set(n, r);
       if (this.ws.isClosed) r.push(null);
     }
@@ -90,10 +93,18 @@ export class ChannelConnection {
       if (target !== undefined) {
         const r = this.input(target);
         if (!r.readableEnded) r.push(null);
+        this.drained(target);
       }
       return;
     }
     const r = this.input(channel);
-    if (payload.length > 0 && !r.readableEnded) r.push(payload);
+    if (payload.length > 0 && !r.readableEnded && !r.push(payload)) {
+      this.stalled.add(channel);
+      this.ws.pause();
+    }
+  }
+
+  private drained(n: number): void {
+    if (this.stalled.delete(n) && this.stalled.size === 0) this.ws.resume();
   }
 }

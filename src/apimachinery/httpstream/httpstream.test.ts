@@ -149,6 +149,47 @@ describe('SPDY/3.1', () => {
   });
 });
 
+describe('backpressure', () => {
+  it('stops reading the peer while a SPDY stream’s reader is behind, and resumes when it catches up', async () => {
+    const [client, server] = pipePair();
+    let stream: SpdyStream | undefined;
+    new SpdyConnection(server, (s) => (stream = s));
+    const compress = goLikeCompressor();
+    const head = Buffer.alloc(10);
+    head.writeUInt32BE(1, 0);
+    client.write(encodeControlFrame(spdyFrameType.synStream, 0, Buffer.concat([head, await compress(encodeHeaderBlock(new Map([['streamtype', ['stdin']]])))])));
+    await until(() => stream !== undefined, 'the stream');
+    // Nobody reads the stream: once its buffer is full the connection stops reading.
+    client.write(encodeDataFrame(1, 0, Buffer.alloc(64 * 1024)));
+    await until(() => server.isPaused(), 'the connection to pause');
+    let got = 0;
+    stream!.on('data', (d: Buffer) => (got += d.length));
+    client.write(encodeDataFrame(1, 0, Buffer.alloc(1000)));
+    await until(() => got === 64 * 1024 + 1000, 'everything to arrive after the reader started');
+    assert.equal(server.isPaused(), false);
+  });
+
+  it('stops reading a WebSocket while a channel’s reader is behind', async () => {
+    const [client, server] = pipePair();
+    const ws = new WebSocketConnection(server, 'v4.channel.k8s.io');
+    const channels = new ChannelConnection(ws, channelProtocols.get('v4.channel.k8s.io')!);
+    const stdin = channels.input(0);
+    const mask = Buffer.from([0, 0, 0, 0]);
+    const frame = (payload: Buffer): Buffer => {
+      const h = Buffer.alloc(4);
+      h[0] = 0x82;
+      h[1] = 0x80 | 126;
+      h.writeUInt16BE(payload.length, 2);
+      return Buffer.concat([h, mask, payload]);
+    };
+    client.write(frame(Buffer.concat([Buffer.from([0]), Buffer.alloc(40_000)])));
+    await until(() => server.isPaused(), 'the WebSocket to pause');
+    let got = 0;
+    stdin.on('data', (d: Buffer) => (got += d.length));
+    await until(() => got === 40_000 && !server.isPaused(), 'the reader to drain it');
+  });
+});
+
 describe('WebSocket', () => {
   it('computes the accept key (RFC 6455 section 1.3)', () => {
     assert.equal(websocketAccept('dGhlIHNhbXBsZSBub25jZQ=='), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');

@@ -2,8 +2,9 @@
 // k8s.io/apimachinery/pkg/util/httpstream/spdy over moby/spdystream): the client opens streams with
 // SYN_STREAM, the server answers each with SYN_REPLY, both sides send DATA and half-close with FIN. The
 // framing (SPDY/3 draft, section 2) and header compression (zlib with the SPDY/3 dictionary, one compression
-// context per direction for the whole connection) are written here; flow control is not enforced, because
-// spdystream (kubectl's side) neither sends WINDOW_UPDATE nor honours windows.
+// context per direction for the whole connection) are written here. There are no flow-control windows,
+// because spdystream (kubectl's side) neither sends WINDOW_UPDATE nor honours them; instead a stream whose
+// reader falls behind stops the connection's reads, and TCP slows the peer.
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
 import type { Inflate } from 'node:zlib';
@@ -207,7 +208,8 @@ export class SpdyStream extends Duplex {
   }
 
   override _read(): void {
-    // Data is pushed as frames arrive; spdystream has no flow control to apply backpressure with.
+    // The reader wants more: let the connection read the peer again if this stream had stopped it.
+    this.conn.streamDrained(this);
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -247,7 +249,9 @@ export class SpdyStream extends Duplex {
 
   /** @internal data from the peer. */
   remoteData(data: Buffer): void {
-    if (!this.remoteDone && data.length > 0) this.push(data);
+    // SPDY as spdystream speaks it has no windows, so a stream whose reader falls behind stops the
+    // connection's reads (TCP then slows the peer), as spdystream's unbuffered stream channels do.
+    if (!this.remoteDone && data.length > 0 && !this.push(data)) this.conn.streamFull(this);
   }
 
   /** @internal the peer half-closed, reset, or the connection ended. */
@@ -255,6 +259,7 @@ export class SpdyStream extends Duplex {
     if (this.remoteDone) return;
     this.remoteDone = true;
     this.push(null);
+    this.conn.streamDrained(this);
     this.conn.streamMaybeDone(this);
   }
 
@@ -279,6 +284,8 @@ export class SpdyConnection extends EventEmitter {
   private readonly compressor = new SpdyHeaderCompressor();
   private readonly decompressor = new SpdyHeaderDecompressor();
   private readonly streams = new Map<number, SpdyStream>();
+  /** Streams whose readers are behind; while any is, the transport is not read. */
+  private readonly stalled = new Set<SpdyStream>();
   private readonly onStream: (stream: SpdyStream) => void;
   private queue: Promise<void> = Promise.resolve();
   private lastStreamId = 0;
@@ -322,6 +329,20 @@ export class SpdyConnection extends EventEmitter {
     };
     this.transport.once('drain', done);
     this.once('closed', done);
+  }
+
+  /** @internal a stream's buffer is full: stop reading the peer. */
+  streamFull(stream: SpdyStream): void {
+    if (this.stalled.has(stream)) return;
+    this.stalled.add(stream);
+    // A reader that gives up (destroys the stream) must not hold the connection.
+    stream.once('close', () => this.streamDrained(stream));
+    this.transport.pause();
+  }
+
+  /** @internal a stream's reader caught up (or the stream ended): read again once no stream is behind. */
+  streamDrained(stream: SpdyStream): void {
+    if (this.stalled.delete(stream) && this.stalled.size === 0 && !this.closed) this.transport.resume();
   }
 
   /** @internal */

@@ -7,7 +7,8 @@ import type { WebSocketConnection } from './websocket.js';
 /** Wraps a WebSocket connection as a Duplex of the bytes its binary messages carry. */
 export function websocketByteStream(ws: WebSocketConnection): Duplex {
   const duplex = new Duplex({
-    read() {},
+    // Reading resumes the WebSocket that a full buffer paused.
+    read: () => ws.resume(),
     write(chunk: Buffer, _enc, cb) {
       if (ws.send(chunk, true)) cb();
       else ws.onDrain(() => cb());
@@ -22,7 +23,7 @@ export function websocketByteStream(ws: WebSocketConnection): Duplex {
     },
   });
   ws.on('message', (data: Buffer, isBinary: boolean) => {
-    if (isBinary) duplex.push(data);
+    if (isBinary && !duplex.push(data)) ws.pause();
   });
   ws.on('close', () => duplex.push(null));
   return duplex;

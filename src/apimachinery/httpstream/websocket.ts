@@ -161,6 +161,15 @@ export class WebSocketConnection extends EventEmitter {
     return this.ended;
   }
 
+  /** Stops reading the peer (its sends then slow down through TCP) until resume(). */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.ended) this.socket.resume();
+  }
+
   private receive(chunk: Buffer): void {
     let frames: WsFrame[];
     try {

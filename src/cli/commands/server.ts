@@ -109,6 +109,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
       throw new Error(`invalid --cluster-cidr: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  const terminatedPodGCThreshold = integerFlag(values['terminated-pod-gc-threshold'] ?? '12500', 'terminated-pod-gc-threshold');
   const t0 = performance.now();
   const store = await openStore(endpoint, { dataDir });
   log.info('store ready', {
@@ -173,7 +174,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
         secondaryNodeEvictionRate: rate(values['secondary-node-eviction-rate'], 'secondary-node-eviction-rate'),
         largeClusterSizeThreshold: seconds(values['large-cluster-size-threshold'], 'large-cluster-size-threshold'),
         unhealthyZoneThreshold: rate(values['unhealthy-zone-threshold'], 'unhealthy-zone-threshold'),
-        terminatedPodGCThreshold: integerFlag(values['terminated-pod-gc-threshold'], 'terminated-pod-gc-threshold'),
+        terminatedPodGCThreshold,
       },
     });
     running.push(manager.run(components.signal));

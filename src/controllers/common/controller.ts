@@ -1,6 +1,7 @@
 // The skeleton every controller shares: event handlers only enqueue keys; workers take keys off a
 // rate-limited queue and call the controller's level-triggered sync(key); failures are retried with
 // per-key exponential backoff; the queue guarantees one worker per key at a time.
+import { onAbort } from '../../base/abort.js';
 import type { Logger } from '../../base/log.js';
 import type { Clock, EventRecorder, RESTClient } from '../../client/index.js';
 import { RateLimitingQueue } from '../../client/index.js';
@@ -61,7 +62,7 @@ export async function runWorkers(
   signal: AbortSignal,
   log: Logger,
 ): Promise<void> {
-  signal.addEventListener('abort', () => queue.shutDown(), { once: true });
+  onAbort(signal, () => queue.shutDown());
   const worker = async (): Promise<void> => {
     for (;;) {
       const key = await queue.get();

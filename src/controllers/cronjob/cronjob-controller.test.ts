@@ -117,6 +117,20 @@ describe('CronJob controller', () => {
     await hasEvent(ns, 'hist', 'SuccessfulDelete: Deleted job hist-');
   });
 
+  it('skips a scheduled time missed by more than startingDeadlineSeconds, and starts the next one', async () => {
+    const ns = await api.namespace('cron');
+    await cronJob(ns, 'hourly', { schedule: '0 * * * *', startingDeadlineSeconds: 60, suspend: true });
+    const hour = Math.floor(clock.now() / 3_600_000) * 3_600_000 + 3_600_000;
+    await clock.step(hour + 5 * 60_000 - clock.now());
+    await api.client.patch(cronRef(ns), 'hourly', { spec: { suspend: false } }, 'merge');
+    await until('the controller to see the resumed CronJob', async () => ((await get(ns, 'hourly')).spec?.suspend === false ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await jobs(ns)).length, 0, 'the start 5 minutes ago is past the 60 s deadline');
+    await clock.step(hour + 3_600_000 + 30_000 - clock.now());
+    const job = await until('the next hour\'s Job', async () => (await jobs(ns))[0]);
+    assert.equal(job.metadata?.name, `hourly-${(hour + 3_600_000) / 60_000}`);
+  });
+
   it('builds Jobs as upstream: owner reference, template copy, scheduled time in the CronJob zone', () => {
     const cj: CronJob = {
       metadata: { name: 'x', namespace: 'ns', uid: 'u1' },

@@ -36,6 +36,9 @@ const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
 const daemonSetsRef = { group: 'apps', version: 'v1', resource: 'daemonsets' };
 const revisionsRef = { group: 'apps', version: 'v1', resource: 'controllerrevisions' };
 const templateGenerationAnnotation = 'deprecated.daemonset.template.generation';
+/** Backoff between replacements of a failing daemon pod on one node (upstream: 1 s doubling to 15 min). */
+const failedPodBackoffInitialMs = 1000;
+const failedPodBackoffMaxMs = 15 * 60 * 1000;
 /** Upstream's BurstReplicas for daemon pods. */
 const burstReplicas = 250;
 
@@ -85,6 +88,8 @@ export class DaemonSetController implements Controller {
   private readonly revisions: SharedInformer<ControllerRevision>;
   private readonly queue = newQueue('daemonset');
   readonly expectations: ControllerExpectations;
+  /** Per DaemonSet and node: when a failed pod may next be replaced (upstream's failedPodsBackoff). */
+  private readonly failedPodsBackoff = new Map<string, { delayMs: number; until: number }>();
 
   constructor(ctx: ControllerContext) {
     this.client = ctx.client;
@@ -175,6 +180,7 @@ export class DaemonSetController implements Controller {
     const ds = this.daemonSets.lister.get(namespace, name);
     if (!ds) {
       this.expectations.delete(key);
+      for (const k of this.failedPodsBackoff.keys()) if (k.startsWith(`${key}/`)) this.failedPodsBackoff.delete(k);
       return;
     }
     if (ds.metadata?.deletionTimestamp) return;
@@ -199,7 +205,11 @@ export class DaemonSetController implements Controller {
     for (const pod of this.pods.lister.listNamespace(ds.metadata?.namespace ?? '')) {
       const ref = controllerOf(pod);
       if (ref && ref.uid !== uid) continue;
-      if (!selector.matches(pod.metadata?.labels ?? {})) continue;
+      if (!selector.matches(pod.metadata?.labels ?? {})) {
+        // Relabelled out of the selector: let it go (the DaemonSet makes a new one for its node).
+        if (ref && !ds.metadata?.deletionTimestamp) await this.releasePod(ds, pod);
+        continue;
+      }
       if (!ref) {
         if (pod.metadata?.deletionTimestamp || selector.empty()) continue;
         const patch = { metadata: { ownerReferences: [controllerRefOf(ds)], uid: pod.metadata?.uid } };
@@ -215,6 +225,15 @@ export class DaemonSetController implements Controller {
       out.set(node, [...(out.get(node) ?? []), pod]);
     }
     return out;
+  }
+
+  private async releasePod(ds: DaemonSet, pod: Pod): Promise<void> {
+    const patch = { metadata: { ownerReferences: [{ $patch: 'delete', uid: ds.metadata?.uid }], uid: pod.metadata?.uid } };
+    try {
+      await this.client.patch({ ...podsRef, namespace: pod.metadata?.namespace ?? '' }, pod.metadata?.name ?? '', patch, 'strategic');
+    } catch (err) {
+      if (!isStatus(err, 404) && !isStatus(err, 422)) throw err;
+    }
   }
 
   /** Creates and deletes daemon pods so that each node has the pods it should (upstream's manage). */
@@ -234,6 +253,16 @@ export class DaemonSetController implements Controller {
         for (const pod of pods) {
           if (pod.metadata?.deletionTimestamp) continue;
           if (pod.status?.phase === 'Failed') {
+            // A pod that keeps failing is replaced at a growing interval, not in a tight loop.
+            const backoffKey = `${key}/${name}`;
+            const wait = this.failedPodsBackoff.get(backoffKey);
+            const now = this.clock.now();
+            if (wait && now < wait.until) {
+              this.queue.addAfter(key, wait.until - now);
+              continue;
+            }
+            const delayMs = Math.min(wait ? wait.delayMs * 2 : failedPodBackoffInitialMs, failedPodBackoffMaxMs);
+            this.failedPodsBackoff.set(backoffKey, { delayMs, until: now + delayMs });
             this.recorder.event(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${podKey(pod)} on node ${name}, will try to kill it`);
             toDelete.push(pod);
           } else running.push(pod);

@@ -72,6 +72,10 @@ export class DisruptionController implements Controller {
   private readonly pods: SharedInformer<Pod>;
   private readonly replicaSets: SharedInformer;
   private readonly queue = newQueue('disruption');
+  /** Pods whose DisruptionTarget condition may have gone stale. */
+  private readonly stalePodDisruptionQueue = newQueue('disruption-stale-pod');
+  /** How long a pod may carry DisruptionTarget without being deleted (upstream: 2 min); tests shorten it. */
+  stalePodDisruptionTimeoutMs = 2 * 60 * 1000;
 
   constructor(ctx: ControllerContext) {
     this.client = ctx.client;
@@ -88,6 +92,8 @@ export class DisruptionController implements Controller {
     });
     const onPod = (pod: Pod): void => {
       for (const pdb of this.budgetsOf(pod)) this.queue.add(metaNamespaceKey(pdb));
+      const staleAt = this.staleDisruptionAt(pod);
+      if (staleAt !== undefined) this.stalePodDisruptionQueue.addAfter(metaNamespaceKey(pod), Math.max(0, staleAt - this.clock.now()));
     };
     this.pods.addEventHandler({
       onAdd: onPod,
@@ -102,7 +108,45 @@ export class DisruptionController implements Controller {
   async run(signal: AbortSignal): Promise<void> {
     await Promise.all([this.pdbs.waitForSync(signal), this.pods.waitForSync(signal), this.replicaSets.waitForSync(signal)]).catch(() => undefined);
     if (signal.aborted) return;
-    await runWorkers(this.queue, 2, (key) => this.sync(key), signal, this.log);
+    await Promise.all([
+      runWorkers(this.queue, 2, (key) => this.sync(key), signal, this.log),
+      runWorkers(this.stalePodDisruptionQueue, 2, (key) => this.syncStalePodDisruption(key), signal, this.log),
+    ]);
+  }
+
+  /** When a live pod's DisruptionTarget=True condition counts as stale, if it has one. */
+  private staleDisruptionAt(pod: Pod): number | undefined {
+    if (pod.metadata?.deletionTimestamp) return undefined;
+    const c = pod.status?.conditions?.find((x) => x.type === 'DisruptionTarget' && x.status === 'True');
+    if (!c) return undefined;
+    const since = c.lastTransitionTime ? Date.parse(c.lastTransitionTime) : NaN;
+    return (Number.isNaN(since) ? this.clock.now() : since) + this.stalePodDisruptionTimeoutMs;
+  }
+
+  /**
+   * Upstream's syncStalePodDisruption: an eviction marks the pod before deleting it; when the delete never
+   * came, the mark is reset to False so that the pod is not taken for one on its way out.
+   */
+  private async syncStalePodDisruption(key: string): Promise<void> {
+    const { namespace, name } = splitMetaNamespaceKey(key);
+    const pod = this.pods.lister.get(namespace, name);
+    if (!pod) return;
+    const staleAt = this.staleDisruptionAt(pod);
+    if (staleAt === undefined) return;
+    const now = this.clock.now();
+    if (staleAt > now) {
+      this.stalePodDisruptionQueue.addAfter(key, staleAt - now);
+      return;
+    }
+    const conditions = (pod.status?.conditions ?? []).map((c) =>
+      c.type === 'DisruptionTarget' ? { type: 'DisruptionTarget', status: 'False', lastTransitionTime: new Date(Math.floor(now / 1000) * 1000).toISOString().replace('.000Z', 'Z') } : c,
+    );
+    try {
+      await this.client.updateStatus({ ...podsRef, namespace }, { ...structuredClone(pod), status: { ...structuredClone(pod.status), conditions } });
+      this.log.info('Reset stale DisruptionTarget condition to False', { pod: key }, 2);
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
   }
 
   /** The budgets of the pod's namespace whose selector matches it. */

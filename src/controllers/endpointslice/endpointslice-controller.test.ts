@@ -42,7 +42,8 @@ before(async () => {
     kubeconfig,
     `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n`,
   );
-  stopKubelet = startFakeKubelet(kubeconfig);
+  // Terminating pods stay running (and serving) while a finalizer holds them, as within a grace period.
+  stopKubelet = startFakeKubelet(kubeconfig, { failDeletedPods: false });
   const informers = new InformerFactory(client);
   const ctx: ControllerContext = {
     client,

@@ -99,6 +99,17 @@ describe('Job controller', () => {
     assert.equal(events.filter((e) => e.startsWith('SuccessfulCreate: Created pod: four-')).length, 4);
   });
 
+  it('completes a work-queue Job (no completions) once a pod succeeded and none is left active', async () => {
+    const ns = await api.namespace('job');
+    const job = jobObject('queue', { parallelism: 2 });
+    delete (job.spec as { completions?: number }).completions;
+    await api.client.create(jobsRef(ns), job);
+    const done = await finished(ns, 'queue', 'Complete');
+    assert.equal(done.spec?.completions, undefined);
+    assert.ok((done.status?.succeeded ?? 0) >= 1);
+    assert.equal(done.status?.active, undefined);
+  });
+
   it('gives Indexed pods their index (annotation, label, env, hostname) and reports completedIndexes', async () => {
     const ns = await api.namespace('job');
     await api.client.create(jobsRef(ns), jobObject('idx', { completions: 3, parallelism: 3, completionMode: 'Indexed' }));
@@ -114,7 +125,7 @@ describe('Job controller', () => {
     const spec = p1.spec as { hostname?: string; containers: { env?: unknown[] }[] };
     assert.equal(spec.hostname, 'idx-1');
     assert.deepEqual(spec.containers[0]!.env, [
-      { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
+      { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.labels['batch.kubernetes.io/job-completion-index']" } } },
     ]);
   });
 
@@ -172,6 +183,22 @@ describe('Job controller', () => {
     assert.deepEqual(conditionTypes(failed), ['FailureTarget=True/BackoffLimitExceeded', 'Failed=True/BackoffLimitExceeded']);
   });
 
+  it('with backoffLimitPerIndex, retries each index on its own and fails with FailedIndexes', async () => {
+    const ns = await api.namespace('job');
+    await api.client.create(
+      jobsRef(ns),
+      jobObject('perindex', { completions: 2, parallelism: 2, completionMode: 'Indexed', backoffLimitPerIndex: 1 }, ['sh', '-c', 'exit 1']),
+    );
+    const job = await finished(ns, 'perindex', 'Failed');
+    assert.deepEqual(conditionTypes(job), ['FailureTarget=True/FailedIndexes', 'Failed=True/FailedIndexes']);
+    assert.equal(job.status?.conditions?.[1]?.message, 'Job has failed indexes');
+    assert.equal(job.status?.failedIndexes, '0,1');
+    assert.equal(job.status?.failed, 4);
+    const pods = (await api.client.list<Pod>(podsRef(ns))).items;
+    const counts = pods.map((p) => `${p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index']}:${p.metadata?.annotations?.['batch.kubernetes.io/job-index-failure-count']}`).sort();
+    assert.deepEqual(counts, ['0:0', '0:1', '1:0', '1:1']);
+  });
+
   it('stops a Job past activeDeadlineSeconds with DeadlineExceeded and deletes its pods', async () => {
     const ns = await api.namespace('job');
     await api.client.create(jobsRef(ns), jobObject('slow', { parallelism: 2, completions: 2, activeDeadlineSeconds: 2 }, ['sleep', '3600']));
@@ -185,9 +212,12 @@ describe('Job controller', () => {
     assert.equal(job.status?.active, undefined);
     assert.equal(job.status?.failed, 2);
     await until('the pods to go', async () => ((await api.client.list(podsRef(ns))).items.length === 0 ? true : undefined));
-    const events = await api.events(ns, 'slow');
-    assert.ok(events.includes('DeadlineExceeded: Job was active longer than specified deadline'), events.join('\n'));
-    assert.equal(events.filter((e) => e.startsWith('SuccessfulDelete')).length, 2);
+    await until('the DeadlineExceeded event and both SuccessfulDelete events', async () => {
+      const events = await api.events(ns, 'slow');
+      return events.includes('DeadlineExceeded: Job was active longer than specified deadline') && events.filter((e) => e.startsWith('SuccessfulDelete')).length === 2
+        ? true
+        : undefined;
+    });
   });
 
   it('creates no pods while suspended, deletes them on suspend, and makes them again on resume', async () => {
@@ -211,8 +241,10 @@ describe('Job controller', () => {
       const pods = (await api.client.list(podsRef(ns))).items;
       return pods.length === 0 && !j.status?.active && j.status?.failed === undefined ? true : undefined;
     });
-    const events = await api.events(ns, 'held');
-    assert.ok(events.includes('Suspended: Job suspended') && events.includes('Resumed: Job resumed'), events.join('\n'));
+    await until('the Suspended and Resumed events', async () => {
+      const events = await api.events(ns, 'held');
+      return events.includes('Suspended: Job suspended') && events.includes('Resumed: Job resumed') ? true : undefined;
+    });
   });
 
   it('applies podFailurePolicy: Ignore does not count, FailJob fails at once with the rule in the message', async () => {
@@ -239,6 +271,25 @@ describe('Job controller', () => {
     assert.equal(j.status?.failed, undefined);
     assert.ok(!j.status?.conditions?.some((c) => c.type === 'Failed'));
     await api.client.delete(jobsRef(ns), 'ignored', { propagationPolicy: 'Orphan' });
+  });
+
+  it('adopts a matching orphan pod, giving it the tracking finalizer, and counts it', async () => {
+    const ns = await api.namespace('job');
+    await api.client.create(podsRef(ns), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', labels: { team: 'a' } }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] } });
+    await until('the stray pod running', async () => ((await api.client.get<Pod>(podsRef(ns), 'stray')).status?.phase === 'Running' ? true : undefined));
+    const job = jobObject('adopter', { manualSelector: true, selector: { matchLabels: { team: 'a' } } }, ['sleep', '3600']);
+    job.spec!.template.metadata = { labels: { team: 'a' } };
+    const created = await api.client.create<Job>(jobsRef(ns), job);
+    const adopted = await until('the orphan adopted', async () => {
+      const p = await api.client.get<Pod>(podsRef(ns), 'stray');
+      const refs = (p.metadata?.ownerReferences as { uid: string; controller?: boolean }[] | undefined) ?? [];
+      return refs.some((r) => r.uid === created.metadata?.uid && r.controller) ? p : undefined;
+    });
+    assert.deepEqual(adopted.metadata?.finalizers, [jobTrackingFinalizer]);
+    await api.client.patch(podsRef(ns), 'stray', { status: { phase: 'Succeeded' } }, 'merge', { subresource: 'status' });
+    const done = await finished(ns, 'adopter', 'Complete');
+    assert.equal(done.status?.succeeded, 1);
+    assert.deepEqual((await api.client.list(podsRef(ns))).items.map((p) => p.metadata?.name), ['stray']);
   });
 
   it('takes the tracking finalizer off the pods of a deleted Job', async () => {

@@ -9,6 +9,8 @@
 // interim SuccessCriteriaMet/FailureTarget once no pod is left uncounted or terminating (1.31+ behaviour).
 // Pod failures delay replacements by 10 s doubling per failure since the last success, capped at 10 min.
 import type { JobCondition, JobSpec, JobStatus, SuccessPolicy } from 'kubernetes-types/batch/v1.js';
+import type { LabelSelector } from '../../api/labels.js';
+import { labelSelectorAsSelector } from '../../api/labels.js';
 import type { Logger } from '../../base/log.js';
 import type { Clock, EventRecorder, KubeObject, RESTClient, SharedInformer } from '../../client/index.js';
 import { DeletedFinalStateUnknown, isStatus, metaNamespaceKey, splitMetaNamespaceKey } from '../../client/index.js';
@@ -39,6 +41,9 @@ const maxPodCreateDeletePerSync = 500;
 /** Upstream's --concurrent-job-syncs default. */
 const workers = 5;
 const orphanPrefix = 'orphan-pod:';
+/** The failures of a pod's index so far, counted and ignored by the pod failure policy (backoffLimitPerIndex). */
+export const indexFailureCountAnnotation = 'batch.kubernetes.io/job-index-failure-count';
+export const indexIgnoredFailureCountAnnotation = 'batch.kubernetes.io/job-index-ignored-failure-count';
 
 /** A batch/v1 Job as the controller reads it. */
 export interface Job extends KubeObject {
@@ -75,6 +80,9 @@ interface SyncCtx {
   succeeded: number;
   prevSucceededIndexes: Set<number>;
   succeededIndexes: Set<number>;
+  /** With backoffLimitPerIndex: the failed indexes, and per index the failed pod kept until its replacement exists. */
+  failedIndexes?: Set<number>;
+  delayedPerIndex: Map<number, Pod>;
   finished?: Finished;
   backoff: BackoffRecord;
 }
@@ -149,7 +157,11 @@ export class JobController implements Controller {
       return;
     }
     const job = this.jobOf(pod);
-    if (!job) return;
+    if (!job) {
+      // An orphan: a Job selecting it may adopt it.
+      if (!controllerOf(pod)) for (const j of this.jobsSelecting(pod)) this.queue.add(metaNamespaceKey(j));
+      return;
+    }
     const key = metaNamespaceKey(job);
     this.expectations.creationObserved(key);
     this.queue.addAfter(key, this.batchMs);
@@ -187,6 +199,69 @@ export class JobController implements Controller {
     return job;
   }
 
+  private jobsSelecting(pod: Pod): Job[] {
+    return this.jobs.lister.listNamespace(pod.metadata?.namespace ?? '').filter((j) => {
+      try {
+        const sel = labelSelectorAsSelector(j.spec?.selector);
+        return !sel.empty() && sel.matches(pod.metadata?.labels) && !isJobFinished(j);
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /**
+   * Upstream's getPodsForJob: the pods the Job controls, after adopting matching orphans (which get the
+   * tracking finalizer) and releasing controlled pods that stopped matching (which lose it).
+   */
+  private async claimPods(job: Job): Promise<Pod[]> {
+    const uid = job.metadata?.uid;
+    const ns = job.metadata?.namespace ?? '';
+    let selector: LabelSelector;
+    try {
+      selector = labelSelectorAsSelector(job.spec?.selector);
+    } catch (err) {
+      // Validation keeps bad selectors out; with one, keep what the Job controls and touch nothing else.
+      this.log.warn('invalid selector', { job: metaNamespaceKey(job), error: (err as Error).message });
+      return this.pods.lister.listNamespace(ns).filter((p) => controllerOf(p)?.uid === uid);
+    }
+    const out: Pod[] = [];
+    let canAdopt: Promise<boolean> | undefined;
+    for (const pod of this.pods.lister.listNamespace(ns)) {
+      const ref = controllerOf(pod);
+      const matches = !selector.empty() && selector.matches(pod.metadata?.labels);
+      if (ref) {
+        if (ref.uid !== uid) continue;
+        if (matches || job.metadata?.deletionTimestamp) out.push(pod);
+        else await this.patchPodMeta(pod, { ownerReferences: [{ $patch: 'delete', uid }], [`$deleteFromPrimitiveList/finalizers`]: [jobTrackingFinalizer] });
+        continue;
+      }
+      if (!matches || job.metadata?.deletionTimestamp || pod.metadata?.deletionTimestamp || isJobFinished(job)) continue;
+      // Adopt only after an uncached read shows the Job is not being deleted.
+      canAdopt ??= this.client
+        .get<Job>({ ...jobsRef, namespace: ns }, job.metadata?.name ?? '')
+        .then((fresh) => fresh.metadata?.uid === uid && !fresh.metadata?.deletionTimestamp, () => false);
+      if (!(await canAdopt)) continue;
+      if (await this.patchPodMeta(pod, { ownerReferences: [controllerRef(job)], finalizers: [jobTrackingFinalizer] })) {
+        const finalizers = [...((pod.metadata?.finalizers as string[] | undefined) ?? [])];
+        if (!finalizers.includes(jobTrackingFinalizer)) finalizers.push(jobTrackingFinalizer);
+        out.push({ ...pod, metadata: { ...pod.metadata, finalizers, ownerReferences: [controllerRef(job)] } });
+      }
+    }
+    return out;
+  }
+
+  /** A strategic merge patch of the pod's metadata with its UID as precondition; false when it is gone. */
+  private async patchPodMeta(pod: Pod, meta: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.client.patch({ ...podsRef, namespace: pod.metadata?.namespace ?? '' }, pod.metadata?.name ?? '', { metadata: { ...meta, uid: pod.metadata?.uid } }, 'strategic');
+      return true;
+    } catch (err) {
+      if (isStatus(err, 'NotFound') || isStatus(err, 'Conflict') || isStatus(err, 'Invalid')) return false;
+      throw err;
+    }
+  }
+
   private resolveControllerRef(namespace: string, ref: OwnerReference): Job | undefined {
     if (ref.kind !== 'Job') return undefined;
     const job = this.jobs.lister.get(namespace, ref.name);
@@ -210,14 +285,15 @@ export class JobController implements Controller {
     }
     const spec = job.spec;
     if (!spec) return;
+    // A Job handed to another controller (spec.managedBy, beta since 1.32) is left to it.
+    if (spec.managedBy != null && spec.managedBy !== 'kubernetes.io/job-controller') return;
     if (spec.completionMode && spec.completionMode !== 'NonIndexed' && spec.completionMode !== 'Indexed') {
       this.recorder.event(job, 'Warning', 'UnknownCompletionMode', 'Skipped Job sync because completion mode is unknown');
       return;
     }
     const satisfied = this.expectations.satisfied(key);
     const now = this.clock.now();
-    const uid = job.metadata?.uid;
-    const pods = this.pods.lister.listNamespace(namespace).filter((p) => controllerOf(p)?.uid === uid);
+    const pods = await this.claimPods(job);
     const awaited = this.finalizerRemovals.get(key);
     const hasFinalizer = (p: Pod): boolean => hasTrackingFinalizer(p) && !awaited?.has(p.metadata?.uid ?? '');
     const status: JobStatus = structuredClone(job.status ?? {});
@@ -243,6 +319,7 @@ export class JobController implements Controller {
       uncountedFailed: new Set(status.uncountedTerminatedPods.failed ?? []),
       succeeded: 0,
       prevSucceededIndexes: new Set(),
+      delayedPerIndex: new Map(),
       succeededIndexes: new Set(),
       backoff: { failuresAfterLastSuccess: 0 },
     };
@@ -295,6 +372,21 @@ export class JobController implements Controller {
         if (p.status?.phase === 'Succeeded' && hasFinalizer(p) && validIndex(p)) ctx.succeededIndexes.add(completionIndexOf(p)!);
       }
       ctx.succeeded = ctx.succeededIndexes.size;
+      if (spec.backoffLimitPerIndex != null) {
+        const failedIx = parseIndexes(status.failedIndexes, completions ?? 0);
+        for (const p of pods) {
+          if (hasFinalizer(p) && validIndex(p) && isIndexFailed(job, p)) failedIx.add(completionIndexOf(p)!);
+        }
+        ctx.failedIndexes = failedIx;
+        if (!ctx.finished) {
+          if (spec.maxFailedIndexes != null && failedIx.size > spec.maxFailedIndexes) {
+            ctx.finished = { type: 'FailureTarget', status: 'True', reason: 'MaxFailedIndexesExceeded', message: 'Job has exceeded the specified maximal number of failed indexes' };
+          } else if (failedIx.size > 0 && failedIx.size + ctx.succeededIndexes.size >= (completions ?? 0)) {
+            ctx.finished = { type: 'FailureTarget', status: 'True', reason: 'FailedIndexes', message: 'Job has failed indexes' };
+          }
+        }
+        ctx.delayedPerIndex = delayedDeletionPerIndex(ctx, job, validIndex, this.clock);
+      }
       if (!ctx.finished) {
         const msg = matchSuccessPolicy(spec.successPolicy, completions ?? 0, ctx.succeededIndexes);
         if (msg !== undefined) ctx.finished = { type: 'SuccessCriteriaMet', status: 'True', reason: 'SuccessPolicy', message: msg };
@@ -376,7 +468,8 @@ export class JobController implements Controller {
     const terminating = spec.podReplacementPolicy === 'Failed' ? ctx.terminating : 0;
     let diff = want - terminating - active;
     if (diff <= 0) return active;
-    const remaining = this.remainingBackoffMs(ctx.backoff);
+    const perIndex = spec.backoffLimitPerIndex != null;
+    const remaining = perIndex ? 0 : this.remainingBackoffMs(ctx.backoff);
     if (remaining > 0) {
       this.log.info('delaying pod creation for job due to backoff', { job: key, delayMs: remaining }, 2);
       this.queue.addAfter(key, remaining);
@@ -386,6 +479,21 @@ export class JobController implements Controller {
     let indexes: number[] = [];
     if (indexed) {
       indexes = firstPendingIndexes(ctx, diff, spec.completions ?? 0);
+      if (perIndex) {
+        // Each index waits out its own backoff, counted from its last failed pod.
+        let soonest = Infinity;
+        const now = indexes.filter((ix) => {
+          const prev = ctx.delayedPerIndex.get(ix);
+          const wait = prev ? backoffRemainingMs({ failuresAfterLastSuccess: indexFailureCounts(prev).absolute + 1, lastFailureMs: finishedTime(prev, this.clock) }, this.backoffBaseMs, this.clock.now()) : 0;
+          if (wait > 0) soonest = Math.min(soonest, wait);
+          return wait === 0;
+        });
+        if (now.length === 0 && soonest !== Infinity) {
+          this.queue.addAfter(key, soonest);
+          return active;
+        }
+        indexes = now;
+      }
       diff = indexes.length;
       if (diff === 0) return active;
     }
@@ -395,7 +503,7 @@ export class JobController implements Controller {
     const { successes, error } = await slowStartBatch(diff, 1, async () => {
       const index = indexes[next++];
       try {
-        await this.createPod(job, index);
+        await this.createPod(job, index, index !== undefined && perIndex ? newIndexFailureCounts(job, ctx.delayedPerIndex.get(index)) : undefined);
       } catch (err) {
         this.expectations.creationObserved(key);
         if (hasStatusCause(err, 'NamespaceTerminating')) return;
@@ -431,7 +539,7 @@ export class JobController implements Controller {
   }
 
   /** One pod from the template, with the tracking finalizer and, for Indexed Jobs, its index. */
-  private async createPod(job: Job, index: number | undefined): Promise<void> {
+  private async createPod(job: Job, index: number | undefined, failureCounts?: { counted: number; ignored: number }): Promise<void> {
     const template = structuredClone(job.spec?.template ?? {});
     const namespace = job.metadata?.namespace ?? '';
     const jobName = job.metadata?.name ?? '';
@@ -442,14 +550,20 @@ export class JobController implements Controller {
     let generateName = `${jobName}-`;
     if (index !== undefined) {
       annotations[completionIndexAnnotation] = String(index);
+      if (failureCounts) {
+        annotations[indexFailureCountAnnotation] = String(failureCounts.counted);
+        if (failureCounts.ignored > 0) annotations[indexIgnoredFailureCountAnnotation] = String(failureCounts.ignored);
+      }
       labels[completionIndexAnnotation] = String(index);
       spec.hostname = `${jobName}-${index}`;
-      generateName = `${jobName}-${index}-`;
+      // Upstream's podGenerateNameWithIndex: the prefix fits the 58 characters of a generated name.
+      const suffix = `-${index}-`;
+      generateName = `${jobName}${suffix}`.length > 58 ? `${jobName.slice(0, 58 - suffix.length)}${suffix}` : `${jobName}${suffix}`;
       for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
         if ((c.env ?? []).some((e) => e.name === 'JOB_COMPLETION_INDEX')) continue;
         (c.env ??= []).push({
           name: 'JOB_COMPLETION_INDEX',
-          valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${completionIndexAnnotation}']` } },
+          valueFrom: { fieldRef: { fieldPath: `metadata.labels['${completionIndexAnnotation}']` } },
         });
       }
     }
@@ -543,7 +657,12 @@ export class JobController implements Controller {
       if (!ctx.hasFinalizer(pod)) continue;
       const uid = pod.metadata?.uid ?? '';
       const consideredFailed = isPodFailed(pod, job);
-      const canRemove = job.metadata?.deletionTimestamp !== undefined || ctx.finished !== undefined || pod.status?.phase === 'Succeeded' || consideredFailed;
+      let canRemove = job.metadata?.deletionTimestamp !== undefined || ctx.finished !== undefined || pod.status?.phase === 'Succeeded' || consideredFailed;
+      // With backoffLimitPerIndex a failed pod stays until its replacement carries its failure count.
+      if (canRemove && job.metadata?.deletionTimestamp === undefined && ctx.finished === undefined && pod.status?.phase !== 'Succeeded') {
+        const ix = completionIndexOf(pod);
+        if (ix !== undefined && ctx.delayedPerIndex.get(ix)?.metadata?.uid === uid) canRemove = false;
+      }
       if (!canRemove) continue;
       toUnfinalize.push(pod);
       const ix = completionIndexOf(pod);
@@ -566,6 +685,7 @@ export class JobController implements Controller {
     if (indexed) {
       status.succeeded = ctx.succeededIndexes.size;
       status.completedIndexes = formatIndexes(ctx.succeededIndexes);
+      if (ctx.failedIndexes) status.failedIndexes = formatIndexes(ctx.failedIndexes);
     }
     const now = this.clock.now();
     let finished = ctx.finished;
@@ -735,6 +855,46 @@ function isPodFailed(pod: Pod, job: Job): boolean {
   return pod.metadata?.deletionTimestamp !== undefined && pod.status?.phase !== 'Succeeded';
 }
 
+/** Upstream's isIndexFailed: a counted failure of a pod whose index already used up backoffLimitPerIndex, or FailIndex. */
+function isIndexFailed(job: Job, pod: Pod): boolean {
+  if (!isPodFailed(pod, job)) return false;
+  const match = matchPodFailurePolicy(job.spec?.podFailurePolicy, pod);
+  if (match.action === 'FailIndex') return true;
+  return match.countFailed && indexFailureCounts(pod).counted >= (job.spec?.backoffLimitPerIndex ?? 0);
+}
+
+/** The failure counts a pod carries for its index (0 when missing or malformed). */
+function indexFailureCounts(pod: Pod): { counted: number; ignored: number; absolute: number } {
+  const read = (key: string): number => {
+    const v = Number(pod.metadata?.annotations?.[key] ?? '0');
+    return Number.isInteger(v) && v >= 0 && v <= 2147483647 ? v : 0;
+  };
+  const counted = read(indexFailureCountAnnotation);
+  const ignored = read(indexIgnoredFailureCountAnnotation);
+  return { counted, ignored, absolute: counted + ignored };
+}
+
+/** The counts a replacement pod inherits from the failed pod it replaces. */
+function newIndexFailureCounts(job: Job, replaced: Pod | undefined): { counted: number; ignored: number } {
+  if (!replaced) return { counted: 0, ignored: 0 };
+  const { counted, ignored } = indexFailureCounts(replaced);
+  return matchPodFailurePolicy(job.spec?.podFailurePolicy, replaced).countFailed ? { counted: counted + 1, ignored } : { counted, ignored: ignored + 1 };
+}
+
+/** Upstream's getPodsWithDelayedDeletionPerIndex: per pending index, its latest failed, still tracked pod. */
+function delayedDeletionPerIndex(ctx: SyncCtx, job: Job, validIndex: (p: Pod) => boolean, clock: Clock): Map<number, Pod> {
+  const activeIx = new Set(ctx.active.map(completionIndexOf));
+  const out = new Map<number, Pod>();
+  for (const p of ctx.pods) {
+    if (!ctx.hasFinalizer(p) || !validIndex(p) || !isPodFailed(p, job)) continue;
+    const ix = completionIndexOf(p)!;
+    if (ctx.succeededIndexes.has(ix) || ctx.failedIndexes?.has(ix) || activeIx.has(ix)) continue;
+    const prev = out.get(ix);
+    if (!prev || (indexFailureCounts(prev).absolute <= indexFailureCounts(p).absolute && finishedTime(p, clock) >= finishedTime(prev, clock))) out.set(ix, p);
+  }
+  return out;
+}
+
 /** With restartPolicy OnFailure, container restarts of running pods count against backoffLimit. */
 function pastBackoffLimitOnFailure(job: Job, pods: Pod[]): boolean {
   if (job.spec?.template?.spec?.restartPolicy !== 'OnFailure') return false;
@@ -750,7 +910,7 @@ function pastBackoffLimitOnFailure(job: Job, pods: Pod[]): boolean {
 
 /** The lowest indexes neither succeeded nor held by an active pod. */
 function firstPendingIndexes(ctx: SyncCtx, count: number, completions: number): number[] {
-  const taken = new Set(ctx.succeededIndexes);
+  const taken = new Set([...ctx.succeededIndexes, ...(ctx.failedIndexes ?? [])]);
   for (const p of ctx.active) {
     const ix = completionIndexOf(p);
     if (ix !== undefined) taken.add(ix);

@@ -48,8 +48,9 @@ export class NodeIpamController implements Controller {
     this.nodes = ctx.informers.informerFor<NodeObject>(nodesRef);
     this.nodes.addEventHandler({
       onAdd: (n) => this.queue.add(n.metadata?.name ?? ''),
-      onUpdate: (_o, n) => {
-        if ((n.spec?.podCIDRs ?? []).length === 0) this.queue.add(n.metadata?.name ?? '');
+      // Updates are synced too: a node may come back with ranges another manager instance gave it.
+      onUpdate: (o, n) => {
+        if ((n.spec?.podCIDRs ?? []).length === 0 || JSON.stringify(o.spec?.podCIDRs) !== JSON.stringify(n.spec?.podCIDRs)) this.queue.add(n.metadata?.name ?? '');
       },
       onDelete: (obj) => {
         const n = obj instanceof DeletedFinalStateUnknown ? obj.obj : obj;

@@ -7,6 +7,7 @@
 // --secondary-node-eviction-rate (0 in small clusters) while it is partly disrupted, and none at all when
 // every node of every zone is down ("master disruption mode": the fault is then most likely ours).
 // NoSchedule taints follow the conditions and spec.unschedulable at once, without a rate limit.
+import { onAbort } from '../../base/abort.js';
 import type { NodeCondition } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../../base/log.js';
 import type { Clock, EventRecorder, KubeObject, RESTClient, SharedInformer } from '../../client/index.js';
@@ -192,7 +193,7 @@ export class NodeLifecycleController implements Controller {
           }
           await new Promise<void>((resolve) => {
             const h = this.clock.setTimeout(resolve, periodMs);
-            signal.addEventListener('abort', () => (this.clock.clearTimeout(h), resolve()), { once: true });
+            onAbort(signal, () => (this.clock.clearTimeout(h), resolve()));
           });
         }
       })();
@@ -229,7 +230,8 @@ export class NodeLifecycleController implements Controller {
       }
       const zone = zoneOf(node);
       if (!zoneReady.has(zone)) zoneReady.set(zone, []);
-      zoneReady.get(zone)!.push(current);
+      // Nodes labelled exclude-disruption do not count towards their zone's state.
+      if (node.metadata?.labels?.['node.kubernetes.io/exclude-disruption'] === undefined) zoneReady.get(zone)!.push(current);
       if (current) this.processTaintBaseEviction(node, current);
       if (observed?.status === 'True' && current !== undefined && current.status !== 'True') {
         this.recorder.event(nodeRef(name), 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
@@ -431,7 +433,9 @@ export class NodeLifecycleController implements Controller {
     const ready = node ? nodeCondition(node, 'Ready') : undefined;
     if (!ready || ready.status === 'True') return;
     if (!pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status !== 'False')) return;
-    void this.markPodNotReady(pod);
+    this.markPodNotReady(pod).catch((err: unknown) =>
+      this.log.warn('failed to mark pod not ready', { pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, error: err instanceof Error ? err.message : String(err) }),
+    );
   }
 
   /** Upstream's MarkPodsNotReady for the pods on one node. */

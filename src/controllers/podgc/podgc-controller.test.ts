@@ -16,11 +16,12 @@ describe('pod GC', () => {
   const ac = new AbortController();
   let gc: PodGCController;
   let podCache: SharedInformer<Pod>;
+  let nodeCache: SharedInformer<KubeObject>;
   before(async () => {
     const ctx = api.context(clock, 'podgc-test');
     gc = new PodGCController(ctx, { terminatedPodThreshold: 3 });
     podCache = ctx.informers.informerFor<Pod>({ group: '', version: 'v1', resource: 'pods' });
-    ctx.informers.informerFor({ group: '', version: 'v1', resource: 'nodes' });
+    nodeCache = ctx.informers.informerFor({ group: '', version: 'v1', resource: 'nodes' });
     ctx.informers.start(ac.signal);
     await ctx.informers.waitForSync();
   });
@@ -70,6 +71,25 @@ describe('pod GC', () => {
     assert.deepEqual({ status: cond?.status, reason: cond?.reason, message: cond?.message }, { status: 'True', reason: 'DeletionByPodGC', message: 'PodGC: node no longer exists' });
     assert.equal((await api.client.get<Pod>(podsRef(ns), 'kept')).metadata?.deletionTimestamp, undefined);
     await api.client.patch(podsRef(ns), 'orphan', { metadata: { finalizers: null } }, 'merge');
+  });
+
+  it('force-deletes terminating pods on a not-ready node tainted out-of-service', async () => {
+    const ns = await api.namespace('gc');
+    await api.client.create(nodesRef, {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'dead' },
+      spec: { taints: [{ key: 'node.kubernetes.io/out-of-service', value: 'nodeshutdown', effect: 'NoExecute' }] },
+    });
+    await pod(ns, 'stranded', { node: 'dead', phase: 'Running', finalizers: ['example.com/hold'] });
+    await api.client.delete(podsRef(ns), 'stranded');
+    await until('the terminating pod and the node in the cache', () =>
+      podCache.lister.get(ns, 'stranded')?.metadata?.deletionTimestamp && nodeCache.lister.get('', 'dead') ? true : undefined,
+    );
+    await gc.gc();
+    const p = await api.client.get<Pod>(podsRef(ns), 'stranded');
+    assert.equal(p.status?.phase, 'Failed');
+    await api.client.patch(podsRef(ns), 'stranded', { metadata: { finalizers: null } }, 'merge');
   });
 
   it('marks an unscheduled terminating pod Failed and force-deletes it', async () => {

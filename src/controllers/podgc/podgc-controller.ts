@@ -8,6 +8,7 @@
 // - force-deletes terminating pods that were never scheduled.
 // A pod not yet terminal is patched to phase Failed before its deletion, as upstream does, so that no pod
 // stays Running for ever with no kubelet left to say otherwise.
+import { onAbort } from '../../base/abort.js';
 import type { Logger } from '../../base/log.js';
 import type { Clock, KubeObject, RESTClient, SharedInformer } from '../../client/index.js';
 import { isStatus } from '../../client/index.js';
@@ -78,10 +79,10 @@ export class PodGCController implements Controller {
       }
       await new Promise<void>((resolve) => {
         const t = this.clock.setTimeout(resolve, this.periodMs);
-        signal.addEventListener('abort', () => {
+        onAbort(signal, () => {
           this.clock.clearTimeout(t);
           resolve();
-        }, { once: true });
+        });
       });
     }
   }

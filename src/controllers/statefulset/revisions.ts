@@ -6,8 +6,10 @@ import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../client/index.js';
 
-/** The label holding a pod's (and a revision's) revision. */
+/** The label holding the name of the revision a pod was made from. */
 export const revisionLabel = 'controller-revision-hash';
+/** The label holding a ControllerRevision's hash. */
+export const revisionHashLabel = 'controller.kubernetes.io/hash';
 
 const alphanums = 'bcdfghjklmnpqrstvwxz2456789';
 

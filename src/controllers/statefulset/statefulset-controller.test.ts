@@ -95,6 +95,7 @@ describe('StatefulSet controller', () => {
     assert.deepEqual(pvcs, ['www-web-0', 'www-web-1', 'www-web-2']);
     const revs = (await api.client.list<Revision>({ group: 'apps', version: 'v1', resource: 'controllerrevisions', namespace: ns })).items;
     assert.deepEqual(revs.map((r) => [r.metadata?.name, r.revision]), [[s.status?.updateRevision, 1]]);
+    assert.equal(`web-${revs[0]!.metadata?.labels?.['controller.kubernetes.io/hash']}`, s.status?.updateRevision);
   });
 
   it('scales down from the highest ordinal, one at a time', async () => {
@@ -137,10 +138,33 @@ describe('StatefulSet controller', () => {
     const pvcRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims', namespace: ns };
     const owners = async (n: string) =>
       ((await api.client.get(pvcRef, n)).metadata?.ownerReferences as { kind: string; name: string; uid: string; controller?: boolean }[] | undefined) ?? [];
-    assert.deepEqual((await owners('data-keep-0')).map((o) => [o.kind, o.name, o.uid, o.controller]), [['StatefulSet', 'keep', created.metadata?.uid, false]]);
+    assert.deepEqual((await owners('data-keep-0')).map((o) => [o.kind, o.name, o.uid, o.controller]), [['StatefulSet', 'keep', created.metadata?.uid, undefined]]);
     const pod1 = await api.client.get<Pod>(podsRef(ns), 'keep-1');
     await api.client.patch(setsRef(ns), 'keep', { spec: { replicas: 1 } }, 'merge');
     await until('the condemned pod to own its claim', async () => ((await owners('data-keep-1')).some((o) => o.kind === 'Pod' && o.uid === pod1.metadata?.uid) ? true : undefined));
+  });
+
+  it('recreates a failed pod under the same name', async () => {
+    const ns = await api.namespace('sts');
+    await api.client.create(setsRef(ns), set('phoenix', 1));
+    await ready(ns, 'phoenix', 1);
+    const before = await api.client.get<Pod>(podsRef(ns), 'phoenix-0');
+    await api.client.patch(podsRef(ns), 'phoenix-0', { status: { phase: 'Failed' } }, 'merge', { subresource: 'status' });
+    await until('a new phoenix-0 running', async () => {
+      const p = await api.client.get<Pod>(podsRef(ns), 'phoenix-0').catch(() => undefined);
+      return p && p.metadata?.uid !== before.metadata?.uid && p.status?.phase === 'Running' ? true : undefined;
+    });
+    await until('the RecreatingFailedPod event', async () =>
+      (await api.events(ns, 'phoenix')).includes(`RecreatingFailedPod: StatefulSet ${ns}/phoenix is recreating failed Pod phoenix-0`) ? true : undefined,
+    );
+  });
+
+  it('numbers pods from spec.ordinals.start', async () => {
+    const ns = await api.namespace('sts');
+    await api.client.create(setsRef(ns), set('ord', 2, { ordinals: { start: 5 } }));
+    await ready(ns, 'ord', 2);
+    const names = (await api.client.list<Pod>(podsRef(ns))).items.map((p) => `${p.metadata?.name}:${p.metadata?.labels?.['apps.kubernetes.io/pod-index']}`).sort();
+    assert.deepEqual(names, ['ord-5:5', 'ord-6:6']);
   });
 
   it('creates every pod at once with Parallel', async () => {

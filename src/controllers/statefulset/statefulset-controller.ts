@@ -18,7 +18,7 @@ import { newQueue, runWorkers } from '../common/controller.js';
 import type { OwnerReference, Pod } from '../replicaset/pod.js';
 import { controllerOf, isPodAvailable, isPodReady } from '../replicaset/pod.js';
 import type { Revision } from './revisions.js';
-import { equalRevisions, hashRevision, revisionLabel, templateOf, templatePatch } from './revisions.js';
+import { equalRevisions, hashRevision, revisionHashLabel, revisionLabel, templateOf, templatePatch } from './revisions.js';
 
 const podsRef = { group: '', version: 'v1', resource: 'pods' };
 const pvcsRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
@@ -204,6 +204,7 @@ export class StatefulSetController implements Controller {
       let pod = replicas[i];
       if (pod && (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded') && !pod.metadata?.deletionTimestamp) {
         if (pod.status.phase === 'Failed') this.recorder.event(set, 'Warning', 'RecreatingFailedPod', `StatefulSet ${metaNamespaceKey(set)} is recreating failed Pod ${pod.metadata?.name ?? ''}`);
+        else this.recorder.event(set, 'Normal', 'RecreatingTerminatedPod', `StatefulSet ${metaNamespaceKey(set)} is recreating terminated Pod ${pod.metadata?.name ?? ''}`);
         await this.deletePod(set, pod);
         replicas[i] = pod = undefined;
         if (monotonic) return finish();
@@ -282,7 +283,7 @@ export class StatefulSetController implements Controller {
           metadata: {
             name: `${(set.metadata?.name ?? '').slice(0, 223)}-${hash}`,
             namespace: ns,
-            labels: { ...set.spec?.template?.metadata?.labels, [revisionLabel]: hash },
+            labels: { ...set.spec?.template?.metadata?.labels, [revisionHashLabel]: hash },
             ownerReferences: [controllerRef(set)],
           },
           data,
@@ -365,7 +366,8 @@ export class StatefulSetController implements Controller {
           namespace: ns,
           labels: { ...tmpl.metadata?.labels, ...matchLabels },
           ...(tmpl.metadata?.annotations ? { annotations: { ...tmpl.metadata.annotations } } : {}),
-          ...(owned ? { ownerReferences: [{ ...controllerRef(set), controller: false, blockOwnerDeletion: true }] } : {}),
+          // Upstream's setOwnerRef: a plain owner reference, so that the garbage collector takes the claim with the set.
+          ...(owned ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata?.name ?? '', uid: set.metadata?.uid ?? '' }] } : {}),
         },
         spec: structuredClone(tmpl.spec ?? {}),
       };

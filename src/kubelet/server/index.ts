@@ -13,3 +13,5 @@ export type {
   TerminalSize,
 } from './streaming-runtime.js';
 export { RuntimeNotFoundError } from './streaming-runtime.js';
+export type { CriNames, CriStreamingRuntime } from './cri-bridge.js';
+export { streamingRuntimeFromCri } from './cri-bridge.js';

@@ -33,8 +33,13 @@ const runtime: StreamingRuntime = {
 
 const pod = {
   metadata: { namespace: 'default', name: 'web', uid: 'u1' },
-  spec: { containers: [{ name: 'main' }] },
-  status: { containerStatuses: [{ name: 'main', state: { waiting: { reason: 'ContainerCreating' } } }] },
+  spec: { containers: [{ name: 'main' }, { name: 'sidecar' }] },
+  status: {
+    containerStatuses: [
+      { name: 'main', state: { running: { startedAt: '2026-01-01T00:00:00Z' } } },
+      { name: 'sidecar', state: { waiting: { reason: 'ContainerCreating' } } },
+    ],
+  },
 };
 
 interface Answer {
@@ -63,6 +68,7 @@ describe('kubelet server', () => {
       tls: { cert: serving.certPem, key: serving.keyPem, clientCA: clientCA.certPem },
       address: '127.0.0.1',
       port: 0,
+      streamingIdleTimeoutMs: 1500,
     });
     port = await server.start();
   });
@@ -109,9 +115,9 @@ describe('kubelet server', () => {
   it('checks logs against the pod: missing pod, missing container, waiting container', async () => {
     assert.deepEqual(await call('GET', '/containerLogs/default/ghost/main').then((r) => [r.code, r.body]), [404, 'pod does not exist\n']);
     assert.deepEqual(await call('GET', '/containerLogs/default/web/nope').then((r) => [r.code, r.body]), [404, 'container "nope" not found in pod "web"\n']);
-    assert.deepEqual(await call('GET', '/containerLogs/default/web/main').then((r) => [r.code, r.body]), [
+    assert.deepEqual(await call('GET', '/containerLogs/default/web/sidecar').then((r) => [r.code, r.body]), [
       400,
-      'container "main" in pod "web" is waiting to start: ContainerCreating\n',
+      'container "sidecar" in pod "web" is waiting to start: ContainerCreating\n',
     ]);
     assert.equal((await call('GET', '/containerLogs/default/web/main?previous=true')).code, 400);
   });
@@ -144,6 +150,15 @@ describe('kubelet server', () => {
     }
   });
 
+  it('closes a streaming connection that stays idle', async () => {
+    const spdy = await SpdyTestClient.connect({ host: '127.0.0.1', port, path: '/portForward/default/web', ca, ...client }, ['portforward.k8s.io']);
+    try {
+      await until(() => spdy.ended, 'the idle connection to be closed');
+    } finally {
+      spdy.close();
+    }
+  });
+
   it('answers streaming requests that cannot upgrade as upstream does', async () => {
     assert.equal((await call('POST', '/exec/default/web/main?command=ls&output=1')).body, 'unable to upgrade: missing upgrade headers in request\n');
     const spdy = { Connection: 'Upgrade', Upgrade: 'SPDY/3.1' };
@@ -155,6 +170,8 @@ describe('kubelet server', () => {
     assert.ok(String(wrong.headers['x-accepted-stream-protocol-versions']).includes('v4.channel.k8s.io'));
     const none = await call('POST', '/exec/default/web/main?command=ls', { headers: { ...spdy, 'X-Stream-Protocol-Version': 'v4.channel.k8s.io' } });
     assert.deepEqual([none.code, none.body], [400, 'you must specify at least 1 of stdin, stdout, stderr\n']);
+    const notRunning = await call('POST', '/exec/default/web/sidecar?command=ls&output=1', { headers: { ...spdy, 'X-Stream-Protocol-Version': 'v4.channel.k8s.io' } });
+    assert.deepEqual([notRunning.code, notRunning.body], [500, 'container not found ("sidecar")\n']);
     const ghost = await call('POST', '/portForward/default/ghost', { headers: { ...spdy, 'X-Stream-Protocol-Version': 'portforward.k8s.io' } });
     assert.deepEqual([ghost.code, ghost.body], [404, 'pod does not exist\n']);
   });

@@ -22,6 +22,8 @@ import { writeRawResponse } from './upgrade.js';
 
 /** The kubelet's default port for its authenticated API. */
 export const defaultKubeletPort = 10250;
+/** Upstream's default --streaming-connection-idle-timeout. */
+const defaultStreamingIdleTimeoutMs = 4 * 60 * 60 * 1000;
 
 export interface KubeletServerOptions {
   runtime: StreamingRuntime;
@@ -31,6 +33,8 @@ export interface KubeletServerOptions {
   /** Serving certificate and key, and the CA whose client certificates may call; absent: plain HTTP, no checks (tests). */
   tls?: { cert: string; key: string; clientCA: string };
   address?: string;
+  /** A streaming connection with no traffic for this long is closed (upstream's --streaming-connection-idle-timeout, 4h). */
+  streamingIdleTimeoutMs?: number;
   /** Called when a streaming session starts, with how it was negotiated (for logs and tests). */
   onSession?: (session: StreamingSession) => void;
   /** Default 10250; 0 picks a free port. */
@@ -63,7 +67,7 @@ type PodObject = {
     ephemeralContainerStatuses?: ContainerStatus[];
   };
 };
-type ContainerStatus = { name: string; state?: { waiting?: { reason?: string } }; lastState?: { terminated?: unknown } };
+type ContainerStatus = { name: string; state?: { waiting?: { reason?: string }; running?: unknown }; lastState?: { terminated?: unknown } };
 
 /** The kubelet's HTTPS server. */
 export class KubeletServer {
@@ -155,6 +159,7 @@ export class KubeletServer {
     socket.once('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     (socket as Socket).setNoDelay?.(true);
+    (socket as Socket).setTimeout?.(this.options.streamingIdleTimeoutMs ?? defaultStreamingIdleTimeoutMs, () => socket.destroy());
     void (async () => {
       try {
         if (!this.authenticated(req)) throw new HttpError(401, 'Unauthorized');
@@ -166,7 +171,8 @@ export class KubeletServer {
           case 'exec':
           case 'attach': {
             const ref = containerOf(parts);
-            await this.checkContainer(ref);
+            const pod = await this.checkContainer(ref);
+            if (pod && !containerRunning(pod, ref.container)) throw new HttpError(500, `container not found ("${ref.container}")`);
             let opts;
             try {
               opts = parseRemoteCommandOptions(q);
@@ -297,6 +303,13 @@ export class KubeletServer {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
     res.end(body);
   }
+}
+
+/** Whether the pod's status says the container runs (exec and attach need a running one). */
+function containerRunning(pod: PodObject, container: string): boolean {
+  const s = pod.status ?? {};
+  const status = [...(s.containerStatuses ?? []), ...(s.initContainerStatuses ?? []), ...(s.ephemeralContainerStatuses ?? [])].find((c) => c.name === container);
+  return status?.state?.running !== undefined;
 }
 
 /** /verb/{ns}/{pod}/{container} or /verb/{ns}/{pod}/{uid}/{container}. */

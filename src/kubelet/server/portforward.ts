@@ -5,6 +5,7 @@
 //   session carried in binary messages;
 // - WebSocket channels (client-node): ports from the query; per port a data channel 2i and an error channel
 //   2i+1, each starting with the port as two little-endian bytes.
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
 import { ChannelConnection, channelProtocols } from '../../apimachinery/httpstream/channels.js';
@@ -81,6 +82,8 @@ export function servePortForward(
 function spdySession(pod: PodRef, forward: PortForwarder): { onStream: (s: SpdyStream) => void; bind: (conn: SpdyConnection) => void } {
   const pairs = new Map<string, { data?: SpdyStream; error?: SpdyStream; started?: boolean }>();
   const ac = new AbortController();
+  // One listener per forwarded connection in flight: a busy session has many, legitimately.
+  setMaxListeners(0, ac.signal);
   const bind = (conn: SpdyConnection): void => void conn.once('closed', () => ac.abort());
   const onStream = (stream: SpdyStream): void => {
     const type = stream.header(streamHeader.type);
@@ -99,13 +102,20 @@ function spdySession(pod: PodRef, forward: PortForwarder): { onStream: (s: SpdyS
     const { data, error } = pair;
     const portText = data.header(streamHeader.port) ?? '';
     const port = Number(portText);
+    // Each forwarded connection gets its own signal, ended with it, so a long session does not pile up
+    // listeners on the session's.
+    const pairAc = new AbortController();
+    const onSessionEnd = (): void => pairAc.abort();
+    ac.signal.addEventListener('abort', onSessionEnd, { once: true });
     void (async () => {
       try {
         if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new Error(`invalid port header: "${portText}"`);
-        await forward(port, data, ac.signal);
+        await forward(port, data, pairAc.signal);
       } catch (err) {
         error.write(Buffer.from(forwardError(port, pod, err)));
       } finally {
+        ac.signal.removeEventListener('abort', onSessionEnd);
+        pairAc.abort();
         error.end();
         if (!data.writableEnded) data.end();
         pairs.delete(requestID);

@@ -4,12 +4,11 @@
 // 3 error, 4 resize). When the command ends, the error stream carries the outcome: for v4 and later a
 // Status JSON with the exit code, for older protocols a text message on failure only.
 import type { IncomingMessage } from 'node:http';
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { ChannelConnection, channelProtocols } from '../../apimachinery/httpstream/channels.js';
 import { exitStatus, internalErrorStatus, remoteCommandProtocol, streamHeader, streamType } from '../../apimachinery/httpstream/protocols.js';
 import type { SpdyStream } from '../../apimachinery/httpstream/spdy.js';
 import { acceptWebSocket, isWebSocketRequest, offeredSubprotocols } from '../../apimachinery/httpstream/websocket.js';
-import type { Duplex } from 'node:stream';
 import type { StreamingIO } from './streaming-runtime.js';
 import { AsyncQueue, isSpdyRequest, upgradeToSpdy, writeRawResponse } from './upgrade.js';
 
