@@ -10,7 +10,7 @@ import type * as cri from '../cri/index.js';
 import type { Kube } from './api-types.js';
 import { Kubelet } from './kubelet.js';
 import type { HostInfo } from './node/host-info.js';
-import { readHostInfo, simulatedHostInfo } from './node/host-info.js';
+import { pressure, readHostInfo, readPressureSignals, simulatedHostInfo } from './node/host-info.js';
 import { NodeAgent } from './node/node-agent.js';
 import { nodeResources } from './node/node-status.js';
 import { ApiPodObjects } from './objects.js';
@@ -63,6 +63,8 @@ function makeNode(o: {
   podLogsDir?: string;
   startOffset: number;
   health: () => string;
+  /** Memory, disk and PID pressure now (none on simulated nodes). */
+  pressure?: () => { memoryPressure: boolean; diskPressure: boolean; pidPressure: boolean };
   clusterDNS?: string[];
   clusterDomain?: string;
 }): RunningNode {
@@ -72,7 +74,7 @@ function makeNode(o: {
     nodeName: o.name,
     host: o.host,
     versions: { kubeletVersion: o.kubeletVersion, containerRuntimeVersion: o.runtimeVersion },
-    health: () => ({ notReadyMessage: o.health(), memoryPressure: false, diskPressure: false, pidPressure: false }),
+    health: () => ({ notReadyMessage: o.health(), ...(o.pressure?.() ?? { memoryPressure: false, diskPressure: false, pidPressure: false }) }),
     log: o.log,
     startOffset: o.startOffset,
     ...(o.simulated ? { labels: { type: 'kwok', 'node.k8ts.io/simulated': 'true' } } : {}),
@@ -145,6 +147,7 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
     podLogsDir: o.podLogsDir,
     startOffset: 0,
     health: () => health,
+    pressure: () => pressure(readPressureSignals(o.rootDir)),
     ...(o.clusterDNS ? { clusterDNS: o.clusterDNS } : {}),
     ...(o.clusterDomain ? { clusterDomain: o.clusterDomain } : {}),
   });

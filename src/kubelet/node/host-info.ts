@@ -114,3 +114,44 @@ export function simulatedHostInfo(name: string, index: number): HostInfo {
     architecture: goArch(),
   };
 }
+
+/** What the eviction thresholds look at: memory.available, nodefs.available, pid.available. */
+export interface HostPressureSignals {
+  memoryAvailableBytes: number;
+  nodefsAvailableBytes: number;
+  nodefsCapacityBytes: number;
+  pidsAvailable: number;
+  pidMax: number;
+}
+
+/** Upstream's default hard eviction thresholds: memory.available<100Mi, nodefs.available<10%, and PIDs (pid.available<10% here). */
+export function pressure(s: HostPressureSignals): { memoryPressure: boolean; diskPressure: boolean; pidPressure: boolean } {
+  return {
+    memoryPressure: s.memoryAvailableBytes < 100 * 1024 * 1024,
+    diskPressure: s.nodefsCapacityBytes > 0 && s.nodefsAvailableBytes < s.nodefsCapacityBytes * 0.1,
+    pidPressure: s.pidMax > 0 && s.pidsAvailable < s.pidMax * 0.1,
+  };
+}
+
+/** Reads the pressure signals of this host (Linux /proc and statfs of the kubelet's folder). */
+export function readPressureSignals(rootDir: string): HostPressureSignals {
+  const mem = /^MemAvailable:\s+(\d+) kB/m.exec(read('/proc/meminfo'));
+  let avail = 0;
+  let cap = 0;
+  try {
+    const st = statfsSync(rootDir);
+    avail = Number(st.bavail) * Number(st.bsize);
+    cap = Number(st.blocks) * Number(st.bsize);
+  } catch {
+    // unknown: no disk pressure
+  }
+  const pidMax = Number(read('/proc/sys/kernel/pid_max')) || 0;
+  const threads = Number(/^\S+ \S+ \S+ \d+\/(\d+)/.exec(read('/proc/loadavg'))?.[1] ?? 0);
+  return {
+    memoryAvailableBytes: mem ? Number(mem[1]) * 1024 : os.freemem(),
+    nodefsAvailableBytes: avail,
+    nodefsCapacityBytes: cap,
+    pidsAvailable: pidMax - threads,
+    pidMax,
+  };
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { simulatedHostInfo } from './host-info.js';
+import { pressure, readPressureSignals, simulatedHostInfo } from './host-info.js';
 import { microTime } from './node-agent.js';
 import { nodeConditions, nodeResources, nodeStatus, nodeStatusChanged } from './node-status.js';
 
@@ -43,6 +43,14 @@ describe('node status', () => {
     const b = nodeStatus(host, v, healthy, a, 61_000);
     assert.equal(nodeStatusChanged(a, b), false);
     assert.equal(nodeStatusChanged(a, nodeStatus(host, v, { ...healthy, diskPressure: true }, a, 61_000)), true);
+  });
+
+  it('reports pressure by the default hard eviction thresholds', () => {
+    const ok = { memoryAvailableBytes: 2 * 1024 ** 3, nodefsAvailableBytes: 50, nodefsCapacityBytes: 100, pidsAvailable: 30000, pidMax: 32768 };
+    assert.deepEqual(pressure(ok), { memoryPressure: false, diskPressure: false, pidPressure: false });
+    assert.deepEqual(pressure({ ...ok, memoryAvailableBytes: 99 * 1024 * 1024, nodefsAvailableBytes: 9, pidsAvailable: 100 }), { memoryPressure: true, diskPressure: true, pidPressure: true });
+    const here = readPressureSignals('/');
+    assert.ok(here.memoryAvailableBytes > 0 && here.nodefsCapacityBytes > 0 && here.pidMax > 0);
   });
 
   it('formats lease times as MicroTime', () => {
