@@ -169,6 +169,52 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
     assert.deepEqual(p.status?.containerStatuses?.[0]?.state?.terminated && { code: p.status.containerStatuses[0].state.terminated.exitCode, message: p.status.containerStatuses[0].state.terminated.message }, { code: 3, message: 'bye now' });
   });
 
+  it('gets Ready through an httpGet readiness probe and stays live by a tcpSocket probe', async () => {
+    await apply('web', [
+      {
+        name: 'httpd',
+        image,
+        imagePullPolicy: 'Never',
+        command: ['sh', '-c', 'mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www'],
+        ports: [{ name: 'http', containerPort: 8080 }],
+        readinessProbe: { httpGet: { path: '/index.html', port: 'http' }, periodSeconds: 1 },
+        livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+      },
+    ]);
+    const p = await eventually('Ready', async () => {
+      const x = await getPod('web');
+      return x.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? x : undefined;
+    });
+    assert.equal(p.status?.containerStatuses?.[0]?.restartCount, 0);
+  });
+
+  it('runs the preStop hook before stopping the container', async () => {
+    await apply(
+      'hooked',
+      [
+        {
+          name: 'h',
+          image,
+          imagePullPolicy: 'Never',
+          command: ['sh', '-c', "trap 'exit 0' TERM; while true; do sleep 0.2; done"],
+          lifecycle: { preStop: { exec: { command: ['sh', '-c', 'printf prestop-ran > /dev/termination-log'] } } },
+        },
+      ],
+      { terminationGracePeriodSeconds: 20 },
+    );
+    await eventually('Running', async () => ((await getPod('hooked')).status?.phase === 'Running' ? true : undefined));
+    const ac = new AbortController();
+    let last: Kube<Pod> | undefined;
+    const watching = (async () => {
+      for await (const e of client.watch<Kube<Pod>>(podsRef, { fieldSelector: 'metadata.name=hooked' }, ac.signal)) if (e.type === 'MODIFIED') last = e.object;
+    })().catch(() => undefined);
+    assert.equal((await k(['delete', 'pod', 'hooked', '--timeout=60s'])).code, 0);
+    ac.abort();
+    await watching;
+    const t = last?.status?.containerStatuses?.[0]?.state?.terminated;
+    assert.deepEqual({ code: t?.exitCode, message: t?.message }, { code: 0, message: 'prestop-ran' });
+  });
+
   it('shows a crashing container in CrashLoopBackOff', async () => {
     await apply('crash', [{ name: 'c', image, imagePullPolicy: 'Never', command: ['sh', '-c', 'exit 2'] }]);
     const p = await eventually('CrashLoopBackOff', async () => {
