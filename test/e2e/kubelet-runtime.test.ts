@@ -215,6 +215,36 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
     assert.deepEqual({ code: t?.exitCode, message: t?.message }, { code: 0, message: 'prestop-ran' });
   });
 
+  it('gives the container its environment (expansion, downward API, service links) and cluster DNS', async () => {
+    await apply(
+      'env',
+      [
+        {
+          name: 'e',
+          image,
+          imagePullPolicy: 'Never',
+          command: ['sh', '-c', 'printf "%s|%s|%s|%s" "$GREETING" "$KUBERNETES_SERVICE_HOST" "$MY_IP" "$(grep -E "^(nameserver|search)" /etc/resolv.conf | tr "\\n" " ")" > /dev/termination-log'],
+          env: [
+            { name: 'NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            { name: 'GREETING', value: 'hello $(NAME)' },
+            { name: 'MY_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+          ],
+        },
+      ],
+      { restartPolicy: 'Never' },
+    );
+    const p = await eventually('Succeeded', async () => {
+      const x = await getPod('env');
+      return x.status?.phase === 'Succeeded' ? x : undefined;
+    });
+    const [greeting, k8sHost, ip, dns] = (p.status?.containerStatuses?.[0]?.state?.terminated?.message ?? '').split('|');
+    assert.equal(greeting, 'hello env');
+    assert.match(k8sHost ?? '', /^10\.43\.0\.1$|:/);
+    assert.equal(ip, p.status?.podIP);
+    assert.match(dns ?? '', /nameserver 10\.43\.0\.10 /);
+    assert.match(dns ?? '', /search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/);
+  });
+
   it('shows a crashing container in CrashLoopBackOff', async () => {
     await apply('crash', [{ name: 'c', image, imagePullPolicy: 'Never', command: ['sh', '-c', 'exit 2'] }]);
     const p = await eventually('CrashLoopBackOff', async () => {
