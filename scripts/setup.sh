@@ -12,10 +12,9 @@ packages=(
   busybox-static       # the userland of the test images
   openssl              # certificate checks in the PKI tests
   attr                 # setfattr: opaque-directory xattrs when unpacking image layers
-  nftables iproute2    # kube-proxy's rules; test network namespaces, veths and bridges
   runc crun            # OCI runtimes of the built-in container runtime (runc by default)
   containernetworking-plugins  # CNI plugins (bridge, host-local, portmap, loopback) in /usr/lib/cni
-  iptables             # the portmap CNI plugin's hostPort rules
+  nftables iproute2 iptables   # pod networking and kube-proxy's rules; test network namespaces, veths and bridges
   util-linux bsdutils  # unshare, nsenter, mount, script (a pty for tty containers and exec)
   containerd           # a real CRI runtime our CRI client is tested against
 )

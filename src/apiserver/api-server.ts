@@ -74,6 +74,8 @@ export interface ApiServerOptions {
   metrics?: () => string | Promise<string>;
   now?: () => Date;
   log?: Logger;
+  /** Paths served before authentication by handlers that check their own credentials (the node join endpoints). */
+  extraHandlers?: ReadonlyMap<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
 
 /** k3s's service CIDRs: dual-stack, IPv4 primary. */
@@ -341,6 +343,8 @@ export class ApiServer {
     const isWatch = info.isResourceRequest && (info.verb === 'watch' || (info.resource === 'pods' && info.subresource === 'log'));
     let counted = false;
     try {
+      const extra = this.options.extraHandlers?.get(info.path);
+      if (extra !== undefined) return await extra(req, res);
       const user = this.authenticate(req);
       if (user === 'invalid' || (user === undefined && !publicPaths.has(info.path))) throw apiErrors.unauthorized();
       if (!isWatch) {

@@ -1,5 +1,6 @@
 // The `k8ts` command: parses the subcommand and its flags, and wires the components each subcommand runs.
 import { configureLogging } from '../base/log.js';
+import { agentCommand, agentFlags, tokenCreateCommand, tokenCreateFlags } from './commands/agent.js';
 import { imagesImportCommand, imagesImportFlags, runtimeCommand, runtimeFlags } from './commands/runtime.js';
 import { schedulerCommand, schedulerFlags } from './commands/scheduler.js';
 import { serverCommand, serverFlags } from './commands/server.js';
@@ -24,6 +25,16 @@ const commands: Record<string, Command> = {
     summary: 'Run the scheduler alone against an API server (a second, custom scheduler, or a split control plane)',
     flags: schedulerFlags,
     run: (values, io) => schedulerCommand(values, io.signal),
+  },
+  agent: {
+    summary: 'Join this machine (and/or simulated nodes) to a cluster and run its kubelet',
+    flags: agentFlags,
+    run: (values, io) => agentCommand(values, io.signal),
+  },
+  'token create': {
+    summary: "Print the server's join token for k8ts agent --token",
+    flags: tokenCreateFlags,
+    run: (values, io) => tokenCreateCommand(values, io.out),
   },
   'store check': {
     summary: 'Smoke-test a datastore through the store contract',

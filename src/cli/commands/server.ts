@@ -2,8 +2,10 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ApiServer } from '../../apiserver/api-server.js';
 import { writeKubeconfig } from '../../apiserver/pki/kubeconfig.js';
+import { ensureServerTokenSecret, nodeJoinHandlers } from '../../apiserver/pki/node-join.js';
 import { ensureServerCerts, hostSubjectAltNames } from '../../apiserver/pki/server-certs.js';
 import { logger } from '../../base/log.js';
+import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
 import { ControllerManager } from '../../controllers/controller-manager.js';
 import { CidrSet } from '../../controllers/nodeipam/cidr-set.js';
@@ -11,6 +13,7 @@ import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
 import { kubernetesVersion } from '../version.js';
+import { kubeletFlags, startKubelets } from './kubelets.js';
 import { runServiceComponents, serviceAllocationOptions, serviceFlags } from './service-components.js';
 import { loadSchedulerConfig } from './scheduler-config.js';
 import type { SchedulerWorkerData, SchedulerWorkerMessage } from './scheduler-worker.js';
@@ -47,6 +50,8 @@ export const serverFlags: FlagSpec = {
   'large-cluster-size-threshold': { type: 'string', help: 'zones up to this many nodes stop evicting when partly down', default: '50' },
   'unhealthy-zone-threshold': { type: 'string', help: 'share of not-ready nodes (at least 3) that makes a zone partly down', default: '0.55' },
   'tls-san': { type: 'string', help: 'extra host names or IP addresses for the serving certificate, comma-separated', default: '' },
+  'disable-agent': { type: 'boolean', help: 'do not run a kubelet (nor simulated nodes) in the server' },
+  ...kubeletFlags,
   ...serviceFlags,
 };
 
@@ -137,6 +142,8 @@ export async function serverCommand(values: Record<string, string | boolean | un
     gitVersion: `${kubernetesVersion}+k8ts`,
     defaultNotReadyTolerationSeconds: seconds(values['default-not-ready-toleration-seconds'], 'default-not-ready-toleration-seconds'),
     defaultUnreachableTolerationSeconds: seconds(values['default-unreachable-toleration-seconds'], 'default-unreachable-toleration-seconds'),
+    // Agents join with the server's token (`k8ts token create` prints it).
+    extraHandlers: nodeJoinHandlers({ serverCAPem: certs.serverCA.certPem, clientCA: certs.clientCA, secret: await ensureServerTokenSecret(dataDir) }),
     ...serviceAllocationOptions(values),
   });
   const bound = await apiserver.start();
@@ -246,6 +253,14 @@ export async function serverCommand(values: Record<string, string | boolean | un
         clearTimeout(timer);
       })(),
     );
+  }
+  if (values['disable-agent'] !== true) {
+    // The server's own kubelets authenticate as system:node:<name> in system:nodes, as an agent's would.
+    const nodeConfig = async (nodeName: string): Promise<ClientConfig> => {
+      const cert = await certs.clientCA.issueClientCertificate({ user: `system:node:${nodeName}`, groups: ['system:nodes'] });
+      return { server: `https://127.0.0.1:${bound}`, ca: certs.serverCA.certPem, cert: cert.certPem, key: cert.keyPem };
+    };
+    running.push(...startKubelets(values, nodeConfig, dataDir, log, components.signal));
   }
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('shutting down');

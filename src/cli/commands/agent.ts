@@ -1,0 +1,106 @@
+// `k8ts agent --server URL --token TOKEN`: joins this machine (and/or simulated nodes) to a cluster. The
+// agent fetches the server CA from /cacerts, checks it against the hash the token pins, then asks the
+// server for a client certificate for system:node:<name> with the token's credentials, and runs kubelets.
+// `k8ts token create` prints the token of a server from its data directory.
+import { readFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { parseJoinToken, validateCABundle } from '../../apiserver/pki/join-token.js';
+import { caCertsPath, ensureServerTokenSecret, nodeCertPath, serverJoinToken } from '../../apiserver/pki/node-join.js';
+import { serverCertFiles } from '../../apiserver/pki/server-certs.js';
+import { logger } from '../../base/log.js';
+import type { ClientConfig } from '../../client/index.js';
+import type { FlagSpec } from '../flags.js';
+import { defaultDataDir } from '../flags.js';
+import { kubeletFlags, startKubelets } from './kubelets.js';
+
+/** `k8ts agent`'s flags (k3s's names). */
+export const agentFlags: FlagSpec = {
+  server: { type: 'string', short: 's', help: 'the server to join: https://host:6443', default: '' },
+  token: { type: 'string', short: 't', help: 'the join token (k8ts token create)', default: '' },
+  'data-dir': { type: 'string', short: 'd', help: 'folder that holds the agent state', default: '' },
+  // The server defines these two for its DNS; an agent's kubelet only points pods at it.
+  'cluster-dns': { type: 'string', help: 'DNS server IPs for ClusterFirst pods, comma-separated', default: '10.43.0.10' },
+  'cluster-domain': { type: 'string', help: "the cluster's DNS domain", default: 'cluster.local' },
+  ...kubeletFlags,
+};
+
+function get(url: string, options: { ca?: string; insecure?: boolean; headers?: Record<string, string> }): Promise<{ code: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'GET', headers: options.headers ?? {}, ...(options.ca ? { ca: options.ca } : {}), rejectUnauthorized: !options.insecure, timeout: 30_000 },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Fetches and checks the server CA, then gets a node client certificate; returns a client config. */
+export async function joinCluster(server: string, token: string, nodeName: string): Promise<ClientConfig> {
+  const parsed = parseJoinToken(token);
+  const base = server.replace(/\/+$/, '');
+  // The CA is not trusted yet: read it without verification, then pin it by the token's hash.
+  const ca = await get(base + caCertsPath, { insecure: true });
+  if (ca.code !== 200) throw new Error(`GET ${caCertsPath}: HTTP ${ca.code}`);
+  validateCABundle(parsed, ca.body);
+  const c = parsed.credentials;
+  const basic = c.kind === 'password' ? `${c.username}:${c.password}` : `${c.id}:${c.secret}`;
+  const cert = await get(base + nodeCertPath, {
+    ca: ca.body,
+    headers: { Authorization: `Basic ${Buffer.from(basic).toString('base64')}`, 'K8ts-Node-Name': nodeName },
+  });
+  if (cert.code !== 200) throw new Error(`GET ${nodeCertPath}: HTTP ${cert.code}: ${cert.body.trim()}`);
+  const keyAt = cert.body.indexOf('-----BEGIN', cert.body.indexOf('-----END CERTIFICATE-----'));
+  return { server: base, ca: ca.body, cert: cert.body.slice(0, keyAt), key: cert.body.slice(keyAt) };
+}
+
+/** `k8ts agent`: runs until SIGTERM or SIGINT. */
+export async function agentCommand(values: Record<string, string | boolean | undefined>, signal: AbortSignal): Promise<number> {
+  const log = logger('agent');
+  const server = (values.server as string) || '';
+  const token = (values.token as string) || '';
+  if (server === '' || token === '') throw new Error('--server and --token are required');
+  const dataDir = path.resolve((values['data-dir'] as string) || path.join(defaultDataDir(), 'agent'));
+  const configs = new Map<string, Promise<ClientConfig>>();
+  // One certificate per identity: this machine's node, and one shared by a simulated fleet.
+  const clientConfig = (nodeName: string): Promise<ClientConfig> => {
+    const name = nodeName === 'simulated' ? `${(values['simulated-node-prefix'] as string) || 'sim-node'}-fleet` : nodeName;
+    let p = configs.get(name);
+    if (!p) {
+      p = joinCluster(server, token, name);
+      configs.set(name, p);
+    }
+    return p;
+  };
+  const endpoint = (values['container-runtime-endpoint'] as string) || '';
+  if (endpoint === '' && Number(values['simulate-nodes'] ?? 0) === 0) throw new Error('nothing to run: give --container-runtime-endpoint and/or --simulate-nodes N');
+  const running = startKubelets(values, clientConfig, dataDir, log, signal);
+  log.info('agent started', { server, node: (values['node-name']) || os.hostname(), simulated: Number(values['simulate-nodes'] ?? 0) });
+  const results = await Promise.allSettled(running);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+  return 0;
+}
+
+/** `k8ts token create`: prints the server's join token. */
+export const tokenCreateFlags: FlagSpec = {
+  'data-dir': { type: 'string', short: 'd', help: 'the server data directory', default: '' },
+};
+
+export async function tokenCreateCommand(values: Record<string, string | boolean | undefined>, out: (s: string) => void): Promise<number> {
+  const dataDir = path.resolve((values['data-dir'] as string) || path.join(defaultDataDir(), 'server'));
+  const caPem = await readFile(serverCertFiles(path.join(dataDir, 'tls')).serverCaCert, 'utf8').catch(() => {
+    throw new Error(`no server CA in ${dataDir}: start k8ts server with this --data-dir first`);
+  });
+  out(serverJoinToken(caPem, await ensureServerTokenSecret(dataDir)));
+  return 0;
+}

@@ -1,0 +1,149 @@
+// Static pods: manifests in --pod-manifest-path run without the API server, as upstream's file source
+// does. Each file holds one Pod (YAML or JSON); the kubelet names it <name>-<node>, gives it a UID hashed
+// from the manifest and the node, the config.* annotations, and a toleration of every NoExecute taint, and
+// re-reads the folder on changes (and every 20 s). Each static pod is mirrored into the API as a mirror pod
+// (annotation kubernetes.io/config.mirror) owned by the Node, which carries its status.
+import { createHash } from 'node:crypto';
+import { watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { parseAllDocuments } from 'yaml';
+import type { Logger } from '../base/log.js';
+import type { Kube } from './api-types.js';
+
+export const configHashAnnotation = 'kubernetes.io/config.hash';
+export const configMirrorAnnotation = 'kubernetes.io/config.mirror';
+export const configSeenAnnotation = 'kubernetes.io/config.seen';
+export const configSourceAnnotation = 'kubernetes.io/config.source';
+/** How often the folder is read even without change notifications (upstream's --file-check-frequency). */
+export const fileCheckFrequencyMs = 20_000;
+
+/** True for a mirror pod (the API copy of a static pod). */
+export function isMirrorPod(pod: Pod): boolean {
+  return pod.metadata?.annotations?.[configMirrorAnnotation] !== undefined;
+}
+
+/** True for a pod that came from a file. */
+export function isStaticPod(pod: Pod): boolean {
+  const src = pod.metadata?.annotations?.[configSourceAnnotation];
+  return src !== undefined && src !== 'api';
+}
+
+/** Turns a manifest into the static pod the kubelet runs. */
+export function staticPodFromManifest(manifest: Pod, nodeName: string, source: string, now: Date): Kube<Pod> {
+  const meta = manifest.metadata ?? {};
+  const name = `${meta.name ?? ''}-${nodeName}`;
+  const namespace = meta.namespace || 'default';
+  const uid = createHash('md5').update(JSON.stringify(manifest)).update(nodeName).update(source).digest('hex');
+  const tolerations = [...(manifest.spec?.tolerations ?? [])];
+  if (!tolerations.some((t) => t.operator === 'Exists' && !t.key && t.effect === 'NoExecute')) tolerations.push({ operator: 'Exists', effect: 'NoExecute' });
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...meta,
+      name,
+      namespace,
+      uid,
+      annotations: { ...meta.annotations, [configHashAnnotation]: uid, [configSeenAnnotation]: now.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z'), [configSourceAnnotation]: 'file' },
+    },
+    spec: { ...manifest.spec!, nodeName, tolerations, restartPolicy: manifest.spec?.restartPolicy ?? 'Always', terminationGracePeriodSeconds: manifest.spec?.terminationGracePeriodSeconds ?? 30 },
+    status: { phase: 'Pending' },
+  };
+}
+
+/** The mirror pod of a static pod, as the kubelet creates it in the API. */
+export function mirrorPodFor(pod: Pod, node: { name: string; uid: string }): Kube<Pod> {
+  const { uid: _uid, resourceVersion: _rv, ...meta } = pod.metadata ?? {};
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...meta,
+      annotations: { ...meta.annotations, [configMirrorAnnotation]: meta.annotations?.[configHashAnnotation] ?? '' },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: node.name, uid: node.uid, controller: true }],
+    },
+    spec: pod.spec!,
+  };
+}
+
+/** Watches a manifest folder and reports the static pods it holds. */
+export class StaticPodSource {
+  readonly #dir: string;
+  readonly #nodeName: string;
+  readonly #log: Logger;
+  readonly #onChange: (pods: Map<string, Kube<Pod>>) => void;
+  #current = new Map<string, { text: string; pod: Kube<Pod> }>();
+  #watcher: FSWatcher | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #pending: NodeJS.Timeout | undefined;
+
+  constructor(dir: string, nodeName: string, log: Logger, onChange: (pods: Map<string, Kube<Pod>>) => void) {
+    this.#dir = dir;
+    this.#nodeName = nodeName;
+    this.#log = log;
+    this.#onChange = onChange;
+  }
+
+  /** Reads the folder now and then on every change. */
+  async start(): Promise<void> {
+    await this.scan();
+    try {
+      this.#watcher = watch(this.#dir, () => {
+        // Editors write in steps: read once things settle.
+        if (this.#pending) clearTimeout(this.#pending);
+        this.#pending = setTimeout(() => void this.scan(), 100);
+      });
+    } catch (err) {
+      this.#log.warn('unable to watch the static pod folder', { dir: this.#dir, error: err instanceof Error ? err.message : String(err) });
+    }
+    this.#timer = setInterval(() => void this.scan(), fileCheckFrequencyMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#watcher?.close();
+    if (this.#timer) clearInterval(this.#timer);
+    if (this.#pending) clearTimeout(this.#pending);
+  }
+
+  /** Reads every manifest; reports when the set of pods changed. */
+  async scan(): Promise<void> {
+    let names: string[];
+    try {
+      names = (await readdir(this.#dir)).filter((n) => !n.startsWith('.')).sort();
+    } catch {
+      names = [];
+    }
+    const next = new Map<string, { text: string; pod: Kube<Pod> }>();
+    for (const name of names) {
+      const file = path.join(this.#dir, name);
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch {
+        continue;
+      }
+      const prev = this.#current.get(file);
+      if (prev && prev.text === text) {
+        next.set(file, prev);
+        continue;
+      }
+      try {
+        const docs = parseAllDocuments(text).map((d) => d.toJS() as Pod | null).filter((d): d is Pod => d !== null);
+        const manifest = docs[0];
+        if (docs.length !== 1 || !manifest || manifest.kind !== 'Pod' || !manifest.metadata?.name || !manifest.spec?.containers?.length) {
+          throw new Error('the file must hold exactly one Pod with a name and containers');
+        }
+        next.set(file, { text, pod: staticPodFromManifest(manifest, this.#nodeName, file, new Date()) });
+      } catch (err) {
+        this.#log.warn('could not read static pod manifest', { file, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    const changed = next.size !== this.#current.size || [...next].some(([f, v]) => this.#current.get(f) !== v);
+    this.#current = next;
+    if (changed) this.#onChange(new Map([...next.values()].map((v) => [v.pod.metadata!.uid!, v.pod])));
+  }
+}
