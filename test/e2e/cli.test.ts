@@ -39,8 +39,22 @@ describe('k8ts CLI', () => {
 
   it('runs the server on its store, stops on SIGTERM, and starts again on the same data', async () => {
     const dataDir = path.join(dir, 'server');
-    // Without the controller manager and the scheduler (their leases), only the server's own writes change the revision.
-    const serverArgs = ['server', '--data-dir', dataDir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-controller-manager', '--disable-scheduler'];
+    // Without the controller manager, the scheduler (their leases), the cluster DNS and the cloud controller (the
+    // kube-dns Service), only the API server's own writes change the revision.
+    const serverArgs = [
+      'server',
+      '--data-dir',
+      dataDir,
+      '--https-listen-port',
+      '0',
+      '--bind-address',
+      '127.0.0.1',
+      '--disable-controller-manager',
+      '--disable-scheduler',
+      '--disable',
+      'coredns,servicelb',
+      '--disable-cloud-controller',
+    ];
     const first = new K8tsProcess(serverArgs);
     const ready = await first.waitForLog(/"msg":"store ready".*"revision":(\d+)/);
     assert.equal(ready[1], '0');
@@ -57,7 +71,11 @@ describe('k8ts CLI', () => {
 
     const second = new K8tsProcess(serverArgs);
     const again = await second.waitForLog(/"msg":"store ready".*"revision":(\d+)/);
-    assert.equal(again[1], '9', 'the two priority classes, the four namespaces and the three writes of the check survive the restart');
+    assert.equal(
+      again[1],
+      '12',
+      'the two priority classes, the four namespaces, the kubernetes Service with its Endpoints and EndpointSlice, and the three writes of the check survive the restart',
+    );
     await second.waitForLog(/"msg":"API server ready"/);
     // A second server on the same file is refused while the first runs.
     const clash = await runK8ts(['store', 'check', '--data-dir', dataDir]);
