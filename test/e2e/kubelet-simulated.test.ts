@@ -8,7 +8,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
 import { eventually as waitFor } from '../helpers/eventually.js';
 import { kubectlAgainstServer } from '../helpers/kubectl.js';
-import { startRoundRobinBinder } from '../helpers/round-robin-binder.js';
+import { spreadDeployment } from '../helpers/manifests.js';
 
 
 // A read may fail while the server is busy: such a try counts as not yet.
@@ -17,7 +17,6 @@ const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs
 describe('kubelet on simulated nodes', () => {
   const { k, kubeconfig } = kubectlAgainstServer(33, 'kubelet-sim', ['--simulate-nodes', '3']);
   let client: RESTClient;
-  let stopBinder: () => Promise<void>;
   const podsRef = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
   const getPod = (name: string): Promise<Pod> => client.get(podsRef, name) as Promise<Pod>;
   const apply = async (manifest: object): Promise<void> => {
@@ -37,10 +36,8 @@ describe('kubelet on simulated nodes', () => {
       const r = await k(['get', 'nodes', '--no-headers']);
       return (r.stdout.match(/ Ready /g) ?? []).length === 3 ? true : undefined;
     });
-    stopBinder = startRoundRobinBinder(kubeconfig);
   });
   after(async () => {
-    await stopBinder();
     client.close();
   });
 
@@ -82,7 +79,8 @@ describe('kubelet on simulated nodes', () => {
   });
 
   it('runs a deployment: pods Running and Ready on the nodes, with IPv4 and IPv6 pod IPs', async () => {
-    assert.equal((await k(['create', 'deployment', 'web', '--image=nginx:1.25', '--replicas=3'])).code, 0);
+    // The scheduler binds; a hard spread over hostnames puts one pod on each of the three nodes.
+    assert.equal((await k(['apply', '-f', '-'], spreadDeployment('web', 3))).code, 0);
     const r = await k(['rollout', 'status', 'deployment/web', '--timeout=60s']);
     assert.equal(r.code, 0, r.stderr);
     const list = (await client.list(podsRef, { labelSelector: 'app=web' })).items as Pod[];
