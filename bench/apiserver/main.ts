@@ -28,7 +28,10 @@ const cmd = existsSync(dist) ? [dist] : ['--import', 'tsx', path.join(root, 'src
 const t0 = performance.now();
 // The API server alone by default, as upstream benchmarks kube-apiserver; --with-controllers adds the
 // controller manager that `k8ts server` runs in the same process.
-const serverArgs = ['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-kube-proxy'];
+// The other components of `k8ts server` (scheduler, cluster DNS, cloud controller, kube-proxy) are left out:
+// with no nodes, the scheduler would write a condition and an event for every pod created here.
+const serverArgs = ['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1'];
+serverArgs.push('--disable-kube-proxy', '--disable-scheduler', '--disable-cloud-controller', '--disable', 'coredns,servicelb');
 if (!flags['with-controllers']) serverArgs.push('--disable-controller-manager');
 // K8TS_BENCH_NODE_ARGS passes flags to the server's node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 const nodeArgs = (process.env.K8TS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);

@@ -5,35 +5,40 @@ import { describe, it } from 'node:test';
 import { Turns } from './turns.js';
 
 describe('Turns', () => {
-  it('gives one turn per event-loop iteration, in order, and lets I/O that arrived meanwhile in between', async () => {
-    // A loopback connection stands for a client whose read request arrives while writes wait for turns.
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const port = (server.address() as { port: number }).port;
-    const accepted = once(server, 'connection') as Promise<[Socket]>;
-    const client = connect(port, '127.0.0.1');
-    await once(client, 'connect');
-    const [peer] = await accepted;
-    const log: string[] = [];
-    peer.on('data', () => log.push('read'));
-    try {
-      const turns = new Turns();
-      const writers = [1, 2, 3].map(async (i) => {
-        await turns.next();
-        log.push(`write ${i}`);
-        if (i === 1) client.write('GET');
-      });
-      assert.equal(turns.pending, 3);
-      await Promise.all(writers);
-      assert.deepEqual(log, ['write 1', 'read', 'write 2', 'write 3']);
-      assert.equal(turns.pending, 0);
-    } finally {
-      client.destroy();
-      peer.destroy();
-      server.close();
-    }
-  });
+  for (const [perTurn, expected] of [
+    [1, ['write 1', 'read', 'write 2', 'write 3']],
+    [2, ['write 1', 'write 2', 'read', 'write 3']],
+  ] as const) {
+    it(`gives ${perTurn} turn(s) per event-loop iteration, in order, and lets I/O that arrived meanwhile in between`, async () => {
+      // A loopback connection stands for a client whose read request arrives while writes wait for turns.
+      const server = createServer();
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const port = (server.address() as { port: number }).port;
+      const accepted = once(server, 'connection') as Promise<[Socket]>;
+      const client = connect(port, '127.0.0.1');
+      await once(client, 'connect');
+      const [peer] = await accepted;
+      const log: string[] = [];
+      peer.on('data', () => log.push('read'));
+      try {
+        const turns = new Turns(perTurn);
+        const writers = [1, 2, 3].map(async (i) => {
+          await turns.next();
+          log.push(`write ${i}`);
+          if (i === 1) client.write('GET');
+        });
+        assert.equal(turns.pending, 3);
+        await Promise.all(writers);
+        assert.deepEqual(log, expected);
+        assert.equal(turns.pending, 0);
+      } finally {
+        client.destroy();
+        peer.destroy();
+        server.close();
+      }
+    });
+  }
 
   it('starts again after running dry', async () => {
     const turns = new Turns();
