@@ -85,6 +85,7 @@ export class CloudServiceController {
     void this.services.run(signal);
     void this.nodes.run(signal);
     await Promise.all([this.services.waitForSync(signal), this.nodes.waitForSync(signal)]).catch(() => undefined);
+    if (signal.aborted) return;
     signal.addEventListener('abort', () => this.queue.shutDown(), { once: true });
     const worker = async (): Promise<void> => {
       for (;;) {

@@ -35,13 +35,16 @@ describe('k8ts CLI', () => {
 
   it('runs the server on its store, stops on SIGTERM, and starts again on the same data', async () => {
     const dataDir = path.join(dir, 'server');
-    // Without the controller manager, only the server's own writes change the revision.
-    const serverArgs = ['server', '--data-dir', dataDir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-controller-manager'];
+    // Without the controller manager, cluster DNS and cloud controller, only the server's own writes change the revision.
+    const serverArgs = [
+      'server', '--data-dir', dataDir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-controller-manager',
+      '--disable', 'coredns', '--disable-cloud-controller',
+    ];
     const first = new K8tsProcess(serverArgs);
     const ready = await first.waitForLog(/"msg":"store ready".*"revision":(\d+)/);
     assert.equal(ready[1], '0');
     assert.match(first.output, new RegExp(`"endpoint":"${path.join(dataDir, 'db', 'state.db')}"`));
-    // The first start creates the four system namespaces: four writes.
+    // The first start creates the four system namespaces and the kubernetes Service (no endpoints on loopback).
     await first.waitForLog(/"msg":"API server ready"/);
     assert.equal(await first.stop('SIGTERM'), 0);
     assert.match(first.output, /"msg":"stopped"/);
@@ -53,7 +56,7 @@ describe('k8ts CLI', () => {
 
     const second = new K8tsProcess(serverArgs);
     const again = await second.waitForLog(/"msg":"store ready".*"revision":(\d+)/);
-    assert.equal(again[1], '7', 'the four namespaces and the three writes of the check survive the restart');
+    assert.equal(again[1], '8', 'the four namespaces, the kubernetes Service and the three writes of the check survive the restart');
     await second.waitForLog(/"msg":"API server ready"/);
     // A second server on the same file is refused while the first runs.
     const clash = await runK8ts(['store', 'check', '--data-dir', dataDir]);
