@@ -11,6 +11,7 @@ import type { KubeObject } from '../client/index.js';
 import { RESTClient } from '../client/index.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { Proxier } from './proxier.js';
+import { until } from '../../test/helpers/wait.js';
 
 const ns = 'default';
 const svcRef = { group: '', version: 'v1', resource: 'services', namespace: ns };
@@ -54,16 +55,6 @@ after(async () => {
   await store.close();
   bed.remove();
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface SvcSpec {
   clusterIP?: string;

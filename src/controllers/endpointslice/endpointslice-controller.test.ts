@@ -17,6 +17,7 @@ import type { ControllerContext } from '../common/controller.js';
 import { InformerFactory } from '../common/informer-factory.js';
 import { EndpointsController } from '../endpoint/endpoints-controller.js';
 import { EndpointSliceController, managedByLabel, managedByValue, serviceNameLabel } from './endpointslice-controller.js';
+import { until } from '../../../test/helpers/wait.js';
 
 const ns = 'default';
 const podsRef = { group: '', version: 'v1', resource: 'pods', namespace: ns };
@@ -66,21 +67,6 @@ after(async () => {
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
 
 function pod(name: string, labels: Record<string, string>, extra: Record<string, unknown> = {}): KubeObject {
   return {
