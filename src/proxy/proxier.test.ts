@@ -161,6 +161,15 @@ describe('kube-proxy on nftables', () => {
     assert.deepEqual(new Set(bodies), new Set(['pod-a']));
   });
 
+  it('sends externalTrafficPolicy Local node port traffic to this node\'s endpoints only', async () => {
+    const etp = await service('etp', { type: 'NodePort', externalTrafficPolicy: 'Local' });
+    await endpoints('etp', allPods);
+    const nodePort = etp.ports![0]!.nodePort!;
+    await until('the node port', () => listTable('ip').includes(`tcp . ${nodePort} : goto external-`));
+    const bodies = await bed.httpGets(bed.client, `http://${bed.nodeClientIPv4}:${nodePort}/`, 12);
+    assert.deepEqual(new Set(bodies), new Set(['pod-a']), bodies.join(','));
+  });
+
   it('uses only ready endpoints, and follows endpoint changes', async () => {
     await client.patch(slicesRef, 'web-ipv4', {
       endpoints: allPods.map((p, i) => ({ addresses: [p.ip4], nodeName: p.node, conditions: { ready: i === 2 } })),
