@@ -239,20 +239,26 @@ export class Proxier {
     this.options.onSynced?.({ full, durationMs, families: this.families });
   }
 
-  /** The chains, sets and maps the kernel's table holds now (empty when the table does not exist). */
+  /**
+   * The chains, sets and maps the kernel's table holds now (empty when there is none). Listed by kind, as
+   * `list table` would also print every rule (several times slower on a large table).
+   */
   private async listTable(family: IPFamily): Promise<{ chains: string[]; sets: string[]; maps: string[] }> {
     const found = { chains: [] as string[], sets: [] as string[], maps: [] as string[] };
-    let text: string;
-    try {
-      text = await runCommand([...this.nft, '-j', 'list', 'table', family === 'IPv4' ? 'ip' : 'ip6', this.table], '');
-    } catch {
-      return found;
-    }
-    const doc = JSON.parse(text) as { nftables?: Record<string, { name?: string }>[] };
-    for (const item of doc.nftables ?? []) {
-      if (item.chain?.name) found.chains.push(item.chain.name);
-      if (item.set?.name) found.sets.push(item.set.name);
-      if (item.map?.name) found.maps.push(item.map.name);
+    const f = family === 'IPv4' ? 'ip' : 'ip6';
+    for (const kind of ['chains', 'sets', 'maps'] as const) {
+      let text: string;
+      try {
+        text = await runCommand([...this.nft, '-j', 'list', kind, f], '');
+      } catch {
+        continue;
+      }
+      const doc = JSON.parse(text) as { nftables?: Record<string, { name?: string; table?: string }>[] };
+      const key = kind.slice(0, -1);
+      for (const item of doc.nftables ?? []) {
+        const o = item[key];
+        if (o?.name && o.table === this.table) found[kind].push(o.name);
+      }
     }
     return found;
   }
