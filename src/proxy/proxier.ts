@@ -76,6 +76,9 @@ export class Proxier {
   private timer: NodeJS.Timeout | undefined;
   private lastSyncAt = 0;
   private stopped = false;
+  /** Consecutive failed syncs: the pause before the next one doubles with each (1 s up to 30 s). */
+  private failures = 0;
+  private signal: AbortSignal | undefined;
 
   constructor(options: ProxierOptions) {
     this.options = options;
@@ -121,8 +124,20 @@ export class Proxier {
     for (const part of this.applied.get(family)?.values() ?? []) yield* part.chains.keys();
   }
 
+  /** Waits, but not past the end of run(). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+  }
+
   /** Runs until the signal aborts; removes nothing on exit (rules keep serving, as upstream's). */
   async run(signal: AbortSignal): Promise<void> {
+    this.signal = signal;
     void this.services.run(signal);
     void this.slices.run(signal);
     await Promise.all([this.services.waitForSync(signal), this.slices.waitForSync(signal)]).catch(() => undefined);
@@ -159,12 +174,14 @@ export class Proxier {
     this.lastSyncAt = Date.now();
     try {
       await this.syncOnce(this.needFull);
+      this.failures = 0;
     } catch (err) {
       // Unknown kernel state: the next sync is a full one, after a pause.
-      this.log.error('sync failed', { error: err instanceof Error ? err.message : String(err) });
+      this.failures++;
+      this.log.error('sync failed', { error: err instanceof Error ? err.message : String(err), failures: this.failures });
       this.needFull = true;
       this.dirty = true;
-      await new Promise((r) => setTimeout(r, 1000));
+      await this.pause(Math.min(30_000, 1000 * 2 ** (this.failures - 1)));
     }
   }
 
