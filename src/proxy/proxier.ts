@@ -127,11 +127,13 @@ export class Proxier {
   /** Waits, but not past the end of run(). */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.signal?.addEventListener('abort', () => {
+      const done = (): void => {
         clearTimeout(timer);
+        this.signal?.removeEventListener('abort', done);
         resolve();
-      }, { once: true });
+      };
+      const timer = setTimeout(done, ms);
+      this.signal?.addEventListener('abort', done, { once: true });
     });
   }
 
