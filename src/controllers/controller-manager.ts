@@ -10,6 +10,7 @@ import { InformerFactory } from './common/informer-factory.js';
 import { DeploymentController } from './deployment/deployment-controller.js';
 import { EndpointsController } from './endpoint/endpoints-controller.js';
 import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
+import { EndpointSliceMirroringController } from './endpointslicemirroring/mirroring-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
@@ -20,6 +21,7 @@ const known: Record<string, (ctx: ControllerContext) => Controller> = {
   deployment: (ctx) => new DeploymentController(ctx),
   endpoint: (ctx) => new EndpointsController(ctx),
   endpointslice: (ctx) => new EndpointSliceController(ctx),
+  endpointslicemirroring: (ctx) => new EndpointSliceMirroringController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   namespace: (ctx) => new NamespaceController(ctx),
   replicaset: (ctx) => new ReplicaSetController(ctx),

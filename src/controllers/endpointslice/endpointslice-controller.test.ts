@@ -16,6 +16,7 @@ import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import type { ControllerContext } from '../common/controller.js';
 import { InformerFactory } from '../common/informer-factory.js';
 import { EndpointsController } from '../endpoint/endpoints-controller.js';
+import { EndpointSliceMirroringController, mirroringManagedBy } from '../endpointslicemirroring/mirroring-controller.js';
 import { EndpointSliceController, managedByLabel, managedByValue, serviceNameLabel } from './endpointslice-controller.js';
 import { until } from '../../../test/helpers/wait.js';
 
@@ -54,7 +55,9 @@ before(async () => {
   };
   const slices = new EndpointSliceController(ctx, { maxEndpointsPerSlice: 4 });
   const endpoints = new EndpointsController(ctx);
+  const mirroring = new EndpointSliceMirroringController(ctx);
   informers.start(controllers.signal);
+  void mirroring.run(controllers.signal);
   void slices.run(controllers.signal);
   void endpoints.run(controllers.signal);
 });
@@ -221,5 +224,26 @@ describe('endpointslice and endpoint controllers', () => {
     });
     await client.delete(svcRef, 'empty');
     await until('the slices gone', async () => (await slicesOf('empty')).length === 0);
+  });
+
+  it('mirrors the Endpoints of a selectorless service into slices, per family, and removes them with it', async () => {
+    await client.create(svcRef, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'outside' }, spec: { ports: [{ name: 'db', port: 5432 }] } });
+    await client.create(epRef, {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'outside' },
+      subsets: [{ addresses: [{ ip: '10.200.0.5' }, { ip: 'fd20::5' }], notReadyAddresses: [{ ip: '10.200.0.6' }], ports: [{ name: 'db', port: 5432, protocol: 'TCP' }] }],
+    });
+    const slices = await until('mirrored slices', async () => {
+      const s = await slicesOf('outside');
+      return s.length === 2 && s;
+    });
+    const v4 = slices.find((s) => s.addressType === 'IPv4')!;
+    assert.equal(v4.metadata?.labels?.[managedByLabel], mirroringManagedBy);
+    assert.deepEqual(v4.endpoints.map((e) => [e.addresses[0], e.conditions?.ready]), [['10.200.0.5', true], ['10.200.0.6', false]]);
+    assert.deepEqual(v4.ports, [{ name: 'db', port: 5432, protocol: 'TCP' }]);
+    assert.deepEqual(addressesOf(slices, 'IPv6'), ['fd20::5']);
+    await client.delete(svcRef, 'outside');
+    await until('mirrored slices gone', async () => (await slicesOf('outside')).length === 0);
   });
 });
