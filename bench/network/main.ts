@@ -26,6 +26,8 @@ const dnsRate = 1000;
 if (process.getuid?.() !== 0) throw new Error('the network benchmark needs root (network namespaces and nftables)');
 const netns = `k8ts-bench-net-${process.pid}`;
 spawnSync('ip', ['netns', 'add', netns]);
+// The namespace goes however the benchmark ends.
+process.on('exit', () => spawnSync('ip', ['netns', 'del', netns]));
 const nft = ['ip', 'netns', 'exec', netns, 'nft'];
 
 const store = new SqliteStore({ path: ':memory:' });
@@ -178,4 +180,3 @@ await dns.stop();
 client.close();
 await server.stop();
 await store.close();
-spawnSync('ip', ['netns', 'del', netns]);

@@ -47,13 +47,16 @@ before(async () => {
 });
 
 after(async () => {
-  stop.abort();
-  await running;
-  await proxier.cleanup().catch(() => undefined);
-  client.close();
-  await server.stop();
-  await store.close();
-  bed.remove();
+  try {
+    stop.abort();
+    await running;
+    await proxier.cleanup().catch(() => undefined);
+    client.close();
+    await server.stop();
+    await store.close();
+  } finally {
+    bed.remove();
+  }
 });
 
 interface SvcSpec {

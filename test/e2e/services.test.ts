@@ -50,16 +50,20 @@ before(async () => {
 });
 
 after(async () => {
-  if (kubelet?.exitCode === null) kubelet.kill('SIGTERM');
-  if (server) {
-    const problems = server.output.split('\n').filter((l) => /"level":"(error|warn)"/.test(l));
-    if (problems.length > 0) console.log(`server warnings and errors:\n${problems.slice(-20).join('\n')}`);
-    const code = await server.stop();
-    assert.equal(code, 0, `the server exited ${code}:\n${server.output.split('\n').filter((l) => !l.includes('"level":"info"')).slice(-30).join('\n')}`);
+  // Everything is removed even when the server's exit fails the hook.
+  try {
+    if (kubelet?.exitCode === null) kubelet.kill('SIGTERM');
+    if (server) {
+      const problems = server.output.split('\n').filter((l) => /"level":"(error|warn)"/.test(l));
+      if (problems.length > 0) console.log(`server warnings and errors:\n${problems.slice(-20).join('\n')}`);
+      const code = await server.stop();
+      assert.equal(code, 0, `the server exited ${code}:\n${server.output.split('\n').filter((l) => !l.includes('"level":"info"')).slice(-30).join('\n')}`);
+    }
+  } finally {
+    bed?.remove();
+    if (resolvDir) rmSync(resolvDir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
-  bed?.remove();
-  rmSync(resolvDir, { recursive: true, force: true });
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const manifest = `
