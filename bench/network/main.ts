@@ -113,6 +113,8 @@ const records = new KubernetesRecords(client, 'cluster.local');
 await records.start(stop.signal);
 const dns = new DNSServer({ records, address: '127.0.0.1', port: 0, upstreams: [], log: logger('dns') });
 const dnsPort = await dns.start();
+// Let the caches' first lists settle (and their garbage go) before measuring.
+await new Promise((r) => setTimeout(r, 1000));
 const loadScript = `
 const dgram = require('node:dgram');
 const [port, rate, seconds, services] = process.argv.slice(1).map(Number);
