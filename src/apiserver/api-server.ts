@@ -82,11 +82,12 @@ export interface ApiServerOptions {
 export const defaultServiceCIDRs = ['10.43.0.0/16', 'fd43::/112'];
 
 /**
- * The address the API server advertises: the bind address, or the host's first non-loopback IPv4 one
- * (endpoints may not name a loopback address; with no other, 127.0.0.1 and no endpoints are written).
+ * The address the API server advertises: the bind address, or for a wildcard bind the host's first
+ * non-loopback IPv4 one. A server bound to loopback advertises loopback, which endpoints may not name: its
+ * kubernetes Service then has no endpoints (nothing off the host could reach it anyway).
  */
 function advertiseAddressFor(bindAddress: string): string {
-  if (bindAddress !== '0.0.0.0' && bindAddress !== '::' && !bindAddress.startsWith('127.') && bindAddress !== '::1') return bindAddress;
+  if (bindAddress !== '0.0.0.0' && bindAddress !== '::') return bindAddress;
   for (const addrs of Object.values(networkInterfaces())) {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }

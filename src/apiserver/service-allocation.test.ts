@@ -119,6 +119,22 @@ describe('service allocation', () => {
     assert.ok(lb.healthCheckNodePort! >= 30000 && lb.healthCheckNodePort! < 30100);
   });
 
+  it('makes a selectorless headless service RequireDualStack with both families', async () => {
+    const obj = await client.create(services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'bare' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } });
+    const spec = obj.spec as Spec;
+    assert.equal(spec.ipFamilyPolicy, 'RequireDualStack');
+    assert.deepEqual(spec.ipFamilies, ['IPv4', 'IPv6']);
+  });
+
+  it('allocates when an ExternalName service becomes ClusterIP, and releases when it goes back', async () => {
+    await client.create(services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'flip' }, spec: { type: 'ExternalName', externalName: 'example.org' } });
+    const cip = (await client.patch(services, 'flip', { spec: { type: 'ClusterIP', externalName: null, ports: [{ port: 80 }] } }, 'merge')).spec as Spec;
+    assert.match(cip.clusterIP ?? '', /^10\.43\./);
+    assert.ok(server.serviceAllocator.ipAllocators.get('IPv4')!.has(cip.clusterIP!));
+    await client.patch(services, 'flip', { spec: { type: 'ExternalName', externalName: 'example.org', clusterIP: null, clusterIPs: null, ipFamilies: null, ipFamilyPolicy: null, internalTrafficPolicy: null } }, 'merge');
+    assert.equal(server.serviceAllocator.ipAllocators.get('IPv4')!.has(cip.clusterIP!), false);
+  });
+
   it('releases the addresses of a deleted service', async () => {
     await create('gone', { clusterIP: '10.43.200.1' });
     await client.delete(services, 'gone');

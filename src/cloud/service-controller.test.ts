@@ -12,6 +12,7 @@ import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { LocalCloudProvider } from './local-provider.js';
 import { getCloudProvider } from './provider.js';
 import { CloudServiceController, loadBalancerCleanupFinalizer } from './service-controller.js';
+import { until } from '../../test/helpers/wait.js';
 
 const svcRef = { group: '', version: 'v1', resource: 'services', namespace: 'default' };
 const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
@@ -48,16 +49,6 @@ after(async () => {
   await server.stop();
   await store.close();
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
 
 const get = (name: string): Promise<Service & KubeObject> => client.get<Service & KubeObject>(svcRef, name);
 const ingressIPs = (s: Service): string[] => (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');

@@ -86,6 +86,7 @@ export class CloudServiceController {
     void this.services.run(signal);
     void this.nodes.run(signal);
     await Promise.all([this.services.waitForSync(signal), this.nodes.waitForSync(signal)]).catch(() => undefined);
+    if (signal.aborted) return;
     onAbort(signal, () => this.queue.shutDown());
     const worker = async (): Promise<void> => {
       for (;;) {

@@ -13,6 +13,7 @@ import { DeploymentController } from './deployment/deployment-controller.js';
 import { DisruptionController } from './disruption/disruption-controller.js';
 import { EndpointsController } from './endpoint/endpoints-controller.js';
 import { EndpointSliceController } from './endpointslice/endpointslice-controller.js';
+import { EndpointSliceMirroringController } from './endpointslicemirroring/mirroring-controller.js';
 import { GarbageCollector } from './garbagecollector/garbage-collector.js';
 import { JobController } from './job/job-controller.js';
 import { NamespaceController } from './namespace/namespace-controller.js';
@@ -33,6 +34,7 @@ const known: Record<string, (ctx: ControllerContext) => Controller> = {
   disruption: (ctx) => new DisruptionController(ctx),
   endpoint: (ctx) => new EndpointsController(ctx),
   endpointslice: (ctx) => new EndpointSliceController(ctx),
+  endpointslicemirroring: (ctx) => new EndpointSliceMirroringController(ctx),
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   job: (ctx) => new JobController(ctx),
   namespace: (ctx) => new NamespaceController(ctx),

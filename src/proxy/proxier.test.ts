@@ -11,6 +11,7 @@ import type { KubeObject } from '../client/index.js';
 import { RESTClient } from '../client/index.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { Proxier } from './proxier.js';
+import { until } from '../../test/helpers/wait.js';
 
 const ns = 'default';
 const svcRef = { group: '', version: 'v1', resource: 'services', namespace: ns };
@@ -46,24 +47,17 @@ before(async () => {
 });
 
 after(async () => {
-  stop.abort();
-  await running;
-  await proxier.cleanup().catch(() => undefined);
-  client.close();
-  await server.stop();
-  await store.close();
-  bed.remove();
-});
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    stop.abort();
+    await running;
+    await proxier.cleanup().catch(() => undefined);
+    client.close();
+    await server.stop();
+    await store.close();
+  } finally {
+    bed.remove();
   }
-}
+});
 
 interface SvcSpec {
   clusterIP?: string;
@@ -168,6 +162,15 @@ describe('kube-proxy on nftables', () => {
     await until('the local chain', () => listTable('ip').includes(`${local.clusterIP} . tcp . 80 : goto local-`));
     const bodies = await bed.httpGets(bed.client, `http://${local.clusterIP}/`, 12);
     assert.deepEqual(new Set(bodies), new Set(['pod-a']));
+  });
+
+  it('sends externalTrafficPolicy Local node port traffic to this node\'s endpoints only', async () => {
+    const etp = await service('etp', { type: 'NodePort', externalTrafficPolicy: 'Local' });
+    await endpoints('etp', allPods);
+    const nodePort = etp.ports![0]!.nodePort!;
+    await until('the node port', () => listTable('ip').includes(`tcp . ${nodePort} : goto external-`));
+    const bodies = await bed.httpGets(bed.client, `http://${bed.nodeClientIPv4}:${nodePort}/`, 12);
+    assert.deepEqual(new Set(bodies), new Set(['pod-a']), bodies.join(','));
   });
 
   it('uses only ready endpoints, and follows endpoint changes', async () => {

@@ -76,6 +76,9 @@ export class Proxier {
   private timer: NodeJS.Timeout | undefined;
   private lastSyncAt = 0;
   private stopped = false;
+  /** Consecutive failed syncs: the pause before the next one doubles with each (1 s up to 30 s). */
+  private failures = 0;
+  private signal: AbortSignal | undefined;
 
   constructor(options: ProxierOptions) {
     this.options = options;
@@ -121,8 +124,22 @@ export class Proxier {
     for (const part of this.applied.get(family)?.values() ?? []) yield* part.chains.keys();
   }
 
+  /** Waits, but not past the end of run(). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
   /** Runs until the signal aborts; removes nothing on exit (rules keep serving, as upstream's). */
   async run(signal: AbortSignal): Promise<void> {
+    this.signal = signal;
     void this.services.run(signal);
     void this.slices.run(signal);
     await Promise.all([this.services.waitForSync(signal), this.slices.waitForSync(signal)]).catch(() => undefined);
@@ -159,12 +176,14 @@ export class Proxier {
     this.lastSyncAt = Date.now();
     try {
       await this.syncOnce(this.needFull);
+      this.failures = 0;
     } catch (err) {
       // Unknown kernel state: the next sync is a full one, after a pause.
-      this.log.error('sync failed', { error: err instanceof Error ? err.message : String(err) });
+      this.failures++;
+      this.log.error('sync failed', { error: err instanceof Error ? err.message : String(err), failures: this.failures });
       this.needFull = true;
       this.dirty = true;
-      await new Promise((r) => setTimeout(r, 1000));
+      await this.pause(Math.min(30_000, 1000 * 2 ** (this.failures - 1)));
     }
   }
 
@@ -239,20 +258,26 @@ export class Proxier {
     this.options.onSynced?.({ full, durationMs, families: this.families });
   }
 
-  /** The chains, sets and maps the kernel's table holds now (empty when the table does not exist). */
+  /**
+   * The chains, sets and maps the kernel's table holds now (empty when there is none). Listed by kind, as
+   * `list table` would also print every rule (several times slower on a large table).
+   */
   private async listTable(family: IPFamily): Promise<{ chains: string[]; sets: string[]; maps: string[] }> {
     const found = { chains: [] as string[], sets: [] as string[], maps: [] as string[] };
-    let text: string;
-    try {
-      text = await runCommand([...this.nft, '-j', 'list', 'table', family === 'IPv4' ? 'ip' : 'ip6', this.table], '');
-    } catch {
-      return found;
-    }
-    const doc = JSON.parse(text) as { nftables?: Record<string, { name?: string }>[] };
-    for (const item of doc.nftables ?? []) {
-      if (item.chain?.name) found.chains.push(item.chain.name);
-      if (item.set?.name) found.sets.push(item.set.name);
-      if (item.map?.name) found.maps.push(item.map.name);
+    const f = family === 'IPv4' ? 'ip' : 'ip6';
+    for (const kind of ['chains', 'sets', 'maps'] as const) {
+      let text: string;
+      try {
+        text = await runCommand([...this.nft, '-j', 'list', kind, f], '');
+      } catch {
+        continue;
+      }
+      const doc = JSON.parse(text) as { nftables?: Record<string, { name?: string; table?: string }>[] };
+      const key = kind.slice(0, -1);
+      for (const item of doc.nftables ?? []) {
+        const o = item[key];
+        if (o?.name && o.table === this.table) found[kind].push(o.name);
+      }
     }
     return found;
   }

@@ -13,6 +13,9 @@ import { after, before, describe, it } from 'node:test';
 import { K8tsProcess } from '../helpers/k8ts-process.js';
 import { kubectl } from '../helpers/kubectl.js';
 import { requireNetnsSupport, Testbed } from '../helpers/netns.js';
+import { until as waitUntil } from '../helpers/wait.js';
+
+const until = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> => waitUntil(what, probe, 30_000);
 
 let bed: Testbed;
 let server: K8tsProcess;
@@ -23,22 +26,6 @@ let resolvDir: string;
 
 /** kubectl 1.32 run inside the node namespace, where the API server listens. */
 const k = (args: string[], stdin?: string) => kubectl('ip', kubeconfig, ['netns', 'exec', bed.node, '/usr/bin/kubectl', ...args], stdin);
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 before(async () => {
   requireNetnsSupport();
@@ -63,16 +50,20 @@ before(async () => {
 });
 
 after(async () => {
-  if (kubelet?.exitCode === null) kubelet.kill('SIGTERM');
-  if (server) {
-    const problems = server.output.split('\n').filter((l) => /"level":"(error|warn)"/.test(l));
-    if (problems.length > 0) console.log(`server warnings and errors:\n${problems.slice(-20).join('\n')}`);
-    const code = await server.stop();
-    assert.equal(code, 0, `the server exited ${code}:\n${server.output.split('\n').filter((l) => !l.includes('"level":"info"')).slice(-30).join('\n')}`);
+  // Everything is removed even when the server's exit fails the hook.
+  try {
+    if (kubelet?.exitCode === null) kubelet.kill('SIGTERM');
+    if (server) {
+      const problems = server.output.split('\n').filter((l) => /"level":"(error|warn)"/.test(l));
+      if (problems.length > 0) console.log(`server warnings and errors:\n${problems.slice(-20).join('\n')}`);
+      const code = await server.stop();
+      assert.equal(code, 0, `the server exited ${code}:\n${server.output.split('\n').filter((l) => !l.includes('"level":"info"')).slice(-30).join('\n')}`);
+    }
+  } finally {
+    bed?.remove();
+    if (resolvDir) rmSync(resolvDir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
-  bed?.remove();
-  rmSync(resolvDir, { recursive: true, force: true });
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const manifest = `

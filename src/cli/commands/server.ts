@@ -157,15 +157,18 @@ export async function serverCommand(values: Record<string, string | boolean | un
   log.info('API server ready', { port: bound, kubeconfig, startupMs: Math.round(performance.now() - t0) });
   // The controller manager reaches the API over HTTPS like any other client, as it would from another machine.
   const components = new AbortController();
-  const running: Promise<void>[] = [];
-  if (values['disable-controller-manager'] !== true) {
-    const client = new RESTClient({
+  /** A client of this server's API over HTTPS with the admin certificate, as a component on another machine would have. */
+  const localClient = (component: string): RESTClient =>
+    new RESTClient({
       server: `https://127.0.0.1:${bound}`,
       ca: certs.serverCA.certPem,
       cert: certs.admin.certPem,
       key: certs.admin.keyPem,
-      userAgent: 'kube-controller-manager/' + kubernetesVersion,
+      userAgent: `${component}/${kubernetesVersion}`,
     });
+  const running: Promise<void>[] = [];
+  if (values['disable-controller-manager'] !== true) {
+    const client = localClient('kube-controller-manager');
     const manager = new ControllerManager({
       client,
       controllers: (values.controllers as string) || '*',
@@ -190,14 +193,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
   }
   {
     // kube-proxy, cluster DNS and the cloud service controller, as clients of the API like the controllers.
-    const client = new RESTClient({
-      server: `https://127.0.0.1:${bound}`,
-      ca: certs.serverCA.certPem,
-      cert: certs.admin.certPem,
-      key: certs.admin.keyPem,
-      userAgent: 'kube-proxy/' + kubernetesVersion,
-    });
-    running.push(runServiceComponents(values, client, components.signal, log));
+    running.push(runServiceComponents(values, localClient('kube-proxy'), components.signal, log));
   }
   if (values['disable-scheduler'] !== true) {
     // The scheduler, like the controller manager, is a client of the API over HTTPS; it runs on a worker

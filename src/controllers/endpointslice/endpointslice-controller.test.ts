@@ -16,7 +16,9 @@ import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import type { ControllerContext } from '../common/controller.js';
 import { InformerFactory } from '../common/informer-factory.js';
 import { EndpointsController } from '../endpoint/endpoints-controller.js';
+import { EndpointSliceMirroringController, mirroringManagedBy } from '../endpointslicemirroring/mirroring-controller.js';
 import { EndpointSliceController, managedByLabel, managedByValue, serviceNameLabel } from './endpointslice-controller.js';
+import { until } from '../../../test/helpers/wait.js';
 
 const ns = 'default';
 const podsRef = { group: '', version: 'v1', resource: 'pods', namespace: ns };
@@ -54,7 +56,9 @@ before(async () => {
   };
   const slices = new EndpointSliceController(ctx, { maxEndpointsPerSlice: 4 });
   const endpoints = new EndpointsController(ctx);
+  const mirroring = new EndpointSliceMirroringController(ctx);
   informers.start(controllers.signal);
+  void mirroring.run(controllers.signal);
   void slices.run(controllers.signal);
   void endpoints.run(controllers.signal);
 });
@@ -67,21 +71,6 @@ after(async () => {
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
 
 function pod(name: string, labels: Record<string, string>, extra: Record<string, unknown> = {}): KubeObject {
   return {
@@ -236,5 +225,26 @@ describe('endpointslice and endpoint controllers', () => {
     });
     await client.delete(svcRef, 'empty');
     await until('the slices gone', async () => (await slicesOf('empty')).length === 0);
+  });
+
+  it('mirrors the Endpoints of a selectorless service into slices, per family, and removes them with it', async () => {
+    await client.create(svcRef, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'outside' }, spec: { ports: [{ name: 'db', port: 5432 }] } });
+    await client.create(epRef, {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'outside' },
+      subsets: [{ addresses: [{ ip: '10.200.0.5' }, { ip: 'fd20::5' }], notReadyAddresses: [{ ip: '10.200.0.6' }], ports: [{ name: 'db', port: 5432, protocol: 'TCP' }] }],
+    });
+    const slices = await until('mirrored slices', async () => {
+      const s = await slicesOf('outside');
+      return s.length === 2 && s;
+    });
+    const v4 = slices.find((s) => s.addressType === 'IPv4')!;
+    assert.equal(v4.metadata?.labels?.[managedByLabel], mirroringManagedBy);
+    assert.deepEqual(v4.endpoints.map((e) => [e.addresses[0], e.conditions?.ready]), [['10.200.0.5', true], ['10.200.0.6', false]]);
+    assert.deepEqual(v4.ports, [{ name: 'db', port: 5432, protocol: 'TCP' }]);
+    assert.deepEqual(addressesOf(slices, 'IPv6'), ['fd20::5']);
+    await client.delete(svcRef, 'outside');
+    await until('mirrored slices gone', async () => (await slicesOf('outside')).length === 0);
   });
 });
