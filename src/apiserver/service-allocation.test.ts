@@ -172,14 +172,17 @@ describe('service allocation', () => {
   });
 
   it('rebuilds the allocations from the stored services after a restart', async () => {
-    const spec = await create('before-restart', { type: 'NodePort', ports: [{ port: 80, nodePort: 30077 }] });
+    // A port no earlier test drew at random from the 100-port range.
+    const used = new Set((await client.list(services)).items.flatMap((s) => ((s.spec as Spec).ports ?? []).map((p) => p.nodePort)));
+    const nodePort = Array.from({ length: 100 }, (_, i) => 30000 + i).find((p) => !used.has(p))!;
+    const spec = await create('before-restart', { type: 'NodePort', ports: [{ port: 80, nodePort }] });
     client.close();
     await server.stop();
     await start();
     assert.ok(server.serviceAllocator.ipAllocators.get('IPv4')!.has(spec.clusterIP!));
     const msg = await refused('after-restart', { clusterIP: spec.clusterIP });
     assert.match(msg, /provided IP is already allocated/);
-    const port = await refused('after-restart2', { type: 'NodePort', ports: [{ port: 80, nodePort: 30077 }] });
+    const port = await refused('after-restart2', { type: 'NodePort', ports: [{ port: 80, nodePort }] });
     assert.match(port, /provided port is already allocated/);
   });
 });
