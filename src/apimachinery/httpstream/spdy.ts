@@ -290,6 +290,9 @@ export class SpdyConnection extends EventEmitter {
   private queue: Promise<void> = Promise.resolve();
   private lastStreamId = 0;
   private closed = false;
+  /** GOAWAY sent; the transport ends when the open streams finish. */
+  private closing = false;
+  private whenIdle: (() => void) | undefined;
 
   constructor(transport: Duplex, onStream: (stream: SpdyStream) => void) {
     super();
@@ -348,17 +351,31 @@ export class SpdyConnection extends EventEmitter {
   /** @internal */
   streamMaybeDone(stream: SpdyStream): void {
     if (stream.finished) this.streams.delete(stream.id);
+    if (this.streams.size === 0) this.whenIdle?.();
   }
 
-  /** Sends GOAWAY and ends the transport; every stream ends. */
-  close(): void {
-    if (this.closed) return;
+  /**
+   * Sends GOAWAY, then ends the transport once the peer has finished the open streams (or closed the
+   * connection, or `graceMs` passed), as spdystream's Close waits for its streams. Ending at once could
+   * drop what the peer has not read yet: kubectl reads the exec status from the error stream after the
+   * output streams ended, and a connection torn down under it loses that status.
+   */
+  close(graceMs = 5000): void {
+    if (this.closed || this.closing) return;
+    this.closing = true;
     const payload = Buffer.alloc(8);
     payload.writeUInt32BE(this.lastStreamId, 0);
     payload.writeUInt32BE(0, 4);
     this.sendFrame(encodeControlFrame(spdyFrameType.goAway, 0, payload));
-    this.transport.end();
-    this.teardown();
+    const end = (): void => {
+      clearTimeout(timer);
+      this.whenIdle = undefined;
+      this.transport.end();
+      this.teardown();
+    };
+    const timer = setTimeout(end, graceMs);
+    this.whenIdle = end;
+    if (this.streams.size === 0) end();
   }
 
   get isClosed(): boolean {
@@ -374,6 +391,9 @@ export class SpdyConnection extends EventEmitter {
   private teardown(): void {
     if (this.closed) return;
     this.closed = true;
+    const idle = this.whenIdle;
+    this.whenIdle = undefined;
+    idle?.();
     for (const s of this.streams.values()) s.connectionGone();
     this.streams.clear();
     this.decompressor.close();
@@ -416,6 +436,7 @@ export class SpdyConnection extends EventEmitter {
         const stream = this.streams.get(p.readUInt32BE(0) & 0x7fffffff);
         stream?.connectionGone();
         if (stream) this.streams.delete(stream.id);
+        if (this.streams.size === 0) this.whenIdle?.();
         return;
       }
       case spdyFrameType.ping:
