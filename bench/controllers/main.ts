@@ -1,6 +1,6 @@
-// The controllers benchmark: a real `k8ts server` (API server and controller manager in one process) and,
-// in this process, a stand-in for scheduler and kubelet that binds every new pod and marks it Running and
-// Ready through pods/status. Prints the time for a Deployment of 1,000 replicas to become available, for a
+// The controllers benchmark: a real `k8ts server` (API server, controller manager and scheduler in one
+// process) and, in this process, a stand-in for the kubelet that registers one roomy node and marks every
+// pod bound to it Running and Ready through pods/status. Prints the time for a Deployment of 1,000 replicas to become available, for a
 // rolling update of it, and the server's CPU and memory while idle with 10,000 pods.
 //
 //   npm run build && npm run bench:controllers [-- --quick]
@@ -20,8 +20,8 @@ const child = server.child;
 const client = new RESTClient({ ...loadKubeconfig(server.kubeconfig), qps: 5000, burst: 5000 });
 const deployments = { group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default' };
 
-// The stand-in for scheduler and kubelet (the same one the e2e tests use): binds every new pod, reports it
-// Running and Ready, and removes pods being deleted at once.
+// The stand-in for the kubelet (the same one the e2e tests use): the scheduler binds pods to its node; it
+// reports them Running and Ready, and removes pods being deleted at once.
 const stopKubelet = startFakeKubelet(server.kubeconfig);
 
 async function waitFor(what: string, cond: (d: KubeObject) => boolean, timeoutMs = 600_000): Promise<number> {
