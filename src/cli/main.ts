@@ -1,8 +1,8 @@
 // The `k8ts` command: parses the subcommand and its flags, and wires the components each subcommand runs.
 import { configureLogging } from '../base/log.js';
 import { agentCommand, agentFlags, tokenCreateCommand, tokenCreateFlags } from './commands/agent.js';
-import { imagesImportCommand, imagesImportFlags, runtimeCommand, runtimeFlags } from './commands/runtime.js';
-import { schedulerCommand, schedulerFlags } from './commands/scheduler.js';
+import { imagesImportFlags, runtimeFlags } from './commands/runtime-flags.js';
+import { schedulerFlags } from './commands/scheduler-flags.js';
 import { serverCommand, serverFlags } from './commands/server.js';
 import { storeCheckCommand } from './commands/store-check.js';
 import { versionCommand } from './commands/version.js';
@@ -12,9 +12,13 @@ import { flagHelp, parseFlags } from './flags.js';
 interface Command {
   summary: string;
   flags: FlagSpec;
-  run(values: Record<string, string | boolean | undefined>, io: { out: (s: string) => void; signal: AbortSignal; args: string[] }): Promise<number>;
+  run(
+    values: Record<string, string | boolean | undefined>,
+    io: { out: (s: string) => void; signal: AbortSignal; args: string[] },
+  ): Promise<number>;
 }
 
+// Commands whose modules are heavy (the runtime, the scheduler) are loaded when they run.
 const commands: Record<string, Command> = {
   server: {
     summary: 'Run the control plane (store now; API server, scheduler and controllers as they land)',
@@ -22,9 +26,10 @@ const commands: Record<string, Command> = {
     run: (values, io) => serverCommand(values, io.signal),
   },
   scheduler: {
-    summary: 'Run the scheduler alone against an API server (a second, custom scheduler, or a split control plane)',
+    summary:
+      'Run the scheduler alone against an API server (a second, custom scheduler, or a split control plane)',
     flags: schedulerFlags,
-    run: (values, io) => schedulerCommand(values, io.signal),
+    run: async (values, io) => (await import('./commands/scheduler.js')).schedulerCommand(values, io.signal),
   },
   agent: {
     summary: 'Join this machine (and/or simulated nodes) to a cluster and run its kubelet',
@@ -44,12 +49,13 @@ const commands: Record<string, Command> = {
   runtime: {
     summary: 'Run the built-in container runtime, serving CRI on a unix socket',
     flags: runtimeFlags,
-    run: (values, io) => runtimeCommand(values, io.signal),
+    run: async (values, io) => (await import('./commands/runtime.js')).runtimeCommand(values, io.signal),
   },
   'images import': {
     summary: 'Import image archives (OCI layout or docker save) into the runtime',
     flags: imagesImportFlags,
-    run: (values, io) => imagesImportCommand(values, io.args, io.out),
+    run: async (values, io) =>
+      (await import('./commands/runtime.js')).imagesImportCommand(values, io.args, io.out),
   },
   version: {
     summary: 'Print the version',
@@ -64,13 +70,17 @@ function usage(): string {
 }
 
 /** Runs the CLI with the arguments after the program name; resolves to the exit code. */
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s + '\n'),
+): Promise<number> {
   const err = (s: string): void => void process.stderr.write(s + '\n');
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     out(usage());
     return argv.length === 0 ? 1 : 0;
   }
-  const name = argv[1] !== undefined && commands[`${argv[0]} ${argv[1]}`] ? `${argv[0]} ${argv[1]}` : argv[0]!;
+  const name =
+    argv[1] !== undefined && commands[`${argv[0]} ${argv[1]}`] ? `${argv[0]} ${argv[1]}` : argv[0]!;
   const command = commands[name];
   if (!command) {
     err(`k8ts: unknown command "${argv[0]}"\n\n${usage()}`);

@@ -6,7 +6,6 @@ import path from 'node:path';
 import type { Logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
-import { connectCri } from '../../cri/index.js';
 import { runNodeKubelet, SimulatedFleet } from '../../kubelet/node-runner.js';
 import { SimulatedRuntime } from '../../runtime/simulated/simulated-runtime.js';
 import type { FlagSpec } from '../flags.js';
@@ -19,13 +18,29 @@ export const kubeletFlags: FlagSpec = {
     help: "CRI endpoint of this machine's runtime (unix:///run/containerd/containerd.sock); without it no kubelet runs for this machine",
     default: '',
   },
-  'simulate-nodes': { type: 'string', help: 'also run N simulated nodes (no containers run) in this process', default: '0' },
-  'simulated-node-prefix': { type: 'string', help: 'name prefix of simulated nodes (PREFIX-0, PREFIX-1, ...)', default: 'sim-node' },
+  'simulate-nodes': {
+    type: 'string',
+    help: 'also run N simulated nodes (no containers run) in this process',
+    default: '0',
+  },
+  'simulated-node-prefix': {
+    type: 'string',
+    help: 'name prefix of simulated nodes (PREFIX-0, PREFIX-1, ...)',
+    default: 'sim-node',
+  },
   'node-name': { type: 'string', help: "this machine's node name (default: the host name)", default: '' },
-  'node-ip': { type: 'string', help: "this node's IP addresses, comma-separated (default: the first IPv4 and IPv6 of the host)", default: '' },
+  'node-ip': {
+    type: 'string',
+    help: "this node's IP addresses, comma-separated (default: the first IPv4 and IPv6 of the host)",
+    default: '',
+  },
   'pod-manifest-path': { type: 'string', help: 'folder of static pod manifests, watched', default: '' },
   'pod-logs-dir': { type: 'string', help: 'where container logs are kept', default: '/var/log/pods' },
-  'kubelet-root-dir': { type: 'string', help: "the kubelet's folder (default: kubelet/ in the data directory)", default: '' },
+  'kubelet-root-dir': {
+    type: 'string',
+    help: "the kubelet's folder (default: kubelet/ in the data directory)",
+    default: '',
+  },
 };
 
 /** Starts the kubelets the flags ask for; resolves when they stop after `signal` aborts. */
@@ -39,13 +54,19 @@ export function startKubelets(
   const running: Promise<void>[] = [];
   setMaxListeners(0, signal);
   const n = Number(values['simulate-nodes'] ?? 0);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid --simulate-nodes: ${String(values['simulate-nodes'])}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`invalid --simulate-nodes: ${String(values['simulate-nodes'])}`);
   const version = `${kubernetesVersion}-k8ts`;
   if (n > 0) {
     running.push(
       (async () => {
         const config = await clientConfig('simulated');
-        const client = new RESTClient({ ...config, qps: 1000, burst: 2000, userAgent: `kubelet/${version} (simulated)` });
+        const client = new RESTClient({
+          ...config,
+          qps: 1000,
+          burst: 2000,
+          userAgent: `kubelet/${version} (simulated)`,
+        });
         const fleet = new SimulatedFleet({
           client,
           count: n,
@@ -69,6 +90,7 @@ export function startKubelets(
         const nodeName = ((values['node-name'] as string) || os.hostname()).toLowerCase();
         const config = await clientConfig(nodeName);
         const client = new RESTClient({ ...config, qps: 50, burst: 100, userAgent: `kubelet/${version}` });
+        const { connectCri } = await import('../../cri/grpc.js');
         const cri = connectCri(endpoint);
         const name = endpoint.includes('containerd') ? 'containerd' : 'k8ts';
         const rootDir = path.resolve((values['kubelet-root-dir'] as string) || path.join(dataDir, 'kubelet'));
@@ -84,7 +106,9 @@ export function startKubelets(
             ...(nodeIPs.length > 0 ? { nodeIPs } : {}),
             clusterDNS: ((values['cluster-dns'] as string) || '').split(',').filter((x) => x !== ''),
             clusterDomain: (values['cluster-domain'] as string) || 'cluster.local',
-            ...(values['pod-manifest-path'] ? { podManifestPath: path.resolve(values['pod-manifest-path'] as string) } : {}),
+            ...(values['pod-manifest-path']
+              ? { podManifestPath: path.resolve(values['pod-manifest-path'] as string) }
+              : {}),
             log: log.with({ component: 'kubelet' }),
           },
           signal,
