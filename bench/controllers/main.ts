@@ -61,13 +61,9 @@ rows.push([`rolling update of ${replicas} (25% surge/unavailable) (s)`, fmt((per
 await client.patch(deployments, 'bench', { spec: { replicas: idlePods } }, 'merge');
 await waitFor('scaled', (d) => status(d).availableReplicas === idlePods);
 await new Promise((r) => setTimeout(r, 3000));
-const cpu = (): number => {
-  const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (100 Hz)
-};
-const c0 = cpu();
+const c0 = server.cpuSeconds();
 await new Promise((r) => setTimeout(r, 10_000));
-const c1 = cpu();
+const c1 = server.cpuSeconds();
 const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 rows.push([`server CPU while idle with ${idlePods} pods (% of one core)`, fmt(((c1 - c0) / 10) * 100)]);
 rows.push([`server RSS while idle with ${idlePods} pods (MB)`, fmt(rss)]);

@@ -1,8 +1,8 @@
 // Starts `k8ts server` in a fresh data directory for a benchmark (the dist build when there is one, else
-// the sources through tsx) and waits until its controllers run.
+// the sources through tsx) and waits until a log line says the part under test runs.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -11,10 +11,13 @@ export interface BenchServer {
   kubeconfig: string;
   /** "dist build" or "tsx sources". */
   build: string;
+  /** CPU seconds (utime + stime) of the whole process, or of its main thread alone. */
+  cpuSeconds(mainThreadOnly?: boolean): number;
   stop(): Promise<void>;
 }
 
-export async function startBenchServer(name: string, extraArgs: string[] = []): Promise<BenchServer> {
+/** Starts the server with `extraArgs`; resolves once its log matches `ready` (by default: controllers started). */
+export async function startBenchServer(name: string, extraArgs: string[] = [], ready = /"msg":"started controllers"/): Promise<BenchServer> {
   const root = path.resolve(import.meta.dirname, '..', '..');
   const dir = mkdtempSync(path.join(tmpdir(), `k8ts-bench-${name}-`));
   const dist = path.join(root, 'dist', 'cli', 'main.js');
@@ -31,7 +34,7 @@ export async function startBenchServer(name: string, extraArgs: string[] = []): 
   child.stdout.on('data', () => undefined);
   await new Promise<void>((resolve, reject) => {
     const t = setInterval(() => {
-      if (/"msg":"started controllers"/.test(log)) {
+      if (ready.test(log)) {
         clearInterval(t);
         resolve();
       } else if (child.exitCode !== null) {
@@ -44,6 +47,11 @@ export async function startBenchServer(name: string, extraArgs: string[] = []): 
     child,
     kubeconfig: path.join(dir, 'kubeconfig.yaml'),
     build: existsSync(dist) ? 'dist build' : 'tsx sources',
+    cpuSeconds(mainThreadOnly = false) {
+      const stat = mainThreadOnly ? `/proc/${child.pid}/task/${child.pid}/stat` : `/proc/${child.pid}/stat`;
+      const f = readFileSync(stat, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (100 Hz)
+    },
     async stop() {
       child.kill('SIGTERM');
       if (child.exitCode === null) await new Promise((r) => child.once('exit', r));

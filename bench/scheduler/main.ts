@@ -5,16 +5,15 @@
 //
 //   npm run build && npm run bench:scheduler [-- --nodes 5000 --pods 10000 --only basic,anti,spread]
 //   npm run bench:scheduler -- --cycles-only   (the scheduling cycles alone, in this process, no API server)
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { KubeObject } from '../../src/client/index.js';
 import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
 import { newPodInfo } from '../../src/scheduler/pod-info.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { makeNode, makePod } from '../../src/scheduler/testing/objects.js';
+import type { BenchServer } from '../lib/k8ts-server.js';
+import { startBenchServer } from '../lib/k8ts-server.js';
 import { fmt, percentile, printTable } from '../lib/stats.js';
 
 const { values: flags } = parseArgs({
@@ -28,9 +27,6 @@ const { values: flags } = parseArgs({
 });
 const numNodes = Number(flags.nodes);
 const numPods = Number(flags.pods);
-const root = path.resolve(import.meta.dirname, '..', '..');
-const dist = path.join(root, 'dist', 'cli', 'main.js');
-const cmd = existsSync(dist) ? [dist] : ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts')];
 const zones = ['zone-a', 'zone-b', 'zone-c'];
 /** Anti-affinity pods come in groups; each group's pods avoid each other per node (10,000 pods on 5,000 nodes fit). */
 const antiGroups = 10;
@@ -63,43 +59,13 @@ const workloads: Record<string, Workload> = {
 };
 
 let serverStarted = 0;
-async function startServer(dir: string): Promise<{ stop: () => Promise<void>; kubeconfig: string; cpuSeconds: () => number; mainThreadCpuSeconds: () => number }> {
+/** How the server ran ("dist build" or "tsx sources"); the cycles-only mode runs in this process. */
+let build = 'this process';
+/** The API server and the scheduler (controllers off), ready once the scheduler runs. */
+function startServer(): Promise<BenchServer> {
   serverStarted = performance.now();
-  const args = [...cmd, 'server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-controller-manager'];
-  if (flags.datastore) args.push('--datastore-endpoint', flags.datastore);
-  // K8TS_BENCH_NODE_ARGS passes flags to the server's node (e.g. --cpu-prof) for profiling.
-  const nodeArgs = (process.env.K8TS_BENCH_NODE_ARGS ?? '').split(' ').filter((s) => s !== '');
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const t = setInterval(() => {
-      if (/"msg":"started scheduling"/.test(log)) {
-        clearInterval(t);
-        resolve();
-      } else if (child.exitCode !== null) {
-        clearInterval(t);
-        reject(new Error(log));
-      }
-    }, 10);
-  });
-  return {
-    kubeconfig: path.join(dir, 'kubeconfig.yaml'),
-    // utime + stime of the server process (all its threads), in clock ticks of 100 Hz.
-    cpuSeconds: () => {
-      const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return (Number(f[11]) + Number(f[12])) / 100;
-    },
-    // The same for the main thread alone (the API server; the scheduler runs on a worker thread).
-    mainThreadCpuSeconds: () => {
-      const f = readFileSync(`/proc/${child.pid}/task/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return (Number(f[11]) + Number(f[12])) / 100;
-    },
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
+  const args = ['--disable-controller-manager', ...(flags.datastore ? ['--datastore-endpoint', flags.datastore] : [])];
+  return startBenchServer('scheduler', args, /"msg":"started scheduling"/);
 }
 
 /** Runs `fn` over 0..n-1 with `concurrency` requests in flight. */
@@ -116,8 +82,8 @@ async function pool(n: number, concurrency: number, fn: (i: number) => Promise<u
 }
 
 async function run(w: Workload): Promise<string[]> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-scheduler-'));
-  const server = await startServer(dir);
+  const server = await startServer();
+  build = server.build;
   const client = new RESTClient({ ...loadKubeconfig(server.kubeconfig), qps: 100_000, burst: 100_000 });
   const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
   const podsRef = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
@@ -143,7 +109,7 @@ async function run(w: Workload): Promise<string[]> {
     }
   })().catch(() => undefined);
   const cpu0 = server.cpuSeconds();
-  const main0 = server.mainThreadCpuSeconds();
+  const main0 = server.cpuSeconds(true);
   const t0 = performance.now();
   await pool(numPods, 100, async (i) => {
     created[i] = performance.now();
@@ -155,7 +121,7 @@ async function run(w: Workload): Promise<string[]> {
   clearTimeout(timeout);
   const t1 = performance.now();
   const serverCpuMsPerPod = ((server.cpuSeconds() - cpu0) * 1000) / numPods;
-  const apiCpuMsPerPod = ((server.mainThreadCpuSeconds() - main0) * 1000) / numPods;
+  const apiCpuMsPerPod = ((server.cpuSeconds(true) - main0) * 1000) / numPods;
   if (process.env.K8TS_BENCH_NODE_ARGS) console.error(`pods from ${fmt((t0 - serverStarted) / 1000)} s to ${fmt((t1 - serverStarted) / 1000)} s after the server started`);
   ac.abort();
   await watching;
@@ -163,7 +129,6 @@ async function run(w: Workload): Promise<string[]> {
   for (let i = 0; i < numPods; i++) if (bound[i]! > 0) lat.push(bound[i]! - created[i]!);
   client.close();
   await server.stop();
-  rmSync(dir, { recursive: true, force: true });
   return [w.name, String(boundCount), fmt((numPods / (tCreated - t0)) * 1000, 0), fmt((boundCount / (t1 - t0)) * 1000, 0), fmt(percentile(lat, 50), 0), fmt(percentile(lat, 99), 0), fmt(serverCpuMsPerPod, 2), fmt(apiCpuMsPerPod, 2)];
 }
 
@@ -207,6 +172,6 @@ for (const key of flags.only.split(',')) {
   rows.push(await run(w));
 }
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-console.log(`scheduler benchmark: ${numNodes} nodes, ${numPods} pods (node ${process.version}, ${existsSync(dist) ? 'dist build' : 'tsx sources'}, load average ${load}, ${new Date().toISOString()})`);
+console.log(`scheduler benchmark: ${numNodes} nodes, ${numPods} pods (node ${process.version}, ${build}, load average ${load}, ${new Date().toISOString()})`);
 if (flags['cycles-only']) printTable(['workload (scheduling cycles only, no API server)', 'placed', 'pods/s', 'p50 ms', 'p99 ms'], rows);
 else printTable(['workload', 'bound', 'created/s', 'pods/s (create→all bound)', 'p50 ms', 'p99 ms', 'server CPU ms/pod', 'of it API thread'], rows);
