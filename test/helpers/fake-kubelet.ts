@@ -10,6 +10,7 @@
 // that still has finalizers is first marked Failed, as the kubelet marks a deleted pod's terminal phase).
 // Pods can also finish: by default a pod whose containers' command ends in `exit N` (e.g. `sh -c "exit 1"`)
 // ends Succeeded (N = 0) or Failed with that exit code; `outcome` can decide otherwise.
+import { tolerationsTolerate } from '../../src/api/node-scheduling.js';
 import type { KubeObject } from '../../src/client/index.js';
 import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
 
@@ -124,14 +125,6 @@ export interface FakeNodes {
 const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 const microNow = (): string => new Date().toISOString().replace(/Z$/, '000Z');
 
-function tolerates(tolerations: Toleration[] | undefined, taint: Taint): boolean {
-  return (tolerations ?? []).some((t) => {
-    if (t.effect && t.effect !== taint.effect) return false;
-    if (t.operator === 'Exists') return !t.key || t.key === taint.key;
-    return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
-  });
-}
-
 /** The node a pod's required node affinity pins it to (a DaemonSet pod's matchFields metadata.name). */
 function pinnedNode(pod: FakePod): string | undefined {
   const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
@@ -154,8 +147,8 @@ function runKubelet(kubeconfig: string | RESTClient, nodeNames: string[] | undef
   let rr = 0;
 
   const admits = (node: FakeNode, pod: FakePod): boolean => {
-    if (node.spec?.unschedulable && !tolerates(pod.spec?.tolerations, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) return false;
-    for (const t of node.spec?.taints ?? []) if (t.effect !== 'PreferNoSchedule' && !tolerates(pod.spec?.tolerations, t)) return false;
+    if (node.spec?.unschedulable && !tolerationsTolerate(pod.spec?.tolerations, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) return false;
+    for (const t of node.spec?.taints ?? []) if (t.effect !== 'PreferNoSchedule' && !tolerationsTolerate(pod.spec?.tolerations, t)) return false;
     const labels = node.metadata?.labels ?? {};
     return Object.entries(pod.spec?.nodeSelector ?? {}).every(([k, v]) => labels[k] === v);
   };

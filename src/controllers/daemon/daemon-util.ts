@@ -1,9 +1,9 @@
 // The DaemonSet controller's pure rules (upstream's pkg/controller/daemon/util and NodeShouldRunDaemonPod):
 // which nodes a DaemonSet's pod belongs on, the tolerations every daemon pod gets, and the node affinity
 // that pins a daemon pod to its node.
-import type { Affinity, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import type { Affinity, NodeSelectorTerm, PodSpec, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../client/index.js';
-import { tolerationsTolerate } from '../nodelifecycle/taints.js';
+import { nodeSelectorTermMatches, tolerationsTolerate } from '../../api/node-scheduling.js';
 import type { Node } from '../nodelifecycle/taints.js';
 
 /** The label on daemon pods and ControllerRevisions naming the template's revision. */
@@ -55,39 +55,9 @@ export function targetNodeName(pod: { spec?: PodSpec | Record<string, unknown> }
   return undefined;
 }
 
-function requirementMatches(req: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = req.values ?? [];
-  switch (req.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      if (value === undefined || values.length !== 1 || !/^-?\d+$/.test(value) || !/^-?\d+$/.test(values[0]!)) return false;
-      return req.operator === 'Gt' ? Number(value) > Number(values[0]) : Number(value) < Number(values[0]);
-    }
-    default:
-      return false;
-  }
-}
-
 /** True when one of the terms matches the node (an empty term matches nothing). */
 export function nodeSelectorTermsMatch(terms: readonly NodeSelectorTerm[], node: Node & KubeObject): boolean {
-  const labels = node.metadata?.labels ?? {};
-  return terms.some((term) => {
-    const exprs = term.matchExpressions ?? [];
-    const fields = term.matchFields ?? [];
-    if (exprs.length === 0 && fields.length === 0) return false;
-    return (
-      exprs.every((r) => requirementMatches(r, Object.hasOwn(labels, r.key) ? labels[r.key] : undefined)) &&
-      fields.every((r) => r.key === 'metadata.name' && requirementMatches(r, node.metadata?.name))
-    );
-  });
+  return terms.some((term) => nodeSelectorTermMatches(term, node.metadata?.labels ?? {}, node.metadata?.name ?? ''));
 }
 
 /** The pod's nodeSelector and required node affinity both admit the node. */

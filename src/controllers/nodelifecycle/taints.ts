@@ -2,10 +2,12 @@
 // controller use them (upstream's v1helper.TolerationsTolerateTaint, taints.TaintExists and
 // controller.SwapNodeControllerTaint), and the well-known taint keys.
 import type { Node, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import { toleratesTaint, tolerationsTolerate } from '../../api/node-scheduling.js';
 import type { KubeObject, RESTClient } from '../../client/index.js';
 import { isStatus } from '../../client/index.js';
 
 export type { Node, Taint, Toleration };
+export { toleratesTaint, tolerationsTolerate };
 
 /** The node taint keys upstream's node controllers manage. */
 export const taintKeys = {
@@ -17,20 +19,6 @@ export const taintKeys = {
   pidPressure: 'node.kubernetes.io/pid-pressure',
   networkUnavailable: 'node.kubernetes.io/network-unavailable',
 } as const;
-
-/** True when the toleration tolerates the taint (operator Exists with an empty key tolerates everything). */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  if (t.operator === 'Exists') return true;
-  if (!t.key) return false;
-  return (t.value ?? '') === (taint.value ?? '');
-}
-
-/** True when some toleration tolerates the taint. */
-export function tolerationsTolerate(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {
-  return (tolerations ?? []).some((t) => toleratesTaint(t, taint));
-}
 
 /** True when both name the same taint: key and effect. */
 export function sameTaint(a: Taint, b: Taint): boolean {

@@ -7,7 +7,7 @@ import type { NodeInfo } from '../node-info.js';
 import type { PodInfo } from '../pod-info.js';
 import type { CycleState } from '../types.js';
 import { maxNodeScore, Status } from '../types.js';
-import { nodeSelectorMatches, nodeSelectorTermMatches } from './helpers.js';
+import { nodeSelectorMatches, nodeSelectorTermMatches } from '../../api/node-scheduling.js';
 
 export const nodeAffinityName = 'NodeAffinity';
 export const errReasonPod = "node(s) didn't match Pod's node affinity/selector";

@@ -2,7 +2,7 @@
 // node.kubernetes.io/unschedulable:NoSchedule taint.
 import type { EnqueueExtensions, FilterPlugin } from '../framework.js';
 import { Status } from '../types.js';
-import { toleratesTaint } from './helpers.js';
+import { toleratesTaint } from '../../api/node-scheduling.js';
 
 export const nodeUnschedulableName = 'NodeUnschedulable';
 export const errReasonUnschedulable = 'node(s) were unschedulable';

@@ -10,7 +10,7 @@ import type { NodeInfo } from '../node-info.js';
 import type { AffinityTerm, PodInfo } from '../pod-info.js';
 import type { CycleState, NodeScoreList } from '../types.js';
 import { maxNodeScore, Status } from '../types.js';
-import { findUntoleratedTaint } from './helpers.js';
+import { findUntoleratedTaint } from '../../api/node-scheduling.js';
 import { hasNodeConstraints, podMatchesNodeSelectorAndAffinity } from './node-affinity.js';
 
 export const podTopologySpreadName = 'PodTopologySpread';

@@ -3,7 +3,7 @@
 import type { EnqueueExtensions, FilterPlugin, PreScorePlugin, ScorePlugin } from '../framework.js';
 import { defaultNormalizeScore } from '../framework.js';
 import { maxNodeScore, Status } from '../types.js';
-import { findUntoleratedTaint, toleratesTaint } from './helpers.js';
+import { findUntoleratedTaint, toleratesTaint } from '../../api/node-scheduling.js';
 
 export const taintTolerationName = 'TaintToleration';
 
