@@ -61,7 +61,8 @@ export async function removeNamespaces(namespaces: SandboxNamespaces): Promise<v
 const pidHolderScript =
   '$SIG{TERM} = $SIG{INT} = $SIG{HUP} = "IGNORE"; for (;;) { sleep(1) if wait() == -1 }';
 
-function childrenOf(pid: number): number[] {
+/** The PIDs of a process's children (empty when it is gone). */
+export function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
       .trim()

@@ -11,8 +11,9 @@
 // Either way the container keeps its cgroup after it exits (no auto-delete), so the OOM kill counter can be
 // read; `delete` (or the runtime, for an exited container) removes it. The stdio are FIFOs k8ts owns.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { execFileChecked } from './images/exec.js';
+import { childrenOf } from './namespaces.js';
 
 /** Which OCI runtime binary. */
 export interface OciRuntimeOptions {
@@ -183,18 +184,6 @@ const shellQuote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
  */
 function withTerminal(command: string[]): string[] {
   return ['script', '-q', '-e', '-c', command.map(shellQuote).join(' '), '/dev/null'];
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
 }
 
 /** The pseudo-terminal under `pid` (the first descendant whose stdin is one), if any. */
