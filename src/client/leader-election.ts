@@ -127,6 +127,8 @@ export interface LeaderElectionConfig {
   /** Clear the lease on stop so a successor need not wait out the duration; default true. */
   releaseOnCancel?: boolean;
   clock?: Clock;
+  /** The source of the acquire loop's jitter, in [0, 1); default Math.random (tests fix it). */
+  random?: () => number;
   log?: Logger;
 }
 
@@ -148,6 +150,7 @@ export class LeaderElector {
   readonly #retryPeriodMs: number;
   readonly #release: boolean;
   readonly #clock: Clock;
+  readonly #random: () => number;
   readonly #log: Logger;
   #observed: LeaseRecord | undefined;
   #observedTime = 0;
@@ -168,6 +171,7 @@ export class LeaderElector {
     this.#callbacks = config.callbacks;
     this.#release = config.releaseOnCancel ?? true;
     this.#clock = config.clock ?? realClock;
+    this.#random = config.random ?? Math.random;
     this.#log =
       config.log ?? logger('leader-election', { lock: config.lock.describe(), identity: config.identity });
   }
@@ -211,7 +215,7 @@ export class LeaderElector {
         this.#log.info('successfully acquired lease');
         return true;
       }
-      if (!(await this.#pause(this.#retryPeriodMs * (1 + Math.random() * (jitterFactor - 1)), signal)))
+      if (!(await this.#pause(this.#retryPeriodMs * (1 + this.#random() * (jitterFactor - 1)), signal)))
         return false;
     }
     return false;
