@@ -132,7 +132,7 @@ export interface LeaderElectionConfig {
   log?: Logger;
 }
 
-/** client-go's jitter factor for the acquire loop. */
+/** client-go's jitter factor for the acquire loop (wait.JitterUntil: each pause is period + rand × 1.2 × period). */
 const jitterFactor = 1.2;
 
 /** Formats a metav1.MicroTime. */
@@ -215,7 +215,7 @@ export class LeaderElector {
         this.#log.info('successfully acquired lease');
         return true;
       }
-      if (!(await this.#pause(this.#retryPeriodMs * (1 + this.#random() * (jitterFactor - 1)), signal)))
+      if (!(await this.#pause(this.#retryPeriodMs * (1 + this.#random() * jitterFactor), signal)))
         return false;
     }
     return false;
