@@ -1,8 +1,7 @@
 // The strategies of the rbac.authorization.k8s.io group.
 import type { ResourceStrategy } from '../generic/strategy.js';
-import { clusterRoleBindingStrategy } from './clusterrolebindings.js';
+import { clusterRoleBindingStrategy, roleBindingStrategy } from './bindings.js';
 import { clusterRoleStrategy } from './clusterroles.js';
-import { roleBindingStrategy } from './rolebindings.js';
 import { roleStrategy } from './roles.js';
 
 /** Every rbac.authorization.k8s.io strategy. */

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { StrategyHarness } from '../core/testing/strategy-harness.js';
-import { clusterRoleBindingStrategy } from './clusterrolebindings.js';
+import { clusterRoleBindingStrategy, roleBindingStrategy } from './bindings.js';
 import { clusterRoleStrategy } from './clusterroles.js';
-import { roleBindingStrategy } from './rolebindings.js';
 import { roleStrategy } from './roles.js';
 
 const roles = new StrategyHarness(roleStrategy);
