@@ -1,6 +1,7 @@
 // The scheduling framework: the extension points upstream defines (QueueSort, PreFilter, Filter,
 // PostFilter, PreScore, Score with NormalizeScore, Reserve, Permit, PreBind, Bind, PostBind) and a Framework
 // that runs one profile's plugins at each of them, in the configured order.
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { LabelSelector } from '../api/labels.js';
 import type { SchedulerCache } from './cache.js';
 import type { NodeInfo } from './node-info.js';
@@ -123,6 +124,8 @@ export interface FrameworkHandle {
   bindPod?: (pod: PodInfo, nodeName: string) => Promise<void>;
   /** The selector of the Services and controller that own a pod, for PodTopologySpread's defaults. */
   defaultSelector?: (pod: PodInfo) => LabelSelector;
+  /** The cluster's PodDisruptionBudgets, which preemption tries not to violate. */
+  podDisruptionBudgets?: () => readonly PodDisruptionBudget[];
   schedulerName: string;
 }
 

@@ -15,6 +15,7 @@ import type { Scheduler as SchedulerT } from './scheduler.js';
 import { numFeasibleNodesToFind, Scheduler } from './scheduler.js';
 import { makeNode, makePod } from './testing/objects.js';
 import type { Node, Pod } from './types.js';
+import { newDefaultPreemption, splitByPDBViolation } from './plugins/default-preemption.js';
 import { newPodTopologySpread } from './plugins/pod-topology-spread.js';
 import { CycleState, Status } from './types.js';
 
@@ -183,6 +184,50 @@ describe('filters and their messages', () => {
     assert.equal(res.nominatedNodeName, 'n1');
     const never = newPodInfo(makePod('never', { cpu: '1', priority: 1000, uid: 'never', spec: { preemptionPolicy: 'Never' } }));
     assert.equal(pre.postFilter(state, never, r.diagnosis.nodeStatuses).status.message(), 'preemption: not eligible due to preemptionPolicy=Never.');
+  });
+
+  it('preemption spends PodDisruptionBudgets as upstream: a matching pod beyond disruptionsAllowed violates', () => {
+    const pod = (name: string, labels: Record<string, string>, namespace = 'default') => newPodInfo(makePod(name, { labels, namespace, uid: name }));
+    const pdb = (name: string, matchLabels: Record<string, string> | undefined, allowed: number, disrupted: string[] = []) => ({
+      metadata: { name, namespace: 'default' },
+      spec: matchLabels ? { selector: { matchLabels } } : {},
+      status: { disruptionsAllowed: allowed, disruptedPods: Object.fromEntries(disrupted.map((d) => [d, '2026-01-01T00:00:00Z'])), currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 },
+    });
+    const pods = [pod('a', { app: 'web' }), pod('b', { app: 'web' }), pod('c', { app: 'web' }), pod('other-ns', { app: 'web' }, 'kube-system'), pod('bare', {})];
+    const names = (r: { violating: { uid: string }[]; nonViolating: { uid: string }[] }) => [r.violating.map((p) => p.uid), r.nonViolating.map((p) => p.uid)];
+    // One disruption allowed: the first matching pod spends it, the next two break the budget.
+    assert.deepEqual(names(splitByPDBViolation(pods, [pdb('web', { app: 'web' }, 1)])), [['b', 'c'], ['a', 'other-ns', 'bare']]);
+    // A pod the budget already counts as disrupted spends nothing.
+    assert.deepEqual(names(splitByPDBViolation(pods, [pdb('web', { app: 'web' }, 1, ['a'])])), [['c'], ['a', 'b', 'other-ns', 'bare']]);
+    // A budget with an empty selector protects nothing.
+    assert.deepEqual(names(splitByPDBViolation(pods, [pdb('all', undefined, 0)])), [[], ['a', 'b', 'c', 'other-ns', 'bare']]);
+  });
+
+  it('preemption prefers the node whose victims break no PodDisruptionBudget, even at a higher priority', () => {
+    const h = harness();
+    h.node(makeNode('n1', { cpu: '2' }));
+    h.node(makeNode('n2', { cpu: '2' }));
+    h.place(makePod('guarded', { cpu: '2', priority: 10, labels: { app: 'db' } }), 'n1');
+    h.place(makePod('free', { cpu: '2', priority: 100, labels: { app: 'batch' } }), 'n2');
+    const fw = h.s.framework()!;
+    const info = newPodInfo(makePod('high', { cpu: '1', priority: 1000, uid: 'high' }));
+    const state = fw.newCycleState();
+    const r = h.s.schedulePod(fw, state, info);
+    assert.ok('diagnosis' in r);
+    const budgets: object[] = [];
+    const pre = newDefaultPreemption(undefined, {
+      cache: h.s.cache,
+      framework: () => fw,
+      nominatedPods: () => [],
+      schedulerName: 'default-scheduler',
+      podDisruptionBudgets: () => budgets,
+    });
+    // Without a budget the lowest-priority victim goes.
+    assert.equal(pre.postFilter(state, info, r.diagnosis.nodeStatuses).nominatedNodeName, 'n1');
+    budgets.push({ metadata: { name: 'db', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'db' } } }, status: { disruptionsAllowed: 0 } });
+    assert.equal(pre.postFilter(state, info, r.diagnosis.nodeStatuses).nominatedNodeName, 'n2');
+    const victims = pre.selectVictimsOnNode(state, info, h.s.cache.node('n1')!);
+    assert.deepEqual([victims.victims?.map((v) => v.pod.metadata?.name), victims.pdbViolations], [['guarded'], 1]);
   });
 });
 

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { LabelSelector } from '../api/labels.js';
 import { labelSelectorAsSelector, LabelSelector as Selector } from '../api/labels.js';
 import type { Logger } from '../base/log.js';
@@ -100,6 +101,7 @@ export class Scheduler {
   #bindingsInFlight = 0;
   #bindWaiters: (() => void)[] = [];
   #pods: SharedInformer<Pod & KubeObject> | undefined;
+  #pdbs: SharedInformer | undefined;
   readonly #informers: SharedInformer[] = [];
   #leader = false;
 
@@ -123,6 +125,7 @@ export class Scheduler {
         },
         bindPod: (pod, node) => this.#bind(pod, node),
         defaultSelector: (pod) => this.#defaultSelector(pod),
+        podDisruptionBudgets: () => (this.#pdbs?.lister.list() ?? []) as PodDisruptionBudget[],
         schedulerName: p.schedulerName,
       };
       const fw = new Framework(p.schedulerName, p.plugins, registry, p.args, handle);
@@ -200,7 +203,8 @@ export class Scheduler {
     const extra = ['services', 'replicationcontrollers'].map((r) => SharedInformer.forResource(client, { group: '', version: 'v1', resource: r }));
     const apps = ['replicasets', 'statefulsets'].map((r) => SharedInformer.forResource(client, { group: 'apps', version: 'v1', resource: r }));
     const namespaces = SharedInformer.forResource(client, { group: '', version: 'v1', resource: 'namespaces' });
-    this.#informers.push(pods as unknown as SharedInformer, nodes as unknown as SharedInformer, ...extra, ...apps, namespaces);
+    this.#pdbs = SharedInformer.forResource(client, { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' });
+    this.#informers.push(pods as unknown as SharedInformer, nodes as unknown as SharedInformer, ...extra, ...apps, namespaces, this.#pdbs);
     this.cache.nsLabels = (ns) => namespaces.lister.get('', ns)?.metadata?.labels ?? { 'kubernetes.io/metadata.name': ns };
     nodes.addEventHandler({
       onAdd: (n) => {
