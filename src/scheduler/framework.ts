@@ -3,6 +3,7 @@
 // that runs one profile's plugins at each of them, in the configured order.
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { LabelSelector } from '../api/labels.js';
+import { goDuration } from '../base/go-duration.js';
 import type { SchedulerCache } from './cache.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
@@ -79,8 +80,68 @@ export interface ReservePlugin extends Plugin {
   unreserve(state: CycleState, pod: PodInfo, nodeName: string): void;
 }
 
+/** A Permit plugin's answer: null (allow), a rejection or error, or Wait with how long at most. */
+export type PermitResult = Status | null | { status: Status; timeoutMs: number };
+
 export interface PermitPlugin extends Plugin {
-  permit(state: CycleState, pod: PodInfo, nodeName: string): Status | null;
+  permit(state: CycleState, pod: PodInfo, nodeName: string): PermitResult;
+}
+
+/** Upstream's cap on how long a Permit plugin may make a pod wait. */
+export const maxPermitWaitMs = 15 * 60 * 1000;
+
+/**
+ * A pod that Permit plugins hold before its binding cycle (upstream's WaitingPod): each plugin that said
+ * Wait must allow it; one rejection, or a plugin's timeout, fails it.
+ */
+export class WaitingPod {
+  readonly pod: PodInfo;
+  readonly nodeName: string;
+  readonly #pending = new Map<string, NodeJS.Timeout>();
+  #settle: ((s: Status | null) => void) | undefined;
+  readonly #result: Promise<Status | null>;
+
+  constructor(pod: PodInfo, nodeName: string, waits: ReadonlyMap<string, number>) {
+    this.pod = pod;
+    this.nodeName = nodeName;
+    this.#result = new Promise((resolve) => (this.#settle = resolve));
+    for (const [plugin, timeoutMs] of waits) {
+      const timer = setTimeout(() => this.reject(plugin, `rejected due to timeout after waiting ${goDuration(timeoutMs)} at plugin ${plugin}`), timeoutMs);
+      timer.unref?.();
+      this.#pending.set(plugin, timer);
+    }
+  }
+
+  /** The plugins that have not allowed the pod yet. */
+  pendingPlugins(): string[] {
+    return [...this.#pending.keys()];
+  }
+
+  /** One plugin lets the pod go on; the binding cycle starts once all have. */
+  allow(plugin: string): void {
+    const timer = this.#pending.get(plugin);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#pending.delete(plugin);
+    if (this.#pending.size === 0) this.#done(null);
+  }
+
+  /** Fails the pod's scheduling with the plugin's message. */
+  reject(plugin: string, message: string): void {
+    this.#done(new Status('Unschedulable', [message], plugin));
+  }
+
+  /** Resolves with null once allowed, or with the rejection. */
+  wait(): Promise<Status | null> {
+    return this.#result;
+  }
+
+  #done(s: Status | null): void {
+    for (const t of this.#pending.values()) clearTimeout(t);
+    this.#pending.clear();
+    this.#settle?.(s);
+    this.#settle = undefined;
+  }
 }
 
 export interface PreBindPlugin extends Plugin {
@@ -221,6 +282,7 @@ export class Framework {
   readonly postBind: PostBindPlugin[];
   percentageOfNodesToScore: number | undefined;
   readonly #scoreList: NodeScoreList = [];
+  readonly #waitingPods = new Map<string, WaitingPod>();
 
   constructor(profileName: string, config: ProfilePlugins, registry: ReadonlyMap<string, PluginFactory>, args: ReadonlyMap<string, PluginArgs>, handle: FrameworkHandle) {
     this.profileName = profileName;
@@ -381,15 +443,48 @@ export class Framework {
     for (let i = this.reserve.length - 1; i >= 0; i--) this.reserve[i]!.unreserve(state, pod, nodeName);
   }
 
+  /**
+   * Runs the Permit plugins: null when all allow, the first rejection or error, or Wait when some plugins
+   * hold the pod (it is then in waitingPods until waitOnPermit settles it).
+   */
   runPermit(state: CycleState, pod: PodInfo, nodeName: string): Status | null {
+    const waits = new Map<string, number>();
     for (const p of this.permit) {
-      const s = p.permit(state, pod, nodeName);
-      if (s !== null) {
-        s.plugin = p.name;
-        return s;
+      const r = p.permit(state, pod, nodeName);
+      if (r === null) continue;
+      const s = r instanceof Status ? r : r.status;
+      if (s.code === 'Wait') {
+        const timeoutMs = r instanceof Status ? 0 : r.timeoutMs;
+        waits.set(p.name, Math.min(Math.max(timeoutMs, 0), maxPermitWaitMs));
+        continue;
       }
+      s.plugin = p.name;
+      return s;
     }
-    return null;
+    if (waits.size === 0) return null;
+    this.#waitingPods.set(pod.uid, new WaitingPod(pod, nodeName, waits));
+    return new Status('Wait', [], [...waits.keys()][0]);
+  }
+
+  /** Waits until the pod's Permit plugins allow it (null) or one rejects it; at once when none held it. */
+  async waitOnPermit(pod: PodInfo): Promise<Status | null> {
+    const w = this.#waitingPods.get(pod.uid);
+    if (!w) return null;
+    try {
+      return await w.wait();
+    } finally {
+      this.#waitingPods.delete(pod.uid);
+    }
+  }
+
+  /** A pod Permit plugins are holding (upstream's GetWaitingPod), for plugins to allow or reject. */
+  getWaitingPod(uid: string): WaitingPod | undefined {
+    return this.#waitingPods.get(uid);
+  }
+
+  /** Every pod Permit plugins are holding (upstream's IterateOverWaitingPods). */
+  waitingPods(): WaitingPod[] {
+    return [...this.#waitingPods.values()];
   }
 
   async runPreBind(state: CycleState, pod: PodInfo, nodeName: string): Promise<Status | null> {

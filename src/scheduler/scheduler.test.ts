@@ -8,8 +8,10 @@ import { RESTClient } from '../client/index.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { resolveConfiguration } from './config.js';
 import { Scheduler } from './scheduler.js';
+import type { PermitPlugin } from './framework.js';
 import { makeNode, makePod } from './testing/objects.js';
 import type { Pod } from './types.js';
+import { Status } from './types.js';
 
 const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
 const podsRef = (namespace = 'default') => ({ group: '', version: 'v1', resource: 'pods', namespace });
@@ -116,6 +118,39 @@ describe('scheduler', () => {
     await client.patch(podsRef(), 'gated', [{ op: 'remove', path: '/spec/schedulingGates' }], 'json');
     await boundTo('gated');
     assert.equal(scheduler.queue.pending.gated, 0);
+  });
+
+  it('lets a Permit plugin hold a pod until it allows it, and fails the pod when the plugin times out', async () => {
+    // An out-of-tree Permit plugin, as a gang scheduler would write one: it holds pods labelled gate.
+    const gate: PermitPlugin = {
+      name: 'Gate',
+      permit: (_state, pod) => {
+        const g = pod.labels.gate;
+        return g === undefined ? null : { status: new Status('Wait'), timeoutMs: g === 'hold' ? 60_000 : 300 };
+      },
+    };
+    const config = resolveConfiguration({ profiles: [{ schedulerName: 'permit-test', plugins: { permit: { enabled: [{ name: 'Gate' }] } } }] });
+    const s2 = new Scheduler({ client, leaderElect: false, config, outOfTreeRegistry: new Map([['Gate', () => gate]]) });
+    const stop2 = new AbortController();
+    const run = s2.run(stop2.signal);
+    try {
+      const fw = s2.framework('permit-test')!;
+      await client.create(podsRef(), makePod('held', { schedulerName: 'permit-test', labels: { gate: 'hold' } }) as KubeObject);
+      const waiting = await waitFor('the pod held at Permit', () => Promise.resolve(fw.waitingPods().find((w) => w.pod.pod.metadata?.name === 'held')));
+      assert.deepEqual(waiting.pendingPlugins(), ['Gate']);
+      assert.equal((await getPod('held')).spec?.nodeName, undefined);
+      waiting.allow('Gate');
+      assert.equal(await boundTo('held'), waiting.nodeName);
+
+      await client.create(podsRef(), makePod('late', { schedulerName: 'permit-test', labels: { gate: 'timeout' } }) as KubeObject);
+      const cond = await scheduledCondition('late');
+      assert.equal(cond.reason, 'Unschedulable');
+      assert.equal(cond.message, '0/1 nodes are available: 1 rejected due to timeout after waiting 300ms at plugin Gate.');
+      assert.equal((await getPod('late')).spec?.nodeName, undefined);
+    } finally {
+      stop2.abort();
+      await run;
+    }
   });
 
   it('schedules again after a restart of the same instance (a new term of leadership)', async () => {

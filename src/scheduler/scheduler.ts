@@ -283,6 +283,8 @@ export class Scheduler {
 
   #podDeleted(pod: Pod): void {
     const uid = pod.metadata?.uid ?? '';
+    // A pod Permit plugins were holding is gone: its binding cycle ends (upstream's RejectWaitingPod).
+    for (const p of this.#profiles.values()) p.fw.getWaitingPod(uid)?.reject('', 'removed');
     if (this.cache.podState(uid)) {
       this.cache.removePod(uid);
       this.queue.moveAllToActiveOrBackoffQueue('AssignedPodDelete');
@@ -354,7 +356,7 @@ export class Scheduler {
     const node = result.node;
     this.cache.assumePod(q.info, node);
     const rs = fw.runReserve(state, q.info, node) ?? fw.runPermit(state, q.info, node);
-    if (rs !== null) {
+    if (rs !== null && rs.code !== 'Wait') {
       fw.runUnreserve(state, q.info, node);
       this.cache.forgetPod(q.info.uid);
       this.#observe(fw, rs.isRejection() ? 'unschedulable' : 'error', start);
@@ -366,6 +368,21 @@ export class Scheduler {
 
   async #bindingCycle(profile: Profile, state: ReturnType<Framework['newCycleState']>, q: QueuedPodInfo, node: string, start: number): Promise<void> {
     const fw = profile.fw;
+    const permit = await fw.waitOnPermit(q.info);
+    if (permit !== null) {
+      this.cache.forgetPod(q.info.uid);
+      fw.runUnreserve(state, q.info, node);
+      this.queue.moveAllToActiveOrBackoffQueue('AssignedPodDelete');
+      const rejected = permit.isRejection();
+      this.#observe(fw, rejected ? 'unschedulable' : 'error', start);
+      // A rejection reads as upstream's FitError over the one node the pod was waiting for.
+      const msg = rejected
+        ? fitErrorMessage(1, { nodeStatuses: new Map([[node, permit]]), unschedulablePlugins: new Set([permit.plugin]), preFilterMsg: '', postFilterMsg: '' })
+        : permit.message();
+      if (rejected) q.unschedulablePlugins = new Set([permit.plugin]);
+      this.#handleFailure(profile, q, msg, rejected ? 'Unschedulable' : 'SchedulerError', undefined, rejected);
+      return;
+    }
     let s: Status | null;
     try {
       s = (await fw.runPreBind(state, q.info, node)) ?? (await fw.runBind(state, q.info, node));

@@ -18,7 +18,7 @@ import type { ProbeType } from '../prober/probe-worker.js';
 import { ProbeWorker } from '../prober/probe-worker.js';
 import { isStaticPod, mirrorPodFor } from '../static-pods.js';
 import { ContainerConfigError, makeContainerEnv } from './env.js';
-import { goDuration } from './go-duration.js';
+import { goDuration } from '../../base/go-duration.js';
 import {
   containerHash,
   containerHashAnnotation,
