@@ -3,7 +3,7 @@
 // IPAM controller. Own data dir, cluster CIDR, bridge, cgroup root and state dir, so that nothing collides
 // with the host or other tests. On it, the rest of issue #7's list on real containers: CrashLoopBackOff with
 // a growing restartCount, a failing liveness probe restarting the container, readiness both ways, a missing
-// Secret, sidecar containers, kubectl 1.29 and 1.33; and SIGTERM leaving the containers running.
+// Secret, a sidecar container, kubectl 1.29 and 1.33; and SIGTERM leaving the containers running.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
@@ -83,6 +83,13 @@ describe('k8ts server with its kubelet on the built-in runtime in process', { sk
     await apply('live', [container('l', 'sleep 3600', { livenessProbe: { exec: { command: ['false'] }, periodSeconds: 1, failureThreshold: 1 } })]);
     await apply('ready', [container('r', 'sleep 3600', { readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 1 }, volumeMounts: [{ name: 'probe', mountPath: '/tmp' }] })], {
       volumes: [{ name: 'probe', hostPath: { path: path.join(dir, 'probe'), type: 'Directory' } }],
+    });
+    // A sidecar whose startup probe holds the container back until the sidecar has done its part; the pod
+    // (restartPolicy Never) completes once the container has, the kubelet stopping the sidecar.
+    await apply('with-sidecar', [container('main', 'test -f /shared/up', { volumeMounts: [{ name: 'shared', mountPath: '/shared' }] })], {
+      restartPolicy: 'Never',
+      volumes: [{ name: 'shared', emptyDir: {} }],
+      initContainers: [container('helper', "trap 'exit 0' TERM; sleep 1; touch /shared/up; while true; do sleep 0.2; done", { restartPolicy: 'Always', startupProbe: { exec: { command: ['cat', '/shared/up'] }, periodSeconds: 1 }, volumeMounts: [{ name: 'shared', mountPath: '/shared' }] })],
     });
     await apply('needs-secret', [container('s', 'sleep 3600', { env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'later', key: 'password' } } }] })]);
   });
@@ -197,6 +204,22 @@ describe('k8ts server with its kubelet on the built-in runtime in process', { sk
     assert.equal(waiting.message, 'secret "later" not found');
     assert.equal((await k(['create', 'secret', 'generic', 'later', '--from-literal=password=s3cret'])).code, 0);
     await eventually('Running', async () => ((await getPod('needs-secret')).status?.phase === 'Running' ? true : undefined));
+  });
+
+  it('starts a sidecar before the container, waits for its startup probe, and stops it when the container completes', async () => {
+    const p = await eventually('Succeeded', async () => {
+      const x = await getPod('with-sidecar');
+      return x.status?.phase === 'Succeeded' ? x : undefined;
+    });
+    const [helper] = p.status?.initContainerStatuses ?? [];
+    const main = p.status?.containerStatuses?.[0];
+    // The container found the sidecar's file: it started after the sidecar's startup probe passed.
+    assert.equal(main?.state?.terminated?.exitCode, 0, JSON.stringify(p.status));
+    assert.equal(helper?.name, 'helper');
+    assert.equal(helper?.restartCount, 0);
+    assert.equal(helper?.state?.terminated?.exitCode, 0, 'the sidecar got SIGTERM and its trap ran');
+    assert.ok(Date.parse(helper.state.terminated.finishedAt!) >= Date.parse(main.state.terminated.finishedAt!));
+    assert.equal(p.status?.conditions?.find((c) => c.type === 'Initialized')?.status, 'True');
   });
 
   it('leaves the containers running when the server stops', async () => {
