@@ -47,6 +47,16 @@ describe('k8ts server with its kubelet on the built-in runtime in process', { sk
     assert.equal(r.code, 0, r.stderr);
   };
   const container = (name: string, script: string, extra: object = {}): object => ({ name, image, imagePullPolicy: 'Never', command: ['sh', '-c', script], ...extra });
+  const startServer = (): K8tsProcess =>
+    new K8tsProcess(
+      [
+        'server', '--data-dir', path.join(dir, 'server'), '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--node-name', node,
+        '--cluster-cidr', `10.45.${n}.0/24,fd45:0:0:${n.toString(16)}::/64`, '--cni-bridge', bridge, '--cgroup-root', cgroupRoot,
+        '--runtime-state-dir', path.join(dir, 'run'), '--pod-logs-dir', path.join(dir, 'pod-logs'), '--private-registry', '',
+        '--disable', 'coredns,servicelb',
+      ],
+      { agent: true },
+    ); // prettier-ignore
   /** The server's runtime state opened in the test (after the server stopped): what it left running. */
   const openRuntime = (): ReturnType<typeof createLinuxRuntime> =>
     createLinuxRuntime({ 'cni-bridge': bridge, 'cgroup-root': cgroupRoot, 'private-registry': '' }, {
@@ -67,15 +77,7 @@ describe('k8ts server with its kubelet on the built-in runtime in process', { sk
     await buildBusyboxImage({ layoutDir: layout, tag: 'latest', workDir: dir });
     // k3s's way of preloading images: archives in <data-dir>/agent/images are imported when the server starts.
     await execFileAsync('skopeo', ['copy', '--quiet', `oci:${layout}:latest`, `docker-archive:${path.join(dir, 'server', 'agent', 'images', 'busybox.tar')}:${image}`]);
-    server = new K8tsProcess(
-      [
-        'server', '--data-dir', path.join(dir, 'server'), '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--node-name', node,
-        '--cluster-cidr', `10.45.${n}.0/24,fd45:0:0:${n.toString(16)}::/64`, '--cni-bridge', bridge, '--cgroup-root', cgroupRoot,
-        '--runtime-state-dir', path.join(dir, 'run'), '--pod-logs-dir', path.join(dir, 'pod-logs'), '--private-registry', '',
-        '--disable', 'coredns,servicelb',
-      ],
-      { agent: true },
-    ); // prettier-ignore
+    server = startServer();
     await server.waitForLog(/"msg":"kubelet running"/, 60_000);
     client = new RESTClient(loadKubeconfig(kubeconfig()));
     // The slow cases start now and run side by side; each test below waits for its own.
@@ -222,16 +224,27 @@ describe('k8ts server with its kubelet on the built-in runtime in process', { sk
     assert.equal(p.status?.conditions?.find((c) => c.type === 'Initialized')?.status, 'True');
   });
 
-  it('leaves the containers running when the server stops', async () => {
-    const before = (await getPod('bb-33')).status!.containerStatuses![0]!.containerID!.replace('k8ts://', '');
+  it('leaves the containers running when the server stops, and adopts them when it starts again', async () => {
+    const before = (await getPod('bb-33')).status!.containerStatuses![0]!;
     client.close();
     assert.equal(await server!.stop(), 0);
     server = undefined;
     const built = await openRuntime();
     try {
-      assert.equal((await built.runtime.containerStatus({ containerId: before })).status?.state, 'CONTAINER_RUNNING');
+      assert.equal((await built.runtime.containerStatus({ containerId: before.containerID!.replace('k8ts://', '') })).status?.state, 'CONTAINER_RUNNING');
     } finally {
       await built.close();
     }
+    server = startServer();
+    await server.waitForLog(/"msg":"kubelet running"/, 60_000);
+    client = new RESTClient(loadKubeconfig(kubeconfig()));
+    // A few syncs of the new kubelet later, the pod is the same container, never restarted.
+    await server.waitForLog(/"msg":"updated the runtime pod CIDR"/, 30_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = (await getPod('bb-33')).status?.containerStatuses?.[0];
+    assert.deepEqual(
+      { id: after?.containerID, restarts: after?.restartCount, startedAt: after?.state?.running?.startedAt },
+      { id: before.containerID, restarts: 0, startedAt: before.state?.running?.startedAt },
+    );
   });
 });

@@ -20,7 +20,7 @@ export const kubeletFlags: FlagSpec = {
   },
   'simulate-nodes': {
     type: 'string',
-    help: 'also run N simulated nodes (no containers run) in this process',
+    help: "also run N simulated nodes (no containers run) in this process; in a server they stand in for this machine's kubelet unless --container-runtime-endpoint is given",
     default: '0',
   },
   'simulated-node-prefix': {
