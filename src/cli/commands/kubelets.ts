@@ -174,6 +174,10 @@ async function runOnBuiltInRuntime(
     return;
   }
   log.info('built-in container runtime ready', { dataDir: agentDir, ociRuntime: built.runtime.oci.binary });
+  if (signal.aborted) {
+    await built.close(); // stopped while the runtime was opening (importing images)
+    return;
+  }
   try {
     await machine({ runtime: built.runtime, images: built.images, name: 'k8ts', streaming: built.runtime.streaming });
   } finally {
