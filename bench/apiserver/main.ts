@@ -31,7 +31,7 @@ const t0 = performance.now();
 // The other components of `k8ts server` (scheduler, cluster DNS, cloud controller, kube-proxy) are left out:
 // with no nodes, the scheduler would write a condition and an event for every pod created here.
 const serverArgs = ['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1'];
-serverArgs.push('--disable-kube-proxy', '--disable-scheduler', '--disable-cloud-controller', '--disable', 'coredns,servicelb');
+serverArgs.push('--disable-kube-proxy', '--disable-agent', '--disable-scheduler', '--disable-cloud-controller', '--disable', 'coredns,servicelb');
 if (!flags['with-controllers']) serverArgs.push('--disable-controller-manager');
 // K8TS_BENCH_NODE_ARGS passes flags to the server's node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 const nodeArgs = (process.env.K8TS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);

@@ -86,7 +86,8 @@ async function podStartup(c: RESTClient, prefix: string, count: number, nodeFor:
   return [...created].map(([n, t]) => running.get(n)! - t);
 }
 
-const server = start(['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--datastore-endpoint', 'memory://']);
+// The server's own kubelet stays off: the nodes are the agent's (and the pod-startup part's own server).
+const server = start(['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--datastore-endpoint', 'memory://', '--disable-agent']);
 const port = await until('server', () => /"msg":"API server ready","port":(\d+)/.exec(server.log())?.[1]);
 const tokenRun = start(['token', 'create', '--data-dir', dir]);
 await new Promise((r) => tokenRun.child.once('exit', r));

@@ -22,8 +22,9 @@ export async function startBenchServer(name: string, extraArgs: string[] = [], r
   const dir = mkdtempSync(path.join(tmpdir(), `k8ts-bench-${name}-`));
   const dist = path.join(root, 'dist', 'cli', 'main.js');
   const cmd = existsSync(dist) ? [dist] : ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts')];
-  // Never the kube-proxy: it would program this machine's nftables.
-  const args = ['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-kube-proxy', ...extraArgs];
+  // Never the kube-proxy (it would program this machine's nftables), nor the server's own kubelet (it would
+  // run containers on this machine's built-in runtime).
+  const args = ['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--disable-kube-proxy', '--disable-agent', ...extraArgs];
   // K8TS_BENCH_NODE_ARGS passes flags to the server's node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
   const nodeArgs = (process.env.K8TS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, ...cmd, ...args], {

@@ -25,6 +25,8 @@ export interface RuntimeHandle {
   runtime: cri.RuntimeService;
   images: cri.ImageService;
   name: string;
+  /** The runtime's in-process exec, attach and port-forward (the built-in runtime in process has them). */
+  streaming?: cri.StreamingRuntime;
 }
 
 function podOf(obj: Kube<Pod> | DeletedFinalStateUnknown<Kube<Pod>>): Kube<Pod> {
@@ -170,7 +172,12 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
     if (cidrs === '' || cidrs === podCIDRs) return;
     podCIDRs = cidrs;
     o.runtime.runtime.updateRuntimeConfig({ runtimeConfig: { networkConfig: { podCidr: cidrs } } }).then(
-      () => o.log.info('updated the runtime pod CIDR', { node: name, podCIDRs: cidrs }),
+      async () => {
+        o.log.info('updated the runtime pod CIDR', { node: name, podCIDRs: cidrs });
+        // A runtime whose network waited for these ranges is ready now: say so without waiting a period.
+        await refreshHealth();
+        await node.agent.reportStatus().catch(() => undefined);
+      },
       (err: unknown) => o.log.warn('could not update the runtime pod CIDR', { error: err instanceof Error ? err.message : String(err) }),
     );
   };

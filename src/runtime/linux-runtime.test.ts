@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rename } from 'node:fs/promises';
-import { hostname, networkInterfaces } from 'node:os';
+import { mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Duplex, PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +10,8 @@ import { promisify } from 'node:util';
 import { Code, isCriError } from '../cri/errors.js';
 import type * as cri from '../cri/types.js';
 import { masqueradeTable } from './cni.js';
+import { ImageService } from './images/image-service.js';
+import { LinuxRuntime } from './linux-runtime.js';
 import { freePort } from './testing/free-port.js';
 import { runtimeSkipReason, startRuntimeFixture, type RuntimeFixture } from './testing/runtime-fixture.js';
 
@@ -470,5 +472,33 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
     // Idempotent, as CRI requires.
     await fx.client.runtime.stopPodSandbox({ podSandboxId: podId });
     await fx.client.runtime.removePodSandbox({ podSandboxId: podId });
+  });
+});
+
+describe('the built-in runtime opened without pod ranges (as k8ts server opens it)', { skip }, () => {
+  it('reports the network not ready until UpdateRuntimeConfig brings the node ranges, then writes its configuration', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'k8ts-rt-nocidr-'));
+    const bridge = `k8tsn${process.pid % 100000}`.slice(0, 15);
+    const images = await ImageService.open({ root: path.join(dir, 'images') });
+    const confDir = path.join(dir, 'net.d');
+    const rt = await LinuxRuntime.open({ root: path.join(dir, 'rt'), stateDir: path.join(dir, 'run'), images, network: { confDir, binDirs: ['/usr/lib/cni', '/opt/cni/bin'], podCIDRs: [], bridge } });
+    const networkReady = async (): Promise<cri.RuntimeCondition | undefined> => (await rt.status({})).status?.conditions?.find((c) => c.type === 'NetworkReady');
+    try {
+      const before = await networkReady();
+      assert.equal(before?.status, false);
+      assert.equal(before?.reason, 'NetworkPluginNotReady');
+      assert.deepEqual(await readdir(confDir), []);
+      await rt.updateRuntimeConfig({ runtimeConfig: { networkConfig: { podCidr: '10.47.3.0/24,fd47:0:0:3::/64' } } });
+      assert.equal((await networkReady())?.status, true);
+      const conf = JSON.parse(await readFile(path.join(confDir, '10-k8ts.conflist'), 'utf8')) as { plugins: { bridge?: string; ipam?: { ranges: { subnet: string }[][] } }[] };
+      const plugin = conf.plugins.find((p) => p.bridge !== undefined);
+      assert.equal(plugin?.bridge, bridge);
+      assert.deepEqual(plugin?.ipam?.ranges.map((r) => r[0]!.subnet), ['10.47.3.0/24', 'fd47:0:0:3::/64']);
+    } finally {
+      await rt.close();
+      images.close();
+      await execFileAsync('nft', ['delete', 'table', 'inet', masqueradeTable(bridge)]).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -241,7 +241,11 @@ export class LinuxRuntime implements cri.RuntimeService {
     const rt = new LinuxRuntime(options);
     for (const dir of ['sandboxes', 'containers']) await mkdir(path.join(rt.root, dir), { recursive: true });
     await mkdir(path.join(rt.stateDir, 'ns'), { recursive: true });
-    await rt.#writeDefaultNetwork(options.network.podCIDRs ?? defaultPodCIDRs);
+    await mkdir(options.network.confDir, { recursive: true });
+    // Without ranges (podCIDRs: []) no default configuration is written until UpdateRuntimeConfig brings the
+    // node's: the network is not ready until then, as with containerd before its CNI configuration exists.
+    const podCIDRs = options.network.podCIDRs ?? defaultPodCIDRs;
+    if (podCIDRs.length > 0) await rt.#writeDefaultNetwork(podCIDRs);
     try {
       rt.#minOomScoreAdj = Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim()) || 0;
     } catch {
@@ -1545,8 +1549,9 @@ export class LinuxRuntime implements cri.RuntimeService {
     const cidr = request.runtimeConfig?.networkConfig?.podCidr ?? '';
     if (!cidr) return {};
     // Only k8ts' own default configuration follows the node's pod CIDRs; a user's configuration is theirs.
+    // With no configuration at all (a runtime opened without ranges), the node's ranges make the first one.
     const ours = path.join(this.#network.confDir, defaultConfigFile);
-    if (existsSync(ours)) {
+    if (existsSync(ours) || !(await this.#networkConfig().then(() => true, () => false))) {
       await rm(ours, { force: true });
       await this.#writeDefaultNetwork(
         cidr

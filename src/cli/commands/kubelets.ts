@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
-import { runNodeKubelet, SimulatedFleet } from '../../kubelet/node-runner.js';
+import { runNodeKubelet, SimulatedFleet, type RuntimeHandle } from '../../kubelet/node-runner.js';
 import { SimulatedRuntime } from '../../runtime/simulated/simulated-runtime.js';
 import type { FlagSpec } from '../flags.js';
 import { kubernetesVersion } from '../version.js';
@@ -15,12 +15,12 @@ import { kubernetesVersion } from '../version.js';
 export const kubeletFlags: FlagSpec = {
   'container-runtime-endpoint': {
     type: 'string',
-    help: "CRI endpoint of this machine's runtime (unix:///run/containerd/containerd.sock); without it no kubelet runs for this machine",
+    help: "CRI endpoint of this machine's runtime (unix:///run/containerd/containerd.sock); without it the server's kubelet uses the built-in runtime in process, and an agent runs none for this machine",
     default: '',
   },
   'simulate-nodes': {
     type: 'string',
-    help: 'also run N simulated nodes (no containers run) in this process',
+    help: "also run N simulated nodes (no containers run) in this process; in a server they stand in for this machine's kubelet unless --container-runtime-endpoint is given",
     default: '0',
   },
   'simulated-node-prefix': {
@@ -43,13 +43,18 @@ export const kubeletFlags: FlagSpec = {
   },
 };
 
-/** Starts the kubelets the flags ask for; resolves when they stop after `signal` aborts. */
+/**
+ * Starts the kubelets the flags ask for; each resolves when it has stopped after `signal` aborts. With
+ * `builtInRuntime` (`k8ts server`), no --container-runtime-endpoint and no simulated nodes, this machine's
+ * kubelet runs on the built-in runtime in process.
+ */
 export function startKubelets(
   values: Record<string, string | boolean | undefined>,
   clientConfig: (nodeName: string) => Promise<ClientConfig>,
   dataDir: string,
   log: Logger,
   signal: AbortSignal,
+  options: { builtInRuntime?: boolean } = {},
 ): Promise<void>[] {
   const running: Promise<void>[] = [];
   setMaxListeners(0, signal);
@@ -84,39 +89,110 @@ export function startKubelets(
     );
   }
   const endpoint = (values['container-runtime-endpoint'] as string) || '';
+  // This machine's kubelet: against the runtime at --container-runtime-endpoint, else (in `k8ts server`,
+  // unless simulated nodes stand in for this machine) against the built-in runtime in this process.
+  const machine = async (runtime: RuntimeHandle): Promise<void> => {
+    const nodeName = ((values['node-name'] as string) || os.hostname()).toLowerCase();
+    const config = await clientConfig(nodeName);
+    const client = new RESTClient({ ...config, qps: 50, burst: 100, userAgent: `kubelet/${version}` });
+    const rootDir = path.resolve((values['kubelet-root-dir'] as string) || path.join(dataDir, 'kubelet'));
+    const nodeIPs = ((values['node-ip'] as string) || '').split(',').filter((s) => s !== '');
+    try {
+      await runNodeKubelet(
+        {
+          client,
+          nodeName,
+          runtime,
+          kubeletVersion: version,
+          rootDir,
+          podLogsDir: (values['pod-logs-dir'] as string) || '/var/log/pods',
+          ...(nodeIPs.length > 0 ? { nodeIPs } : {}),
+          clusterDNS: ((values['cluster-dns'] as string) || '').split(',').filter((x) => x !== ''),
+          clusterDomain: (values['cluster-domain'] as string) || 'cluster.local',
+          ...(values['pod-manifest-path'] ? { podManifestPath: path.resolve(values['pod-manifest-path'] as string) } : {}),
+          log: log.with({ component: 'kubelet' }),
+        },
+        signal,
+      );
+    } finally {
+      client.close();
+    }
+  };
   if (endpoint !== '') {
     running.push(
       (async () => {
-        const nodeName = ((values['node-name'] as string) || os.hostname()).toLowerCase();
-        const config = await clientConfig(nodeName);
-        const client = new RESTClient({ ...config, qps: 50, burst: 100, userAgent: `kubelet/${version}` });
         const { connectCri } = await import('../../cri/grpc.js');
         const cri = connectCri(endpoint);
-        const name = endpoint.includes('containerd') ? 'containerd' : 'k8ts';
-        const rootDir = path.resolve((values['kubelet-root-dir'] as string) || path.join(dataDir, 'kubelet'));
-        const nodeIPs = ((values['node-ip'] as string) || '').split(',').filter((s) => s !== '');
-        await runNodeKubelet(
-          {
-            client,
-            nodeName,
-            runtime: { runtime: cri.runtime, images: cri.image, name },
-            kubeletVersion: version,
-            rootDir,
-            podLogsDir: (values['pod-logs-dir'] as string) || '/var/log/pods',
-            ...(nodeIPs.length > 0 ? { nodeIPs } : {}),
-            clusterDNS: ((values['cluster-dns'] as string) || '').split(',').filter((x) => x !== ''),
-            clusterDomain: (values['cluster-domain'] as string) || 'cluster.local',
-            ...(values['pod-manifest-path']
-              ? { podManifestPath: path.resolve(values['pod-manifest-path'] as string) }
-              : {}),
-            log: log.with({ component: 'kubelet' }),
-          },
-          signal,
-        );
-        cri.close();
-        client.close();
+        try {
+          await machine({ runtime: cri.runtime, images: cri.image, name: endpoint.includes('containerd') ? 'containerd' : 'k8ts' });
+        } finally {
+          cri.close();
+        }
       })(),
     );
+  } else if (options.builtInRuntime === true && n === 0) {
+    running.push(runOnBuiltInRuntime(values, dataDir, log, signal, machine));
   }
   return running;
 }
+
+/**
+ * This machine's kubelet on the built-in runtime, in process (no CRI socket): state under `<data-dir>/agent`
+ * as k3s keeps its agent's, image archives in `<data-dir>/agent/images` imported at start, the pod network
+ * on the bridge --cni-bridge (cni0) over the pod ranges the node IPAM controller gives the node. Where the
+ * runtime cannot run (not root, runc or the CNI plugins missing) the server logs why and goes on as a
+ * control plane only ("control-plane-only fallback"). On stop the kubelet stops and the containers keep
+ * running: the next start adopts them.
+ */
+async function runOnBuiltInRuntime(
+  values: Record<string, string | boolean | undefined>,
+  dataDir: string,
+  log: Logger,
+  signal: AbortSignal,
+  machine: (runtime: RuntimeHandle) => Promise<void>,
+): Promise<void> {
+  // Loaded here, not at start-up: the runtime's code is not needed before the API server answers.
+  const { builtInRuntimeProblem, createLinuxRuntime } = await import('./embedded-runtime.js');
+  const problem = builtInRuntimeProblem(values);
+  if (problem !== undefined) {
+    log.warn('not running a kubelet for this machine: the built-in container runtime cannot run here; serving as control plane only (give --container-runtime-endpoint for another runtime, or --disable-agent to silence this)', { reason: problem });
+    return;
+  }
+  const agentDir = path.join(dataDir, 'agent');
+  let built;
+  try {
+    built = await createLinuxRuntime(values, {
+      dataDir: agentDir,
+      stateDir: (values['runtime-state-dir'] as string) || '/run/k8ts/agent',
+      podCIDRs: [],
+      defaultBridge: 'cni0',
+      defaultConfDir: path.join(agentDir, 'etc', 'cni', 'net.d'),
+      log: log.with({ component: 'runtime' }),
+    });
+  } catch (err) {
+    log.error('not running a kubelet for this machine: the built-in container runtime failed to start; serving as control plane only', { error: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  log.info('built-in container runtime ready', { dataDir: agentDir, ociRuntime: built.runtime.oci.binary });
+  if (signal.aborted) {
+    await built.close(); // stopped while the runtime was opening (importing images)
+    return;
+  }
+  try {
+    await machine({ runtime: built.runtime, images: built.images, name: 'k8ts', streaming: built.runtime.streaming });
+  } finally {
+    await built.close();
+  }
+}
+
+/** The built-in runtime's flags in `k8ts server` (the names `k8ts runtime` gives them; --cgroup-root is the kubelet's). */
+export const builtInRuntimeFlags: FlagSpec = {
+  'runtime-state-dir': { type: 'string', help: "the built-in runtime's volatile state (namespaces, OCI runtime state)", default: '/run/k8ts/agent' },
+  'oci-runtime': { type: 'string', help: 'OCI runtime of the built-in runtime: runc or crun (or a path)', default: 'runc' },
+  'cni-conf-dir': { type: 'string', help: 'CNI configuration folder (default: agent/etc/cni/net.d in the data directory)', default: '' },
+  'cni-bin-dir': { type: 'string', help: 'CNI plugin folders, comma-separated', default: '/usr/lib/cni,/opt/cni/bin' },
+  'cni-bridge': { type: 'string', help: 'bridge of the default CNI configuration', default: 'cni0' },
+  'cgroup-root': { type: 'string', help: 'cgroup under which pods get theirs', default: '/k8ts' },
+  'private-registry': { type: 'string', help: 'registries file (mirrors, auth, plain HTTP)', default: '/etc/k8ts/registries.yaml' },
+  'images-dir': { type: 'string', help: 'folder of image archives imported at start (default: agent/images in the data directory)', default: '' },
+}; // prettier-ignore

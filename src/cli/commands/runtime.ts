@@ -2,30 +2,17 @@
 // socket, as containerd does for a kubelet; and `k8ts images import FILE`, through the running runtime when
 // its socket answers, else straight into the store.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { logger } from '../../base/log.js';
 import { serveCri, unixSocketPath } from '../../cri/grpc.js';
-import { CriImageService } from '../../runtime/cri-image-service.js';
 import { ImageService } from '../../runtime/images/image-service.js';
-import { parseRegistriesConfig } from '../../runtime/images/registry-config.js';
 import { importService, importThroughRuntime } from '../../runtime/import-service.js';
-import { LinuxRuntime } from '../../runtime/linux-runtime.js';
 import { defaultDataDir } from '../flags.js';
+import { createLinuxRuntime } from './embedded-runtime.js';
 
 function dataDirOf(values: Record<string, string | boolean | undefined>): string {
   return path.resolve((values['data-dir'] as string) || path.join(defaultDataDir(), 'agent'));
-}
-
-async function openImages(dataDir: string, registriesFile: string | undefined): Promise<ImageService> {
-  const registries =
-    registriesFile && existsSync(registriesFile)
-      ? parseRegistriesConfig(await readFile(registriesFile, 'utf8'))
-      : undefined;
-  return ImageService.open({
-    root: path.join(dataDir, 'images-store'),
-    ...(registries === undefined ? {} : { registries }),
-  });
 }
 
 /** Serves CRI until the signal aborts; running containers keep running after it stops. */
@@ -35,50 +22,29 @@ export async function runtimeCommand(
 ): Promise<number> {
   const log = logger('runtime');
   const dataDir = dataDirOf(values);
-  const images = await openImages(dataDir, values['private-registry'] as string);
-  const importDir = (values['images-dir'] as string) || path.join(dataDir, 'images');
-  if (existsSync(importDir)) {
-    for (const file of (await readdir(importDir)).sort()) {
-      if (!/\.(tar|tar\.gz|tgz|oci)$/.test(file) && !existsSync(path.join(importDir, file, 'index.json')))
-        continue;
-      try {
-        const records = await images.import(path.join(importDir, file));
-        log.info('imported images', { file, images: records.flatMap((r) => r.repoTags) });
-      } catch (err) {
-        log.warn('image import failed', { file, err });
-      }
-    }
-  }
-  const runtime = await LinuxRuntime.open({
-    root: path.join(dataDir, 'runtime'),
+  const built = await createLinuxRuntime(values, {
+    dataDir,
     stateDir: (values['state-dir'] as string) || '/run/k8ts/runtime',
-    images,
-    ociRuntime: (values['oci-runtime'] as string) || 'runc',
-    defaultCgroupParent: (values['cgroup-root'] as string) || '/k8ts',
-    network: {
-      confDir: (values['cni-conf-dir'] as string) || path.join(dataDir, 'cni', 'net.d'),
-      binDirs: ((values['cni-bin-dir'] as string) || '/usr/lib/cni').split(',').filter(Boolean),
-      podCIDRs: ((values['pod-cidr'] as string) || '10.42.0.0/24,fd42::/64').split(',').filter(Boolean),
-      bridge: (values['cni-bridge'] as string) || 'k8ts0',
-      ipamDataDir: path.join(dataDir, 'cni', 'networks'),
-    },
+    podCIDRs: ((values['pod-cidr'] as string) || '10.42.0.0/24,fd42::/64').split(',').filter(Boolean),
+    defaultBridge: 'k8ts0',
+    defaultConfDir: path.join(dataDir, 'cni', 'net.d'),
+    log,
   });
   const listen = (values.listen as string) || 'unix:///run/k8ts/cri.sock';
   const socket = unixSocketPath(listen);
   if (socket !== undefined) await mkdir(path.dirname(socket), { recursive: true });
   const server = await serveCri({
     address: listen,
-    runtime,
-    image: new CriImageService(images),
-    extraServices: [importService(images)],
+    runtime: built.runtime,
+    image: built.images,
+    extraServices: [importService(built.store)],
   });
-  log.info('CRI runtime ready', { listen: server.address, dataDir, ociRuntime: runtime.oci.binary });
+  log.info('CRI runtime ready', { listen: server.address, dataDir, ociRuntime: built.runtime.oci.binary });
   if (!signal.aborted)
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('shutting down (containers keep running)');
   await server.close();
-  await runtime.close();
-  images.close();
+  await built.close();
   return 0;
 }
 
@@ -92,7 +58,7 @@ export async function imagesImportCommand(
   const endpoint = (values['runtime-endpoint'] as string) || 'unix:///run/k8ts/cri.sock';
   const socket = unixSocketPath(endpoint);
   const viaRuntime = socket === undefined || existsSync(socket);
-  const images = viaRuntime ? undefined : await openImages(dataDirOf(values), undefined);
+  const images = viaRuntime ? undefined : await ImageService.open({ root: path.join(dataDirOf(values), 'images-store') });
   try {
     for (const file of files) {
       const abs = path.resolve(file);

@@ -13,7 +13,7 @@ import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
 import { kubernetesVersion } from '../version.js';
-import { kubeletFlags, startKubelets } from './kubelets.js';
+import { builtInRuntimeFlags, kubeletFlags, startKubelets } from './kubelets.js';
 import { runServiceComponents, serviceAllocationOptions, serviceFlags } from './service-components.js';
 import { loadSchedulerConfig } from './scheduler-config.js';
 import type { SchedulerWorkerData, SchedulerWorkerMessage } from './scheduler-worker.js';
@@ -52,6 +52,7 @@ export const serverFlags: FlagSpec = {
   'tls-san': { type: 'string', help: 'extra host names or IP addresses for the serving certificate, comma-separated', default: '' },
   'disable-agent': { type: 'boolean', help: 'do not run a kubelet (nor simulated nodes) in the server' },
   ...kubeletFlags,
+  ...builtInRuntimeFlags,
   ...serviceFlags,
 };
 
@@ -256,7 +257,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
       const cert = await certs.clientCA.issueClientCertificate({ user: `system:node:${nodeName}`, groups: ['system:nodes'] });
       return { server: `https://127.0.0.1:${bound}`, ca: certs.serverCA.certPem, cert: cert.certPem, key: cert.keyPem };
     };
-    running.push(...startKubelets(values, nodeConfig, dataDir, log, components.signal));
+    running.push(...startKubelets(values, nodeConfig, dataDir, log, components.signal, { builtInRuntime: true }));
   }
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('shutting down');

@@ -95,20 +95,41 @@ export function containerStatus(
   return out;
 }
 
-/** upstream's getPhase. */
+/** A sidecar: an init container with restartPolicy Always, which runs beside the containers. */
+export function isSidecar(c: { restartPolicy?: string }): boolean {
+  return c.restartPolicy === 'Always';
+}
+
+/** Whether a container of `spec.containers` has run (then the pod was initialized once, whatever sidecars do now). */
+function anyRegularStarted(statuses: ContainerStatus[]): boolean {
+  return statuses.some((s) => s.state?.running !== undefined || s.state?.terminated !== undefined);
+}
+
+/** upstream's getPhase; sidecars count while they run and never make a pod fail or wait once it has started. */
 export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: ContainerStatus[]): string {
   const policy = pod.spec?.restartPolicy ?? 'Always';
   let pendingInit = 0;
   let failedInit = 0;
-  for (const s of initStatuses) {
+  let running = 0;
+  let waiting = 0;
+  const inits = pod.spec?.initContainers ?? [];
+  for (const [i, s] of initStatuses.entries()) {
+    if (isSidecar(inits[i] ?? {})) {
+      if (s.state?.running) {
+        if (!s.started) pendingInit++;
+        running++;
+      } else if (s.state?.waiting && !s.lastState?.terminated) {
+        pendingInit++;
+        waiting++;
+      }
+      continue;
+    }
     if (s.state?.terminated?.exitCode === 0) continue;
     if (s.state?.terminated) failedInit++;
     else if (s.state?.waiting && s.lastState?.terminated && s.lastState.terminated.exitCode !== 0) failedInit++;
     else pendingInit++;
   }
   if (failedInit > 0 && policy === 'Never') return 'Failed';
-  let running = 0;
-  let waiting = 0;
   let stopped = 0;
   let succeeded = 0;
   for (const s of statuses) {
@@ -121,7 +142,7 @@ export function podPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
       else waiting++;
     }
   }
-  if (pendingInit > 0 || failedInit > 0 || waiting > 0) return 'Pending';
+  if (((pendingInit > 0 || failedInit > 0) && !anyRegularStarted(statuses)) || waiting > 0) return 'Pending';
   if (running > 0) return 'Running';
   if (stopped > 0) {
     if (policy === 'Always') return 'Running';
@@ -163,8 +184,14 @@ export function computePodStatus(pod: Pod, rp: RuntimePod, inputs: StatusInputs)
   const prevConds = prevStatus.conditions;
   const now = inputs.now;
   const terminal = phase === 'Succeeded' || phase === 'Failed';
-  const pendingInit = (spec.initContainers ?? []).filter((_c, i) => initStatuses[i]!.state?.terminated?.exitCode !== 0).map((c) => c.name);
-  const unready = spec.containers.filter((c) => !statuses.find((s) => s.name === c.name)?.ready).map((c) => c.name);
+  // A sidecar counts as initialized once it has started; a regular init container once it has succeeded.
+  const pendingInit = anyRegularStarted(statuses)
+    ? []
+    : (spec.initContainers ?? []).filter((c, i) => (isSidecar(c) ? initStatuses[i]!.started !== true : initStatuses[i]!.state?.terminated?.exitCode !== 0)).map((c) => c.name);
+  const unready = [
+    ...(spec.initContainers ?? []).filter((c, i) => isSidecar(c) && !initStatuses[i]!.ready),
+    ...spec.containers.filter((c) => !statuses.find((s) => s.name === c.name)?.ready),
+  ].map((c) => c.name);
   const gates = (spec.readinessGates ?? []).map((g) => g.conditionType);
   const unmetGates = gates.filter((t) => prevConds?.find((c) => c.type === t)?.status !== 'True');
   let initialized: PodCondition;

@@ -34,7 +34,7 @@ import {
   terminationMessagePolicyAnnotation,
 } from './labels.js';
 import type { RuntimePod, Waiting } from './pod-status.js';
-import { computePodStatus } from './pod-status.js';
+import { computePodStatus, isSidecar } from './pod-status.js';
 import { containerResources } from './resources.js';
 
 const podsRef = (ns: string): { group: string; version: string; resource: string; namespace: string } => ({ group: '', version: 'v1', resource: 'pods', namespace: ns });
@@ -226,11 +226,35 @@ export class PodWorker {
     const podIPs = [sandbox.network?.ip ?? '', ...(sandbox.network?.additionalIps ?? []).map((x) => x.ip ?? '')].filter((x) => x !== '');
     const policy = spec.restartPolicy ?? 'Always';
     let changed = false;
-    // Init containers: each must succeed before the next starts.
+    const current = (c: Container): cri.ContainerStatus | undefined => rp.containers.find((x) => x.metadata?.name === c.name);
+    // Once a container of spec.containers has run, the pod stays initialized: sidecars restart beside them.
+    const initialized = spec.containers.some((c) => current(c) !== undefined);
+    // Every container has finished for good (restartPolicy Never or OnFailure): sidecars are not restarted.
+    const finishedForGood = (): boolean =>
+      policy !== 'Always' && spec.containers.every((c) => { const cur = current(c); return cur?.state === 'CONTAINER_EXITED' && (policy === 'Never' || cur.exitCode === 0); });
+    const completing = finishedForGood();
+    // Init containers in order: a regular one must succeed before the next starts; a sidecar (restartPolicy
+    // Always) must have started (its startup probe passed, if it has one), and then keeps running.
     let initDone = true;
     for (const [i, c] of (spec.initContainers ?? []).entries()) {
-      const [cur] = rp.containers.filter((x) => x.metadata?.name === c.name);
+      const cur = current(c);
+      if (isSidecar(c)) {
+        if (completing) continue;
+        if (cur?.state === 'CONTAINER_RUNNING') {
+          const r = await this.#keepRunning(c, cur, i, true, 'Always', sandbox, podIPs);
+          changed = r.changed || changed;
+          if (r.running && (!c.startupProbe || this.#started.get(cur.id!) === true)) continue;
+        } else {
+          const started = await this.#maybeStart(c, cur, i, true, sandbox, podIPs);
+          changed = started || changed;
+          if (started && !c.startupProbe) continue;
+        }
+        if (initialized) continue;
+        initDone = false;
+        break;
+      }
       if (cur?.state === 'CONTAINER_EXITED' && cur.exitCode === 0) continue;
+      if (initialized && cur === undefined) continue; // removed since, long done
       initDone = false;
       if (cur?.state === 'CONTAINER_RUNNING') {
         this.#ensureProbes(c, cur, podIPs, true);
@@ -242,20 +266,9 @@ export class PodWorker {
     }
     if (initDone) {
       for (const [i, c] of spec.containers.entries()) {
-        const [cur] = rp.containers.filter((x) => x.metadata?.name === c.name);
+        const cur = current(c);
         if (cur?.state === 'CONTAINER_RUNNING') {
-          const reason = this.#killReason(c, cur);
-          if (reason === undefined) {
-            this.#waiting.delete(c.name);
-            this.#ensureProbes(c, cur, podIPs, false);
-            continue;
-          }
-          this.#event('Normal', 'Killing', reason, c);
-          await this.#killContainer(cur, c, this.#gracePeriod());
-          changed = true;
-          if (policy === 'Never') continue;
-          const fresh = (await this.#ctx.runtime.containerStatus({ containerId: cur.id! })).status ?? cur;
-          changed = (await this.#maybeStart(c, fresh, i, false, sandbox, podIPs)) || changed;
+          changed = (await this.#keepRunning(c, cur, i, false, policy, sandbox, podIPs)).changed || changed;
           continue;
         }
         if (cur?.state === 'CONTAINER_EXITED') {
@@ -267,12 +280,52 @@ export class PodWorker {
         }
         changed = (await this.#maybeStart(c, cur, i, false, sandbox, podIPs)) || changed;
       }
+      // Every container has finished for good: the sidecars stop too (in reverse order), and the pod completes.
+      if (changed) rp = await this.#runtimePod();
+      if (finishedForGood()) {
+        changed = (await this.#stopSidecars(rp, this.#gracePeriod())) || changed;
+      }
     }
     if (changed) rp = await this.#runtimePod();
     await this.#gcContainers(rp);
     this.#step('containers');
     await this.#writeStatus(rp);
     this.#step('status');
+  }
+
+  /**
+   * A running container: probes for it, or (definition changed, liveness or startup probe failed) a kill and,
+   * unless `policy` is Never, a restart. `running` when it still runs unchanged.
+   */
+  async #keepRunning(c: Container, cur: cri.ContainerStatus, i: number, init: boolean, policy: string, sandbox: cri.PodSandboxStatus, podIPs: string[]): Promise<{ running: boolean; changed: boolean }> {
+    const reason = this.#killReason(c, cur);
+    if (reason === undefined) {
+      this.#waiting.delete(c.name);
+      this.#ensureProbes(c, cur, podIPs, init);
+      return { running: true, changed: false };
+    }
+    this.#event('Normal', 'Killing', reason, c, init);
+    await this.#killContainer(cur, c, this.#gracePeriod());
+    if (policy === 'Never') return { running: false, changed: true };
+    const fresh = (await this.#ctx.runtime.containerStatus({ containerId: cur.id! })).status ?? cur;
+    await this.#maybeStart(c, fresh, i, init, sandbox, podIPs);
+    return { running: false, changed: true };
+  }
+
+  /** Stops the running sidecars, the last one first; true when one was running. */
+  async #stopSidecars(rp: RuntimePod, graceSeconds: number): Promise<boolean> {
+    const started = this.#ctx.clock.now();
+    let any = false;
+    for (const c of [...(this.pod.spec?.initContainers ?? [])].reverse()) {
+      if (!isSidecar(c)) continue;
+      for (const cur of rp.containers.filter((x) => x.metadata?.name === c.name && (x.state === 'CONTAINER_RUNNING' || x.state === 'CONTAINER_CREATED'))) {
+        any = true;
+        const left = Math.max(0, graceSeconds - Math.floor((this.#ctx.clock.now() - started) / 1000));
+        if (left > 0) this.#event('Normal', 'Killing', `Stopping container ${c.name}`, c, true);
+        await this.#killContainer(cur, left > 0 ? c : undefined, left);
+      }
+    }
+    return any;
   }
 
   #killReason(c: Container, cur: cri.ContainerStatus): string | undefined {
@@ -526,7 +579,7 @@ export class PodWorker {
     return { pod: this.pod, container: c, containerId: id, podIP: podIPs[0] ?? '127.0.0.1', runtime: this.#ctx.runtime, timeoutMs, simulated: this.#ctx.simulated };
   }
 
-  #ensureProbes(c: Container, cur: cri.ContainerStatus, podIPs: string[], _init: boolean): void {
+  #ensureProbes(c: Container, cur: cri.ContainerStatus, podIPs: string[], init: boolean): void {
     const id = cur.id!;
     const kinds: [ProbeType, Container['livenessProbe']][] = [
       ['startup', c.startupProbe],
@@ -552,7 +605,7 @@ export class PodWorker {
         clock: this.#ctx.clock,
         run: (timeoutMs) => runAction(probe, this.#probeContext(c, id, podIPs, timeoutMs)),
         gate: () => !c.startupProbe || type === 'startup' || this.#started.get(id) === true,
-        onFailure: (output) => this.#event('Warning', 'Unhealthy', `${label} probe failed: ${output}`, c),
+        onFailure: (output) => this.#event('Warning', 'Unhealthy', `${label} probe failed: ${output}`, c, init),
         onChange: (ok) => {
           results.set(id, ok);
           this.kick();
@@ -594,17 +647,23 @@ export class PodWorker {
     this.#started.delete(id);
   }
 
+  /** Stops the containers together, then the sidecars one by one, the last first, in what is left of the grace period. */
   async #stopAll(rp: RuntimePod, graceSeconds: number): Promise<void> {
-    const all = [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])];
+    const inits = this.pod.spec?.initContainers ?? [];
+    const all = [...inits, ...(this.pod.spec?.containers ?? [])];
+    const sidecars = new Set(inits.filter(isSidecar).map((c) => c.name));
+    const started = this.#ctx.clock.now();
     await Promise.all(
       rp.containers
-        .filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED')
+        .filter((c) => (c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED') && !sidecars.has(c.metadata?.name ?? ''))
         .map((c) => {
           const spec = all.find((x) => x.name === c.metadata?.name);
-          if (spec && graceSeconds > 0) this.#event('Normal', 'Killing', `Stopping container ${spec.name}`, spec);
+          const init = inits.includes(spec!);
+          if (spec && graceSeconds > 0) this.#event('Normal', 'Killing', `Stopping container ${spec.name}`, spec, init);
           return this.#killContainer(c, graceSeconds > 0 ? spec : undefined, graceSeconds);
         }),
     );
+    await this.#stopSidecars(rp, Math.max(0, graceSeconds - Math.floor((this.#ctx.clock.now() - started) / 1000)));
     for (const s of rp.sandboxes) if (s.state === 'SANDBOX_READY') await this.#ctx.runtime.stopPodSandbox({ podSandboxId: s.id! });
   }
 
