@@ -20,7 +20,6 @@ import type { FlagSpec } from '../flags.js';
 export const serviceFlags: FlagSpec = {
   'service-cidr': { type: 'string', help: 'service IP ranges: one CIDR, or an IPv4 and an IPv6 one (primary first)', default: '10.43.0.0/16,fd43::/112' },
   'service-node-port-range': { type: 'string', help: 'port range for NodePort services', default: '30000-32767' },
-  'cluster-cidr': { type: 'string', help: 'pod IP ranges (traffic from elsewhere to a cluster IP is masqueraded)', default: '10.42.0.0/16,fd42::/56' },
   'cluster-dns': { type: 'string', help: 'the cluster DNS service IP', default: '10.43.0.10' },
   'cluster-domain': { type: 'string', help: 'the cluster domain', default: 'cluster.local' },
   'dns-port': { type: 'string', help: 'port the cluster DNS listens on at the node address (0: any free one; pods reach it at the cluster DNS IP, port 53)', default: '0' },
