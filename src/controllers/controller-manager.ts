@@ -1,5 +1,6 @@
 // kube-controller-manager: runs the selected controllers against the API through the client library,
 // under leader election so that only one manager acts when several servers share a cluster.
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from '../base/log.js';
 import { logger } from '../base/log.js';
@@ -137,6 +138,8 @@ export class ControllerManager {
 
   private async runControllers(signal: AbortSignal): Promise<void> {
     this.leader = true;
+    // Every controller and informer waits on this one signal: many listeners are expected, not a leak.
+    setMaxListeners(0, signal);
     const client = this.options.client;
     const informers = new InformerFactory(client);
     const ctx: ControllerContext = {
