@@ -33,13 +33,16 @@ export class K8tsProcess {
 
   /**
    * Starts `k8ts ARGS`. A server's kube-proxy would program the host's nftables, so it runs only inside a
-   * network namespace the test made (`netns`); elsewhere the server gets --disable-kube-proxy.
+   * network namespace the test made (`netns`); elsewhere the server gets --disable-kube-proxy. `ip netns
+   * exec` gives the process its own mount namespace with the namespace's /sys (so no cgroup mounts):
+   * `hostMounts` enters only the network namespace instead, as a container runtime needs.
    */
-  constructor(args: string[], options: { netns?: string } = {}) {
+  constructor(args: string[], options: { netns?: string; hostMounts?: boolean } = {}) {
     const all = [...args];
     if (all[0] === 'server' && options.netns === undefined && !all.includes('--disable-kube-proxy')) all.push('--disable-kube-proxy');
     const cmd = [process.execPath, '--import', 'tsx', mainTs, ...all];
-    const argv = options.netns === undefined ? cmd : ['ip', 'netns', 'exec', options.netns, ...cmd];
+    const ns = options.netns;
+    const argv = ns === undefined ? cmd : [...(options.hostMounts === true ? ['nsenter', `--net=/run/netns/${ns}`, '--'] : ['ip', 'netns', 'exec', ns]), ...cmd];
     this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d: Buffer) => (this.logText += d.toString()));
     this.child.stderr.on('data', (d: Buffer) => (this.logText += d.toString()));

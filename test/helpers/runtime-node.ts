@@ -91,7 +91,8 @@ export class RuntimeNode {
     const imp = await runK8ts(['images', 'import', archive, '--data-dir', path.join(dir, 'runtime')]);
     if (imp.code !== 0) throw new Error(`k8ts images import failed: ${imp.stderr}`);
     await rm(archive, { force: true });
-    const netns = this.options.netns === undefined ? {} : { netns: this.options.netns };
+    // The runtime needs the host's cgroup mounts, which `ip netns exec` hides.
+    const netns = this.options.netns === undefined ? {} : { netns: this.options.netns, hostMounts: true };
     this.runtime = new K8tsProcess([
       'runtime', '--listen', `unix://${this.socket}`, '--data-dir', path.join(dir, 'runtime'), '--state-dir', path.join(dir, 'run'),
       '--pod-cidr', this.options.podCIDRs.join(','), '--cni-bridge', this.bridge, '--cgroup-root', this.cgroupRoot, '--private-registry', '',
