@@ -1,7 +1,8 @@
 // The cluster DNS server: UDP and TCP on one address and port (the cluster DNS service IP, port 53, in a
 // cluster), answering the cluster zone and reverse zones from the informer caches and forwarding every
 // other question to the host's resolvers (from /etc/resolv.conf), as CoreDNS's kubernetes and forward
-// plugins do. UDP answers larger than the client takes (512 bytes, or its EDNS size) keep the records that fit, with TC set.
+// plugins do. A UDP answer larger than the client takes (512 bytes, or its EDNS size) keeps the records that
+// fit, with TC set.
 import { createSocket } from 'node:dgram';
 import type { Socket as UDPSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
