@@ -61,7 +61,7 @@ describe('services with real pods on the built-in runtime (in a test network nam
   let bed: Testbed;
   let node: RuntimeNode;
   let clientContainer = '';
-  let webPods: { name: string; ips: string[] }[] = [];
+  let webPods: { name: string; ips: string[]; container: string }[] = [];
   let web: Service;
 
   const k = (args: string[], stdin?: string, minor = 33): ReturnType<RuntimeNode['kubectl']> => node.kubectl(minor, args, stdin);
@@ -71,25 +71,26 @@ describe('services with real pods on the built-in runtime (in a test network nam
     return r.stdout;
   };
   const getJSON = async <T>(args: string[]): Promise<T> => JSON.parse(await kOk(['get', ...args, '-o', 'json'])) as T;
-  /** Runs a shell command in the client pod; stdout and stderr together. */
-  const inClient = async (script: string): Promise<string> => {
-    const r = await node.exec(clientContainer, ['sh', '-c', script], 120);
+  /** Runs a shell command in a pod's container; stdout and stderr together. */
+  const inPod = async (container: string, script: string): Promise<string> => {
+    const r = await node.exec(container, ['sh', '-c', script], 120);
     return r.stdout + r.stderr;
   };
+  const inClient = (script: string): Promise<string> => inPod(clientContainer, script);
   /**
-   * `count` wgets from the client pod to `url`, each its own connection: the bodies, or the errors. (Debian's
-   * static busybox 1.35 wget crashes with -T, hence the timeout applet.)
+   * `count` wgets from a pod (the client by default) to `url`, each its own connection: the bodies, or the
+   * errors. (Debian's static busybox 1.35 wget crashes with -T, hence the timeout applet.)
    */
-  const podGets = async (url: string, count: number): Promise<string[]> => {
-    const out = await inClient(`for i in $(seq ${count}); do timeout 5 wget -q -O - '${url}' 2>&1 || echo FAILED; done`);
+  const podGets = async (url: string, count: number, container = clientContainer): Promise<string[]> => {
+    const out = await inPod(container, `for i in $(seq ${count}); do timeout 5 wget -q -O - '${url}' 2>&1 || echo FAILED; done`);
     return out.split('\n').filter((l) => l !== '');
   };
   const names = (): Set<string> => new Set(webPods.map((p) => p.name));
-  const readyWebPods = async (): Promise<{ name: string; ips: string[] }[]> => {
+  const readyWebPods = async (): Promise<{ name: string; ips: string[]; container: string }[]> => {
     const list = await getJSON<{ items: Pod[] }>(['pods', '-l', 'app=web']);
     return list.items
       .filter((p) => p.metadata?.deletionTimestamp === undefined && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-      .map((p) => ({ name: p.metadata!.name!, ips: (p.status?.podIPs ?? []).map((x) => x.ip ?? '') }));
+      .map((p) => ({ name: p.metadata!.name!, ips: (p.status?.podIPs ?? []).map((x) => x.ip ?? ''), container: p.status?.containerStatuses?.[0]?.containerID ?? '' }));
   };
   const slicesOf = async (service: string): Promise<EndpointSlice[]> =>
     (await getJSON<{ items: EndpointSlice[] }>(['endpointslices', '-l', `kubernetes.io/service-name=${service}`])).items;
@@ -140,6 +141,15 @@ describe('services with real pods on the built-in runtime (in a test network nam
     for (const url of ['http://web/', 'http://web.default/', 'http://web.default.svc.cluster.local/', `http://[${v6}]/`]) {
       const bodies = await podGets(url, 60);
       assert.deepEqual(new Set(bodies), names(), `${url}: ${bodies.join(',')}`);
+    }
+  });
+
+  it('lets a pod reach itself through its own service (hairpin), over IPv4 and IPv6', async () => {
+    const [, v6] = web.spec!.clusterIPs!;
+    const self = webPods[1]!;
+    for (const url of ['http://web/', `http://[${v6}]/`]) {
+      const bodies = await podGets(url, 60, self.container);
+      assert.deepEqual(new Set(bodies), names(), `from ${self.name} to ${url}: ${bodies.join(',')}`);
     }
   });
 
