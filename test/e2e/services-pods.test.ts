@@ -138,7 +138,20 @@ describe('services with real pods on the built-in runtime (in a test network nam
     // The names resolve to both cluster IPs (busybox wget prefers the A record; the AAAA one is asked by address).
     const lookup = await inClient('nslookup web.default.svc.cluster.local');
     assert.ok(lookup.includes(`Address: ${v4}\n`) && lookup.includes(`Address: ${v6}\n`), lookup);
-    for (const url of ['http://web/', 'http://web.default/', 'http://web.default.svc.cluster.local/', `http://[${v6}]/`]) {
+    // An IPv6-only service: its name has only an AAAA record, so wget by name goes over IPv6.
+    await kOk(['apply', '-f', '-'], `
+apiVersion: v1
+kind: Service
+metadata: {name: web6}
+spec:
+  ipFamilies: [IPv6]
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}]
+`);
+    const v6only = (await getJSON<Service>(['service', 'web6'])).spec!.clusterIPs!;
+    assert.ok(v6only.length === 1 && v6only[0]!.includes(':'), v6only.join(','));
+    await eventually('web6 to answer', async () => (await podGets('http://web6/', 1))[0]!.startsWith('web-'));
+    for (const url of ['http://web/', 'http://web.default/', 'http://web.default.svc.cluster.local/', `http://[${v6}]/`, 'http://web6/']) {
       const bodies = await podGets(url, 60);
       assert.deepEqual(new Set(bodies), names(), `${url}: ${bodies.join(',')}`);
     }
@@ -268,6 +281,7 @@ spec:
     assert.deepEqual(lb.status!.loadBalancer!.ingress!.map((i) => i.ip), [nodeIPv4, nodeIPv6]);
     const get = await kOk(['get', 'service', 'web-lb']);
     assert.match(get, new RegExp(`^web-lb\\s+LoadBalancer\\s+10\\.43\\.\\d+\\.\\d+\\s+${nodeIPv4},${nodeIPv6}\\s+8081:3\\d{4}/TCP\\s+`, 'm'), get);
+    await eventually('web-lb to answer', async () => (await bed.httpGets(bed.client, `http://${nodeIPv4}:8081/`, 1))[0]!.startsWith('web-'));
     for (const url of [`http://${nodeIPv4}:8081/`, `http://[${nodeIPv6}]:8081/`]) {
       const outside = await bed.httpGets(bed.client, url, 60);
       assert.deepEqual(new Set(outside), names(), `from outside to ${url}: ${outside.join(',')}`);
@@ -289,6 +303,7 @@ spec:
         return /10\.42\.0\.\d+,10\.42\.0\.\d+,10\.42\.0\.\d+/.test(r) && r;
       });
       assert.match(slices, new RegExp(`^${name}-[a-z0-9]{5}\\s+IPv4\\s+8080\\s+`, 'm'), slices);
+      await eventually(`${name} to answer`, async () => (await podGets(`http://${name}:80${minor}/`, 1))[0]!.startsWith('web-'));
       const bodies = await podGets(`http://${name}:80${minor}/`, 30);
       assert.deepEqual(new Set(bodies), names(), bodies.join(','));
     }
