@@ -341,6 +341,7 @@ spec:
     await eventually('no endpoints left', async () => (await slicesOf('web')).every((s) => (s.endpoints ?? []).length === 0), 60_000);
     const [v4, v6] = web.spec!.clusterIPs!;
     const nodePort = web.spec!.ports![0]!.nodePort!;
+    await eventually('the proxy to follow', async () => (await bed.httpGets(bed.node, `http://${v4}/`, 1, 10_000))[0] === 'ECONNREFUSED');
     // Rejected, not dropped: the client hears "refused" at once rather than waiting for its timeout.
     const fromPod = await inClient(`for u in http://web/ 'http://[${v6}]/'; do timeout 5 wget -q -O - "$u"; echo "exit $?"; done`);
     assert.equal(fromPod.match(/Connection refused/g)?.length, 2, fromPod);
