@@ -60,8 +60,9 @@ export class Testbed {
     this.dir = mkdtempSync(path.join(tmpdir(), 'k8ts-netns-'));
     this.addNetns(this.node);
     const n = ['ip', '-n', this.node];
-    sh(['ip', 'netns', 'exec', this.node, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
     if (options.podBridge !== false) {
+      // Stand-in pods: the node routes for them. (A real runtime's CNI bridge turns forwarding on itself.)
+      sh(['ip', 'netns', 'exec', this.node, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
       sh([...n, 'link', 'add', 'br0', 'type', 'bridge']);
       sh([...n, 'addr', 'add', '10.42.0.1/24', 'dev', 'br0']);
       sh([...n, 'addr', 'add', 'fd42::1/64', 'dev', 'br0', 'nodad']);
