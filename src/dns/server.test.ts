@@ -9,7 +9,7 @@ import { logger } from '../base/log.js';
 import { RESTClient } from '../client/index.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { KubernetesRecords } from './kubernetes.js';
-import { DNSServer, tcpExchange, udpExchange } from './server.js';
+import { DNSServer, encodeTruncated, tcpExchange, udpExchange } from './server.js';
 import type { Message } from './wire.js';
 import { classIN, decodeMessage, encodeMessage, makeQuery, RCode, RRType } from './wire.js';
 
@@ -183,7 +183,7 @@ describe('cluster DNS', () => {
     }
   });
 
-  it('truncates a UDP answer larger than 512 bytes, and answers it whole over TCP', async () => {
+  it('truncates a UDP answer larger than 512 bytes to the records that fit, and answers it whole over TCP', async () => {
     await client.create(svcRef, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'many' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } });
     await client.create(slicesRef, {
       apiVersion: 'discovery.k8s.io/v1',
@@ -200,10 +200,31 @@ describe('cluster DNS', () => {
       assert.ok(i < 200, 'never truncated');
       await new Promise((res) => setTimeout(res, 20));
     }
-    assert.equal(udp.answers.length, 0);
+    // As many records as fit in 512 bytes, as CoreDNS sends them; the client retries over TCP for the rest.
+    assert.ok(udp.answers.length > 20 && udp.answers.length < 60, `${udp.answers.length} answers`);
+    assert.ok(encodeMessage(udp).length <= 512);
     const tcp = await ask('many.default.svc.cluster.local.', RRType.A, 'tcp');
     assert.equal(tcp.tc, false);
     assert.equal(tcp.answers.length, 60);
+  });
+
+  it('keeps every SRV answer of a large headless service over UDP, leaving out additionals that do not fit', () => {
+    const base = `web-headless.default.svc.cluster.local.`;
+    const question = `_http._tcp.${base}`;
+    const answers = Array.from({ length: 6 }, (_, i) => ({
+      name: question, type: RRType.SRV, class: classIN, ttl: 5, data: { priority: 0, weight: 16, port: 8080, target: `10-42-0-${i + 2}.${base}` },
+    })); // prettier-ignore
+    const additionals = answers.map((a, i) => ({ name: a.data.target, type: RRType.A, class: classIN, ttl: 5, data: { address: `10.42.0.${i + 2}` } }));
+    const m: Message = { id: 1, qr: true, opcode: 0, aa: true, tc: false, rd: true, ra: false, rcode: 0, questions: [{ name: question, type: RRType.SRV, class: classIN }], answers, authorities: [], additionals };
+    const whole = encodeMessage(m);
+    assert.ok(whole.length > 512, `${whole.length} bytes`);
+    const out = decodeMessage(encodeTruncated(m, 512));
+    assert.equal(out.tc, true);
+    assert.equal(out.answers.length, 6);
+    assert.ok(out.additionals.length < 6);
+    assert.ok(encodeTruncated(m, 512).length <= 512);
+    // What fits whole is sent whole, without TC.
+    assert.equal(decodeMessage(encodeTruncated(m, 4096)).tc, false);
   });
 
   it('answers a malformed query with FORMERR', async () => {

@@ -1,7 +1,8 @@
 // The cluster DNS server: UDP and TCP on one address and port (the cluster DNS service IP, port 53, in a
 // cluster), answering the cluster zone and reverse zones from the informer caches and forwarding every
 // other question to the host's resolvers (from /etc/resolv.conf), as CoreDNS's kubernetes and forward
-// plugins do. UDP answers larger than the client takes (512 bytes, or its EDNS size) are truncated (TC).
+// plugins do. A UDP answer larger than the client takes (512 bytes, or its EDNS size) keeps the records that
+// fit, with TC set.
 import { createSocket } from 'node:dgram';
 import type { Socket as UDPSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -157,16 +158,7 @@ export class DNSServer {
     out.answers = answer.answers;
     out.authorities = answer.authorities;
     out.additionals = answer.additionals;
-    if (opt) out.additionals = [...out.additionals, ednsRecord()];
-    let bytes = encodeMessage(out);
-    if (bytes.length > maxSize) {
-      out.tc = true;
-      out.answers = [];
-      out.authorities = [];
-      out.additionals = opt ? [ednsRecord()] : [];
-      bytes = encodeMessage(out);
-    }
-    return bytes;
+    return encodeTruncated(out, maxSize, opt ? ednsRecord() : undefined);
   }
 
   /** Sends the query as it came to the upstreams in turn; SERVFAIL when none answers. */
@@ -187,6 +179,33 @@ export class DNSServer {
     this.stats.failures++;
     return encodeMessage(reply(query, this.options.upstreams.length === 0 ? RCode.REFUSED : RCode.SERVFAIL));
   }
+}
+
+/**
+ * Encodes a response in at most `maxSize` bytes, as CoreDNS does (miekg/dns's Truncate): when the whole
+ * message does not fit, it keeps as many records as fit in order (answers, then authorities, then
+ * additionals) and sets TC when any was left out; the EDNS record always stays.
+ */
+export function encodeTruncated(m: Message, maxSize: number, edns?: ResourceRecord): Uint8Array {
+  const records = [...m.answers, ...m.authorities, ...m.additionals];
+  const withFirst = (n: number, tc: boolean): Message => ({
+    ...m,
+    tc: m.tc || tc,
+    answers: records.slice(0, Math.min(n, m.answers.length)),
+    authorities: records.slice(m.answers.length, Math.min(n, m.answers.length + m.authorities.length)),
+    additionals: [...records.slice(m.answers.length + m.authorities.length, n), ...(edns ? [edns] : [])],
+  });
+  const whole = encodeMessage(withFirst(records.length, false));
+  if (whole.length <= maxSize) return whole;
+  // The encoded size grows with the number of records kept: the largest count that fits, by bisection.
+  let lo = 0;
+  let hi = records.length - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (encodeMessage(withFirst(mid, true)).length <= maxSize) lo = mid;
+    else hi = mid - 1;
+  }
+  return encodeMessage(withFirst(lo, true));
 }
 
 function ednsRecord(): ResourceRecord {

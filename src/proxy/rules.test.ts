@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EndpointInfo, ServicePortInfo } from './rules.js';
-import { desiredState, incrementalScript, usableEndpoints } from './rules.js';
+import { desiredState, emptyState, incrementalScript, serviceState, usableEndpoints } from './rules.js';
 
 const ep = (ip: string, over: Partial<EndpointInfo> = {}): EndpointInfo => ({
   ip,
@@ -54,5 +54,20 @@ describe('proxy rules', () => {
     assert.match(script, /add chain ip k8ts-proxy endpoint-\w+-default\/web\/tcp\/http__10\.42\.0\.3\/8080/);
     assert.match(script, /delete chain ip k8ts-proxy endpoint-\w+-default\/web\/tcp\/http__10\.42\.0\.2\/8080/);
     assert.equal(incrementalScript('IPv4', 'k8ts-proxy', after, after), '');
+  });
+
+  it('removes a deleted service: its map elements before its chains, with or without endpoints', () => {
+    for (const endpoints of [[ep('10.42.0.1')], []]) {
+      const part = serviceState([port({ nodePort: 30080, endpoints })], config);
+      const script = incrementalScript('IPv4', 'k8ts-proxy', part, emptyState());
+      const lines = script.trimEnd().split('\n');
+      const elements = lines.filter((l) => l.startsWith('delete element'));
+      assert.ok(elements.some((l) => l.includes('10.43.0.20 . tcp . 80')), script);
+      assert.ok(elements.some((l) => l.includes('tcp . 30080')), script);
+      // A chain still named by a map element cannot be deleted: the elements go first.
+      const firstChainDelete = lines.findIndex((l) => l.startsWith('delete chain'));
+      if (firstChainDelete >= 0) assert.ok(lines.findLastIndex((l) => l.startsWith('delete element')) < firstChainDelete, script);
+      assert.ok(!lines.some((l) => l.startsWith('add ')), script);
+    }
   });
 });

@@ -356,7 +356,9 @@ export function incrementalScript(family: IPFamily, table: string, prev: TableSt
     if (old !== undefined) lines.push(`flush chain ${prefix} ${name}`);
     for (const r of rules) lines.push(`add rule ${prefix} ${name} ${r}`);
   }
-  for (const [map, elements] of next.maps) {
+  // Maps of either side: a deleted service's part has none, and its elements must still go.
+  for (const map of new Set([...prev.maps.keys(), ...next.maps.keys()])) {
+    const elements = next.maps.get(map) ?? new Map<string, string>();
     const before = prev.maps.get(map) ?? new Map<string, string>();
     const removed = [...before].filter(([k, v]) => elements.get(k) !== v);
     const added = [...elements].filter(([k, v]) => before.get(k) !== v);

@@ -47,25 +47,38 @@ export class Testbed {
   private readonly servers: ChildProcess[] = [];
   private readonly namespaces: string[] = [];
 
-  constructor(tag: string) {
+  /**
+   * Makes the node and client namespaces. With `podBridge` (the default) the node gets br0 for stand-in pods
+   * and routes to the service ranges through it; without, a real runtime makes the pods' bridge, and the
+   * node's default routes point at the client, as a node's at its gateway (the way to the service ranges
+   * before kube-proxy's DNAT).
+   */
+  constructor(tag: string, options: { podBridge?: boolean } = {}) {
     this.prefix = `k8ts-${tag}-${process.pid % 100000}`;
     this.node = `${this.prefix}-node`;
     this.client = `${this.prefix}-cli`;
     this.dir = mkdtempSync(path.join(tmpdir(), 'k8ts-netns-'));
     this.addNetns(this.node);
     const n = ['ip', '-n', this.node];
-    sh([...n, 'link', 'add', 'br0', 'type', 'bridge']);
-    sh([...n, 'addr', 'add', '10.42.0.1/24', 'dev', 'br0']);
-    sh([...n, 'addr', 'add', 'fd42::1/64', 'dev', 'br0', 'nodad']);
-    sh([...n, 'link', 'set', 'br0', 'up']);
-    sh(['ip', 'netns', 'exec', this.node, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
-    // The node reaches service addresses through the bridge, as a node's route to the service CIDR does.
-    sh([...n, 'route', 'add', '10.43.0.0/16', 'dev', 'br0']);
-    sh([...n, '-6', 'route', 'add', 'fd43::/112', 'dev', 'br0']);
+    if (options.podBridge !== false) {
+      // Stand-in pods: the node routes for them. (A real runtime's CNI bridge turns forwarding on itself.)
+      sh(['ip', 'netns', 'exec', this.node, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
+      sh([...n, 'link', 'add', 'br0', 'type', 'bridge']);
+      sh([...n, 'addr', 'add', '10.42.0.1/24', 'dev', 'br0']);
+      sh([...n, 'addr', 'add', 'fd42::1/64', 'dev', 'br0', 'nodad']);
+      sh([...n, 'link', 'set', 'br0', 'up']);
+      // The node reaches service addresses through the bridge, as a node's route to the service CIDR does.
+      sh([...n, 'route', 'add', '10.43.0.0/16', 'dev', 'br0']);
+      sh([...n, '-6', 'route', 'add', 'fd43::/112', 'dev', 'br0']);
+    }
     this.addNetns(this.client);
     this.link(this.client, 'eth0', 'cli0', ['10.99.0.2/24', 'fd99::2/64'], ['10.99.0.1/24', 'fd99::1/64']);
     sh(['ip', '-n', this.client, 'route', 'add', 'default', 'via', '10.99.0.1']);
     sh(['ip', '-n', this.client, '-6', 'route', 'add', 'default', 'via', 'fd99::1']);
+    if (options.podBridge === false) {
+      sh([...n, 'route', 'add', 'default', 'via', '10.99.0.2']);
+      sh([...n, '-6', 'route', 'add', 'default', 'via', 'fd99::2']);
+    }
   }
 
   private addNetns(name: string): void {
