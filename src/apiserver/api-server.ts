@@ -214,8 +214,8 @@ export class ApiServer {
     const lookup = async (plural: string, namespace: string, name: string): Promise<LookedUpObject | undefined> => {
       const r = reg(plural);
       const cached = this.cache.cacheFor(r)?.get(r.key(namespace, name));
-      if (cached) return cached as LookedUpObject;
-      return (await lookupIgnoringNotFound((ns, n) => r.get(ns, n))(namespace, name)) as LookedUpObject | undefined;
+      if (cached) return cached;
+      return (await lookupIgnoringNotFound((ns, n) => r.get(ns, n))(namespace, name));
     };
     const authenticator = new ServiceAccountTokenAuthenticator({
       issuers: o.issuers,

@@ -22,6 +22,7 @@ import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controll
 import { PodGCController } from './podgc/podgc-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
+import { RootCACertPublisher } from './rootcacertpublisher/root-ca-cert-publisher.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
@@ -46,6 +47,7 @@ const known: Record<string, (ctx: ControllerContext) => Controller> = {
       ctx.config?.terminatedPodGCThreshold !== undefined ? { terminatedPodThreshold: ctx.config.terminatedPodGCThreshold } : {},
     ),
   replicaset: (ctx) => new ReplicaSetController(ctx),
+  'root-ca-cert-publisher': (ctx) => new RootCACertPublisher(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
   statefulset: (ctx) => new StatefulSetController(ctx),
   'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),

@@ -89,7 +89,7 @@ export async function admitPodServiceAccount(pod: KObject, namespace: string, o:
   // A mirror pod's spec must stay what the kubelet wrote, or the kubelet deletes it as changed.
   if (pod.metadata?.annotations?.[mirrorPodAnnotation] !== undefined) return;
   const spec = (pod.spec ?? {}) as PodSpecLike;
-  pod.spec = spec as Record<string, unknown>;
+  pod.spec = spec;
   if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || 'default';
   const name = spec.serviceAccountName;
   // v1 still shows the deprecated serviceAccount field, always equal to serviceAccountName.

@@ -74,7 +74,7 @@ export function decodeJwt(token: string): DecodedJwt | undefined {
     const payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as unknown;
     if (header === null || typeof header !== 'object' || Array.isArray(header)) return undefined;
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return undefined;
-    return { header: header as DecodedJwt['header'], payload: payload as Record<string, unknown>, signingInput: `${h}.${p}`, signature: Buffer.from(s, 'base64url') };
+    return { header: header, payload: payload as Record<string, unknown>, signingInput: `${h}.${p}`, signature: Buffer.from(s, 'base64url') };
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import { ApiServer } from '../../apiserver/api-server.js';
 import { writeKubeconfig } from '../../apiserver/pki/kubeconfig.js';
 import { ensureServerTokenSecret, nodeJoinHandlers } from '../../apiserver/pki/node-join.js';
 import { ensureServerCerts, hostSubjectAltNames } from '../../apiserver/pki/server-certs.js';
+import { serviceAccountOptions, serviceAccountFlags } from './service-account-flags.js';
 import { logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
@@ -53,6 +54,7 @@ export const serverFlags: FlagSpec = {
   'disable-agent': { type: 'boolean', help: 'do not run a kubelet (nor simulated nodes) in the server' },
   ...kubeletFlags,
   ...serviceFlags,
+  ...serviceAccountFlags,
 };
 
 /** Parses a Go-style duration as upstream's flags take them: "15s", "500ms", "1m30s". */
@@ -145,6 +147,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
     // Agents join with the server's token (`k8ts token create` prints it).
     extraHandlers: nodeJoinHandlers({ serverCAPem: certs.serverCA.certPem, clientCA: certs.clientCA, secret: await ensureServerTokenSecret(dataDir) }),
     ...serviceAllocationOptions(values),
+    ...(await serviceAccountOptions(values, path.join(dataDir, 'tls'), log)),
   });
   const bound = await apiserver.start();
   const host = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
@@ -187,6 +190,8 @@ export async function serverCommand(values: Record<string, string | boolean | un
         largeClusterSizeThreshold: seconds(values['large-cluster-size-threshold'], 'large-cluster-size-threshold'),
         unhealthyZoneThreshold: rate(values['unhealthy-zone-threshold'], 'unhealthy-zone-threshold'),
         terminatedPodGCThreshold,
+        // The root-ca-cert-publisher's kube-root-ca.crt: the CA of the API server's serving certificate.
+        rootCA: certs.serverCA.certPem,
       },
     });
     running.push(manager.run(components.signal));
