@@ -30,11 +30,11 @@ describe('ServiceAccount admission', () => {
   it('defaults the service account and injects the kube-api-access volume into every container', async () => {
     const p = pod({ initContainers: [{ name: 'i', image: 'busybox' }] });
     await admitPodServiceAccount(p, 'ns', options);
-    const spec = p.spec as unknown as Spec;
+    const spec = p.spec as Spec;
     assert.equal(spec.serviceAccountName, 'default');
     assert.equal(spec.serviceAccount, 'default');
     assert.equal(spec.volumes?.length, 1);
-    const v = spec.volumes![0]!;
+    const v = spec.volumes[0]!;
     assert.match(v.name, /^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
     assert.deepEqual(v.projected, {
       defaultMode: 420,
@@ -52,7 +52,7 @@ describe('ServiceAccount admission', () => {
   it('leaves containers that mount something at the path alone, and adds no volume when none needs it', async () => {
     const p = pod({ containers: [{ name: 'c', image: 'x', volumeMounts: [{ name: 'mine', mountPath: serviceAccountMountPath }] }], volumes: [{ name: 'mine', emptyDir: {} }] });
     await admitPodServiceAccount(p, 'ns', options);
-    const spec = p.spec as unknown as Spec;
+    const spec = p.spec as Spec;
     assert.deepEqual(spec.volumes, [{ name: 'mine', emptyDir: {} }]);
     assert.deepEqual(spec.containers[0]!.volumeMounts, [{ name: 'mine', mountPath: serviceAccountMountPath }]);
   });
@@ -60,15 +60,15 @@ describe('ServiceAccount admission', () => {
   it('honours automountServiceAccountToken on the pod over the service account', async () => {
     const off = pod({ serviceAccountName: 'private' });
     await admitPodServiceAccount(off, 'ns', options);
-    assert.equal((off.spec as unknown as Spec).volumes, undefined);
+    assert.equal((off.spec as Spec).volumes, undefined);
     // The service account's image pull secrets reach a pod that has none.
-    assert.deepEqual((off.spec as unknown as Spec).imagePullSecrets, [{ name: 'regcred' }]);
+    assert.deepEqual((off.spec as Spec).imagePullSecrets, [{ name: 'regcred' }]);
     const on = pod({ serviceAccountName: 'private', automountServiceAccountToken: true });
     await admitPodServiceAccount(on, 'ns', options);
-    assert.equal((on.spec as unknown as Spec).volumes?.length, 1);
+    assert.equal((on.spec as Spec).volumes?.length, 1);
     const podOff = pod({ automountServiceAccountToken: false });
     await admitPodServiceAccount(podOff, 'ns', options);
-    assert.equal((podOff.spec as unknown as Spec).volumes, undefined);
+    assert.equal((podOff.spec as Spec).volumes, undefined);
   });
 
   it('refuses a pod whose service account does not exist, with upstream message', async () => {
@@ -90,7 +90,7 @@ describe('ServiceAccount admission', () => {
   it('does not touch mirror pods', async () => {
     const p = pod({}, { 'kubernetes.io/config.mirror': 'abc' });
     await admitPodServiceAccount(p, 'nowhere', options);
-    assert.equal((p.spec as unknown as Spec).serviceAccountName, undefined);
-    assert.equal((p.spec as unknown as Spec).volumes, undefined);
+    assert.equal((p.spec as Spec).serviceAccountName, undefined);
+    assert.equal((p.spec as Spec).volumes, undefined);
   });
 });
