@@ -98,8 +98,8 @@ describe('serviceaccounts/token', () => {
   });
 
   it('binds to a pod of the service account, extends the kubelet lifetime, and checks the uid', async () => {
-    const pod = await client.create(pods, { metadata: { name: 'worker' }, spec: { serviceAccountName: 'robot', containers: [{ name: 'c', image: 'busybox' }] } });
-    const uid = pod.metadata.uid!;
+    const pod = await client.create<KubeObject>(pods, { metadata: { name: 'worker' }, spec: { serviceAccountName: 'robot', containers: [{ name: 'c', image: 'busybox' }] } });
+    const uid = pod.metadata?.uid ?? '';
     const tr = await requestToken('robot', { expirationSeconds: 3607, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'worker', uid } });
     const claims = decodeJwt(tr.status.token)!.payload as { iat: number; exp: number; 'kubernetes.io': Record<string, unknown> };
     // The token lasts a year, warns after the 3607 s asked for; the status says 3607 s.
@@ -128,9 +128,9 @@ describe('serviceaccounts/token', () => {
       reason: 'NotFound',
       message: 'pods "nope" not found',
     });
-    const secret = await client.create(secrets, { metadata: { name: 's' } });
+    const secret = await client.create<KubeObject>(secrets, { metadata: { name: 's' } });
     const bound = await requestToken('robot', { boundObjectRef: { apiVersion: 'v1', kind: 'Secret', name: 's' } });
-    assert.deepEqual((decodeJwt(bound.status.token)!.payload['kubernetes.io'] as { secret: unknown }).secret, { name: 's', uid: secret.metadata.uid });
+    assert.deepEqual((decodeJwt(bound.status.token)!.payload['kubernetes.io'] as { secret: unknown }).secret, { name: 's', uid: secret.metadata?.uid });
   });
 
   it('refuses pods whose service account does not exist (the ServiceAccount admission plugin)', async () => {
