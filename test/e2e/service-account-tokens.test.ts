@@ -4,7 +4,7 @@
 // kube-root-ca.crt ConfigMap, the issuer's discovery documents, and the kubelet's volume code writing a
 // pod-bound token (from a TokenRequest) that authenticates as long as the pod exists.
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -139,6 +139,11 @@ describe('service account tokens', () => {
       return r.code === 0 ? (JSON.parse(r.stdout).data['ca.crt'] as string) : undefined;
     };
     assert.equal(await eventually('kube-root-ca.crt in the new namespace', data), ca);
+    // In-cluster clients dial the kubernetes Service's IP and check the serving certificate against this CA.
+    const serving = new X509Certificate(readFileSync(path.join(dir, 'tls', 'serving-kube-apiserver.crt')));
+    assert.ok(serving.verify(new X509Certificate(ca).publicKey));
+    assert.match(serving.subjectAltName ?? '', /IP Address:10\.43\.0\.1\b/);
+    assert.match(serving.subjectAltName ?? '', /DNS:kubernetes\.default\.svc\.cluster\.local\b/);
     const cm = JSON.parse((await k(['get', 'configmap', 'kube-root-ca.crt', '-n', 'fresh', '-o', 'json'])).stdout);
     assert.match(cm.metadata.annotations['kubernetes.io/description'], /^Contains a CA bundle that can be used to verify the kube-apiserver/);
     // Changed or deleted, it is put back.

@@ -4,7 +4,7 @@ import { ApiServer } from '../../apiserver/api-server.js';
 import { writeKubeconfig } from '../../apiserver/pki/kubeconfig.js';
 import { ensureServerTokenSecret, nodeJoinHandlers } from '../../apiserver/pki/node-join.js';
 import { ensureServerCerts, hostSubjectAltNames } from '../../apiserver/pki/server-certs.js';
-import { serviceAccountOptions, serviceAccountFlags } from './service-account-flags.js';
+import { kubernetesServiceIPs, serviceAccountOptions, serviceAccountFlags } from './service-account-flags.js';
 import { logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
@@ -130,7 +130,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
   const extra = ((values['tls-san'] as string) || '').split(',').filter((s) => s !== '');
   const certs = await ensureServerCerts(path.join(dataDir, 'tls'), {
     hostnames: [...sans.hostnames, ...extra],
-    addresses: sans.addresses,
+    addresses: [...sans.addresses, ...kubernetesServiceIPs(serviceAllocationOptions(values).serviceCIDRs)],
   });
   let schedulerMetrics: () => Promise<string> = () => Promise.resolve('');
   const apiserver = new ApiServer({

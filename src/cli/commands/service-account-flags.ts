@@ -6,6 +6,7 @@ import { admissionPluginNames } from '../../apiserver/api-server.js';
 import { ensureServiceAccountKey, serviceAccountKeyFile } from '../../apiserver/pki/service-account-key.js';
 import { defaultServiceAccountIssuer } from '../../apiserver/serviceaccount/tokens.js';
 import type { Logger } from '../../base/log.js';
+import { formatIP, parseCIDR } from '../../api/ip.js';
 import type { FlagSpec } from '../flags.js';
 
 export const serviceAccountFlags: FlagSpec = {
@@ -80,4 +81,16 @@ export async function serviceAccountOptions(
     },
     ...(disabled.length > 0 ? { disabledAdmissionPlugins: disabled } : {}),
   };
+}
+
+/**
+ * The kubernetes Service's cluster IPs (the first address of each service CIDR): in-cluster clients dial
+ * KUBERNETES_SERVICE_HOST and check the serving certificate against the kube-root-ca.crt they were given,
+ * so the certificate must name these addresses, as k3s's does.
+ */
+export function kubernetesServiceIPs(serviceCIDRs: readonly string[]): string[] {
+  return serviceCIDRs.flatMap((c) => {
+    const cidr = parseCIDR(c);
+    return cidr ? [formatIP({ family: cidr.family, value: cidr.base + 1n })] : [];
+  });
 }
