@@ -143,6 +143,19 @@ describe('ServiceAccountTokenAuthenticator', () => {
     assert.equal(await authenticator(getter(objects), t0).authenticate('not-a-jwt'), undefined);
   });
 
+  it('checks the claims again on every use of a token whose signature it remembers', async () => {
+    const live: { sa?: Record<string, LookedUpObject>; pods?: Record<string, LookedUpObject> } = { ...objects };
+    let now = new Date(t0.getTime() + 1000);
+    const a = new ServiceAccountTokenAuthenticator({ issuers: [defaultServiceAccountIssuer], keys: [key], audiences: [defaultServiceAccountIssuer], getter: getter(live), now: () => now });
+    assert.ok(await a.authenticate(podToken));
+    assert.ok(await a.authenticate(podToken));
+    live.pods = {};
+    await refused(a, podToken, /pods "p" not found/);
+    live.pods = objects.pods;
+    now = new Date(t0.getTime() + 3700_000);
+    await refused(a, podToken, /has expired/);
+  });
+
   it('refuses a token for another audience', async () => {
     const t = issuer.generate({ audiences: ['vault'], now: t0, expirationSeconds: 3600, serviceAccount: sa });
     await refused(authenticator(getter(objects), t0), t, /token audiences \["vault"\] is invalid for the target audiences/);

@@ -3,7 +3,7 @@
 // audience, time window, and that the service account (and the pod, secret or node it is bound to) still
 // exists with the same uid.
 import { randomUUID } from 'node:crypto';
-import type { JwtKey } from './jwt.js';
+import type { DecodedJwt, JwtKey } from './jwt.js';
 import { decodeJwt, signJwt, verifyJwtSignature } from './jwt.js';
 
 /** kube-apiserver's default --service-account-issuer in k3s, and the audience tokens get when none is asked for. */
@@ -14,6 +14,8 @@ export const warnOnlyBoundTokenExpirationSeconds = 3607;
 export const expirationExtensionSeconds = 365 * 24 * 60 * 60;
 /** go-jose's default leeway for exp, nbf and iat, and how long after deletion a bound object's tokens still work. */
 const leewaySeconds = 60;
+/** Tokens whose signature was checked, kept so that a client's every request does not pay for an RSA verify. */
+const verifiedCacheSize = 4096;
 
 /** A name and uid, as the private claims name bound objects. */
 export interface ObjectRefClaim {
@@ -144,9 +146,23 @@ function deletedBefore(obj: LookedUpObject, limitMs: number): boolean {
 /** The bearer token authenticator for bound service account tokens (upstream's JWT token authenticator with its validator). */
 export class ServiceAccountTokenAuthenticator {
   readonly #o: ServiceAccountTokenAuthenticatorOptions;
+  readonly #verified = new Map<string, DecodedJwt>();
 
   constructor(options: ServiceAccountTokenAuthenticatorOptions) {
     this.#o = options;
+  }
+
+  /** The decoded token when its signature is one of ours; the claims are checked by the caller every time. */
+  #verify(token: string): DecodedJwt | undefined | 'bad-signature' {
+    const hit = this.#verified.get(token);
+    if (hit) return hit;
+    const jwt = decodeJwt(token);
+    if (!jwt) return undefined;
+    if (typeof jwt.payload.iss !== 'string' || !this.#o.issuers.includes(jwt.payload.iss)) return undefined;
+    if (!verifyJwtSignature(jwt, this.#o.keys)) return 'bad-signature';
+    if (this.#verified.size >= verifiedCacheSize) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(token, jwt);
+    return jwt;
   }
 
   /**
@@ -154,11 +170,10 @@ export class ServiceAccountTokenAuthenticator {
    * authenticator's to judge), or a TokenAuthenticationError when it is ours and invalid.
    */
   async authenticate(token: string): Promise<ServiceAccountUser | undefined> {
-    const jwt = decodeJwt(token);
+    const jwt = this.#verify(token);
     if (!jwt) return undefined;
+    if (jwt === 'bad-signature') throw new TokenAuthenticationError('invalid bearer token, square/go-jose: error in cryptographic primitive');
     const claims = jwt.payload;
-    if (typeof claims.iss !== 'string' || !this.#o.issuers.includes(claims.iss)) return undefined;
-    if (!verifyJwtSignature(jwt, this.#o.keys)) throw new TokenAuthenticationError('invalid bearer token, square/go-jose: error in cryptographic primitive');
     const tokenAudiences = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud.filter((a): a is string => typeof a === 'string') : [];
     if (this.#o.audiences.length > 0 && !tokenAudiences.some((a) => this.#o.audiences.includes(a))) {
       throw new TokenAuthenticationError(`token audiences ${JSON.stringify(tokenAudiences)} is invalid for the target audiences ${JSON.stringify(this.#o.audiences)}`);
