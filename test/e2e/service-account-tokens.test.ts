@@ -5,14 +5,15 @@
 // pod-bound token (from a TokenRequest) that authenticates as long as the pod exists.
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as k8s from '@kubernetes/client-node';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { decodeJwt, signingKeyFromPem } from '../../src/apiserver/serviceaccount/jwt.js';
 import { ServiceAccountTokenIssuer } from '../../src/apiserver/serviceaccount/tokens.js';
-import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
+import { inClusterConfig, loadKubeconfig, RESTClient } from '../../src/client/index.js';
 import { ApiPodObjects } from '../../src/kubelet/objects.js';
 import { VolumeManager } from '../../src/kubelet/volumes/volume-manager.js';
 import { eventually } from '../helpers/eventually.js';
@@ -203,6 +204,29 @@ describe('service account tokens', () => {
     const info = JSON.parse(who.stdout).status.userInfo;
     assert.equal(info.username, 'system:serviceaccount:default:default');
     assert.deepEqual(info.extra['authentication.kubernetes.io/pod-name'], ['client']);
+
+    // In-cluster configuration, from the files the kubelet wrote: ours, and client-node's loadFromCluster.
+    const port = new URL(loadKubeconfig(kubeconfig).server).port;
+    const env = { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port };
+    const inPod = new RESTClient(inClusterConfig({ root: folder, env }));
+    assert.ok((await inPod.list({ group: '', version: 'v1', resource: 'pods', namespace: 'default' })).items.some((p) => p.metadata?.name === 'client'));
+    inPod.close();
+    const prefix = path.join(scratch, 'pod-root');
+    mkdirSync(path.join(prefix, 'var/run/secrets/kubernetes.io'), { recursive: true });
+    symlinkSync(folder, path.join(prefix, 'var/run/secrets/kubernetes.io/serviceaccount'));
+    const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
+    Object.assign(process.env, env);
+    try {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromCluster(prefix);
+      const list = await kc.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: 'default' });
+      assert.ok(list.items.some((p) => p.metadata?.name === 'client'));
+    } finally {
+      for (const [k, v] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
     // A second sync reuses the cached token.
     await volumes.setUp(pod, { nodeName: 'node-a', hostIPs: [], allocatable: {} });
     assert.equal(readFileSync(path.join(folder, 'token'), 'utf8'), token);
