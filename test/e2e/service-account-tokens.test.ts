@@ -102,6 +102,11 @@ describe('service account tokens', () => {
       assert.equal(r.code, 1);
       assert.match(r.stderr, /error: You must be logged in to the server \(Unauthorized\)/);
     }
+    // A token made for another audience is not for the API.
+    const vault = await k(['create', 'token', 'default', '--audience', 'vault']);
+    assert.equal(vault.code, 0, vault.stderr);
+    assert.deepEqual(decodeJwt(vault.stdout.trim())!.payload.aud, ['vault']);
+    assert.match((await withToken(33, vault.stdout.trim(), ['get', 'pods'])).stderr, /\(Unauthorized\)/);
     // A token outlives nothing it names: deleting its ServiceAccount ends it.
     assert.equal((await k(['create', 'serviceaccount', 'temp'])).code, 0);
     const token = (await k(['create', 'token', 'temp'])).stdout.trim();
