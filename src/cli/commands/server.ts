@@ -147,7 +147,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
     // Agents join with the server's token (`k8ts token create` prints it).
     extraHandlers: nodeJoinHandlers({ serverCAPem: certs.serverCA.certPem, clientCA: certs.clientCA, secret: await ensureServerTokenSecret(dataDir) }),
     ...serviceAllocationOptions(values),
-    ...(await serviceAccountOptions(values, path.join(dataDir, 'tls'), log)),
+    ...(await serviceAccountOptions(values, path.join(dataDir, 'tls'), log, durationMs)),
   });
   const bound = await apiserver.start();
   const host = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;

@@ -22,7 +22,7 @@ export const serviceAccountFlags: FlagSpec = {
     default: '',
   },
   'service-account-key-file': { type: 'string', help: 'more PEM keys whose service account tokens are accepted, comma-separated', default: '' },
-  'service-account-max-token-expiration': { type: 'string', help: 'the longest lifetime a TokenRequest gets, in seconds (0: no limit)', default: '0' },
+  'service-account-max-token-expiration': { type: 'string', help: 'the longest lifetime a TokenRequest gets, a duration such as 48h (default: no limit)', default: '' },
   'service-account-jwks-uri': { type: 'string', help: 'jwks_uri in the issuer discovery document (default: https://<advertise address>:<port>/openid/v1/jwks)', default: '' },
   'disable-admission-plugins': {
     type: 'string',
@@ -42,6 +42,8 @@ export async function serviceAccountOptions(
   values: Record<string, string | boolean | undefined>,
   tlsDir: string,
   log: Logger,
+  /** The server's parser of Go-style durations ("48h"), in milliseconds. */
+  durationMs: (value: string, flag: string) => number,
 ): Promise<Pick<ApiServerOptions, 'serviceAccounts' | 'disabledAdmissionPlugins'>> {
   const disabled = list(values['disable-admission-plugins']);
   for (const name of disabled) {
@@ -54,11 +56,9 @@ export async function serviceAccountOptions(
   for (const i of issuers) {
     if (i.includes(':') && !/^https:\/\//.test(i)) throw new Error(`invalid --service-account-issuer: ${i} (a URL must use the https scheme)`);
   }
-  const maxExpiration = Number(values['service-account-max-token-expiration'] ?? 0);
-  if (!Number.isInteger(maxExpiration) || maxExpiration < 0) {
-    throw new Error(`invalid --service-account-max-token-expiration: ${String(values['service-account-max-token-expiration'])}`);
-  }
-  if (maxExpiration > 0 && maxExpiration < 3600) throw new Error('invalid --service-account-max-token-expiration: should be at least 1 hour (3600)');
+  const maxText = String(values['service-account-max-token-expiration'] ?? '');
+  const maxExpiration = maxText === '' ? 0 : Math.floor(durationMs(maxText, 'service-account-max-token-expiration') / 1000);
+  if (maxExpiration > 0 && maxExpiration < 3600) throw new Error('invalid --service-account-max-token-expiration: should be at least 1 hour');
   const keyFile = (values['service-account-signing-key-file'] as string) || '';
   let signingKeyPem: string;
   if (keyFile !== '') signingKeyPem = await readFile(keyFile, 'utf8');
