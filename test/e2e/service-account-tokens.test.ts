@@ -30,7 +30,7 @@ describe('service account tokens', () => {
     '--disable',
     'coredns,servicelb',
     '--controllers',
-    'serviceaccount,root-ca-cert-publisher',
+    'serviceaccount,serviceaccount-token,root-ca-cert-publisher',
   ]);
   const dir = path.dirname(kubeconfig);
   const scratch = mkdtempSync(path.join(tmpdir(), 'k8ts-satokens-'));
@@ -113,6 +113,44 @@ describe('service account tokens', () => {
     assert.equal((await withToken(33, token, ['get', 'pods'])).code, 0);
     assert.equal((await k(['delete', 'serviceaccount', 'temp'])).code, 0);
     await eventually('the orphaned token refused', async () => (await withToken(33, token, ['get', 'pods'])).stderr.includes('Unauthorized'));
+  });
+
+  it('fills a service-account-token Secret with a long-lived token that works until the Secret goes', async () => {
+    const uid = await eventually('the default ServiceAccount', defaultAccount);
+    const secret = `apiVersion: v1
+kind: Secret
+metadata:
+  name: default-token
+  annotations: {kubernetes.io/service-account.name: default}
+type: kubernetes.io/service-account-token
+`;
+    assert.equal((await k(['apply', '-f', '-'], secret)).code, 0);
+    const filled = await eventually('the token in the Secret', async () => {
+      const r = await k(['get', 'secret', 'default-token', '-o', 'json']);
+      const s = r.code === 0 ? (JSON.parse(r.stdout) as { data?: Record<string, string>; metadata: { annotations: Record<string, string> } }) : undefined;
+      return s?.data?.token ? s : undefined;
+    });
+    const data = Object.fromEntries(Object.entries(filled.data!).map(([key, v]) => [key, Buffer.from(v, 'base64').toString()]));
+    assert.deepEqual(Object.keys(data).sort(), ['ca.crt', 'namespace', 'token']);
+    assert.equal(data.namespace, 'default');
+    assert.equal(data['ca.crt'], loadKubeconfig(kubeconfig).ca);
+    assert.equal(filled.metadata.annotations['kubernetes.io/service-account.uid'], uid);
+    assert.deepEqual(decodeJwt(data.token!)!.payload, {
+      iss: 'kubernetes/serviceaccount',
+      'kubernetes.io/serviceaccount/namespace': 'default',
+      'kubernetes.io/serviceaccount/secret.name': 'default-token',
+      'kubernetes.io/serviceaccount/service-account.name': 'default',
+      'kubernetes.io/serviceaccount/service-account.uid': uid,
+      sub: 'system:serviceaccount:default:default',
+    });
+    const who = await withToken(33, data.token!, ['auth', 'whoami', '-o', 'json']);
+    assert.equal(who.code, 0, who.stderr);
+    assert.equal(JSON.parse(who.stdout).status.userInfo.username, 'system:serviceaccount:default:default');
+    assert.equal((await k(['delete', 'secret', 'default-token'])).code, 0);
+    await eventually('the token refused with its Secret gone', async () => (await withToken(33, data.token!, ['get', 'pods'])).stderr.includes('Unauthorized'));
+    // A token Secret of a ServiceAccount that does not exist is deleted.
+    assert.equal((await k(['apply', '-f', '-'], secret.replace('default-token', 'ghost-token').replace('service-account.name: default', 'service-account.name: ghost'))).code, 0);
+    await eventually('the orphaned Secret deleted', async () => (await k(['get', 'secret', 'ghost-token'])).stderr.includes('NotFound'));
   });
 
   it('serves the issuer discovery documents, whose key verifies the tokens', async () => {

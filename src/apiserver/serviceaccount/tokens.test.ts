@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { legacyServiceAccountClaims } from '../../api/service-account-tokens.js';
 import type { JwtKey } from './jwt.js';
 import { canonicalJson, decodeJwt, keyIdOf, publicJwk, signingKeyFromPem, signJwt, verifyJwtSignature } from './jwt.js';
 import type { LookedUpObject, ServiceAccountTokenGetter } from './tokens.js';
@@ -21,11 +22,16 @@ const issuer = new ServiceAccountTokenIssuer(defaultServiceAccountIssuer, key);
 const t0 = new Date('2026-01-01T00:00:00Z');
 
 /** A getter over plain maps, keyed "ns/name" (nodes by name). */
-function getter(objects: { sa?: Record<string, LookedUpObject>; pods?: Record<string, LookedUpObject>; nodes?: Record<string, LookedUpObject> }): ServiceAccountTokenGetter {
+function getter(objects: {
+  sa?: Record<string, LookedUpObject>;
+  pods?: Record<string, LookedUpObject>;
+  nodes?: Record<string, LookedUpObject>;
+  secrets?: Record<string, LookedUpObject>;
+}): ServiceAccountTokenGetter {
   return {
     serviceAccount: (ns, name) => Promise.resolve(objects.sa?.[`${ns}/${name}`]),
     pod: (ns, name) => Promise.resolve(objects.pods?.[`${ns}/${name}`]),
-    secret: () => Promise.resolve(undefined),
+    secret: (ns, name) => Promise.resolve(objects.secrets?.[`${ns}/${name}`]),
     node: (name) => Promise.resolve(objects.nodes?.[name]),
   };
 }
@@ -170,5 +176,22 @@ describe('ServiceAccountTokenAuthenticator', () => {
     const deleting = { sa: objects.sa, pods: { 'team/p': { metadata: { uid: 'pod-uid', deletionTimestamp: new Date(t0.getTime() + 10_000).toISOString() } } } };
     assert.ok(await authenticator(getter(deleting), new Date(t0.getTime() + 30_000)).authenticate(podToken));
     await refused(authenticator(getter(deleting), new Date(t0.getTime() + 75_000)), podToken, /pod team\/p has been deleted/);
+  });
+
+  it('accepts a legacy token while its Secret holds it and its service account exists with that uid', async () => {
+    const legacy = signJwt(legacyServiceAccountClaims(sa, 'robot-token'), key);
+    const holding = { metadata: { uid: 's' }, data: { token: Buffer.from(legacy).toString('base64') } };
+    const user = await authenticator(getter({ sa: objects.sa, secrets: { 'team/robot-token': holding } }), new Date()).authenticate(legacy);
+    assert.equal(user?.name, 'system:serviceaccount:team:robot');
+    assert.deepEqual(user?.groups, ['system:serviceaccounts', 'system:serviceaccounts:team']);
+    await refused(authenticator(getter({ sa: objects.sa }), t0), legacy, /^Token has been invalidated$/);
+    await refused(authenticator(getter({ sa: objects.sa, secrets: { 'team/robot-token': { data: { token: 'b3RoZXI=' } } } }), t0), legacy, /Token does not match server's copy/);
+    await refused(
+      authenticator(getter({ sa: { 'team/robot': { metadata: { uid: 'new' } } }, secrets: { 'team/robot-token': holding } }), t0),
+      legacy,
+      /ServiceAccount UID \(new\) does not match claim \(sa-uid\)/,
+    );
+    const forged = signJwt(legacyServiceAccountClaims(sa, 'robot-token'), newKey());
+    await refused(authenticator(getter({ sa: objects.sa, secrets: { 'team/robot-token': holding } }), t0), forged, /cryptographic primitive/);
   });
 });

@@ -3,6 +3,7 @@
 // audience, time window, and that the service account (and the pod, secret or node it is bound to) still
 // exists with the same uid.
 import { randomUUID } from 'node:crypto';
+import { legacyClaimPrefix as legacyClaim, legacyServiceAccountIssuer, serviceAccountUsername } from '../../api/service-account-tokens.js';
 import type { DecodedJwt, JwtKey } from './jwt.js';
 import { decodeJwt, signJwt, verifyJwtSignature } from './jwt.js';
 
@@ -38,10 +39,7 @@ export interface ServiceAccountClaimsInput {
   node?: ObjectRefClaim;
 }
 
-/** The user name of a service account (upstream's MakeUsername). */
-export function serviceAccountUsername(namespace: string, name: string): string {
-  return `system:serviceaccount:${namespace}:${name}`;
-}
+export { serviceAccountUsername };
 
 /** The groups of a service account's user, without system:authenticated. */
 export function serviceAccountGroups(namespace: string): string[] {
@@ -94,6 +92,8 @@ export class ServiceAccountTokenIssuer {
 export interface LookedUpObject {
   metadata?: { uid?: string; deletionTimestamp?: string };
   spec?: unknown;
+  /** A Secret's data, base64 as the API holds it. */
+  data?: Record<string, string>;
 }
 
 /** How the authenticator finds the objects a token names; undefined when there is none. */
@@ -158,7 +158,8 @@ export class ServiceAccountTokenAuthenticator {
     if (hit) return hit;
     const jwt = decodeJwt(token);
     if (!jwt) return undefined;
-    if (typeof jwt.payload.iss !== 'string' || !this.#o.issuers.includes(jwt.payload.iss)) return undefined;
+    const iss = jwt.payload.iss;
+    if (typeof iss !== 'string' || !(this.#o.issuers.includes(iss) || iss === legacyServiceAccountIssuer)) return undefined;
     if (!verifyJwtSignature(jwt, this.#o.keys)) return 'bad-signature';
     if (this.#verified.size >= verifiedCacheSize) this.#verified.delete(this.#verified.keys().next().value!);
     this.#verified.set(token, jwt);
@@ -174,6 +175,7 @@ export class ServiceAccountTokenAuthenticator {
     if (!jwt) return undefined;
     if (jwt === 'bad-signature') throw new TokenAuthenticationError('invalid bearer token, square/go-jose: error in cryptographic primitive');
     const claims = jwt.payload;
+    if (claims.iss === legacyServiceAccountIssuer) return this.#legacy(token, claims);
     const tokenAudiences = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud.filter((a): a is string => typeof a === 'string') : [];
     if (this.#o.audiences.length > 0 && !tokenAudiences.some((a) => this.#o.audiences.includes(a))) {
       throw new TokenAuthenticationError(`token audiences ${JSON.stringify(tokenAudiences)} is invalid for the target audiences ${JSON.stringify(this.#o.audiences)}`);
@@ -226,5 +228,29 @@ export class ServiceAccountTokenAuthenticator {
     }
     if (typeof claims.jti === 'string' && claims.jti !== '') extra['authentication.kubernetes.io/credential-id'] = [`JTI=${claims.jti}`];
     return { name: serviceAccountUsername(namespace, saName), uid: saUID, groups: serviceAccountGroups(namespace), extra };
+  }
+
+  /**
+   * A legacy token (upstream's legacy validator): no audience and no expiry, valid while its Secret holds
+   * exactly this token and the service account exists with the uid it names.
+   */
+  async #legacy(token: string, claims: Record<string, unknown>): Promise<ServiceAccountUser> {
+    const namespace = str(claims[`${legacyClaim}namespace`]);
+    const secretName = str(claims[`${legacyClaim}secret.name`]);
+    const saName = str(claims[`${legacyClaim}service-account.name`]);
+    const saUID = str(claims[`${legacyClaim}service-account.uid`]);
+    if (namespace === '') throw new TokenAuthenticationError('namespace claim is missing');
+    if (secretName === '') throw new TokenAuthenticationError('secretName claim is missing');
+    if (saName === '') throw new TokenAuthenticationError('serviceAccountName claim is missing');
+    if (saUID === '') throw new TokenAuthenticationError('serviceAccountUID claim is missing');
+    if (claims.sub !== serviceAccountUsername(namespace, saName)) throw new TokenAuthenticationError('sub claim is invalid');
+    const secret = await this.#o.getter.secret(namespace, secretName);
+    if (!secret || secret.metadata?.deletionTimestamp !== undefined) throw new TokenAuthenticationError('Token has been invalidated');
+    if (Buffer.from(secret.data?.token ?? '', 'base64').toString('utf8') !== token) throw new TokenAuthenticationError("Token does not match server's copy");
+    const sa = await this.#o.getter.serviceAccount(namespace, saName);
+    if (!sa) throw new TokenAuthenticationError(`serviceaccounts "${saName}" not found`);
+    if (sa.metadata?.deletionTimestamp !== undefined) throw new TokenAuthenticationError(`ServiceAccount ${namespace}/${saName} has been deleted`);
+    if (sa.metadata?.uid !== saUID) throw new TokenAuthenticationError(`ServiceAccount UID (${sa.metadata?.uid ?? ''}) does not match claim (${saUID})`);
+    return { name: serviceAccountUsername(namespace, saName), uid: saUID, groups: serviceAccountGroups(namespace), extra: {} };
   }
 }

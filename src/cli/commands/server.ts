@@ -4,7 +4,7 @@ import { ApiServer } from '../../apiserver/api-server.js';
 import { writeKubeconfig } from '../../apiserver/pki/kubeconfig.js';
 import { ensureServerTokenSecret, nodeJoinHandlers } from '../../apiserver/pki/node-join.js';
 import { ensureServerCerts, hostSubjectAltNames } from '../../apiserver/pki/server-certs.js';
-import { kubernetesServiceIPs, serviceAccountOptions, serviceAccountFlags } from './service-account-flags.js';
+import { kubernetesServiceIPs, legacyTokenSigner, serviceAccountOptions, serviceAccountFlags } from './service-account-flags.js';
 import { logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
@@ -132,6 +132,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
     hostnames: [...sans.hostnames, ...extra],
     addresses: [...sans.addresses, ...kubernetesServiceIPs(serviceAllocationOptions(values).serviceCIDRs)],
   });
+  const tokens = await serviceAccountOptions(values, path.join(dataDir, 'tls'), log, durationMs);
   let schedulerMetrics: () => Promise<string> = () => Promise.resolve('');
   const apiserver = new ApiServer({
     metrics: () => schedulerMetrics(),
@@ -147,7 +148,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
     // Agents join with the server's token (`k8ts token create` prints it).
     extraHandlers: nodeJoinHandlers({ serverCAPem: certs.serverCA.certPem, clientCA: certs.clientCA, secret: await ensureServerTokenSecret(dataDir) }),
     ...serviceAllocationOptions(values),
-    ...(await serviceAccountOptions(values, path.join(dataDir, 'tls'), log, durationMs)),
+    ...tokens,
   });
   const bound = await apiserver.start();
   const host = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
@@ -192,6 +193,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
         terminatedPodGCThreshold,
         // The root-ca-cert-publisher's kube-root-ca.crt: the CA of the API server's serving certificate.
         rootCA: certs.serverCA.certPem,
+        ...(tokens.serviceAccounts ? { serviceAccountTokenSigner: legacyTokenSigner(tokens.serviceAccounts.signingKeyPem) } : {}),
       },
     });
     running.push(manager.run(components.signal));

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { ApiServerOptions } from '../../apiserver/api-server.js';
 import { admissionPluginNames } from '../../apiserver/api-server.js';
 import { ensureServiceAccountKey, serviceAccountKeyFile } from '../../apiserver/pki/service-account-key.js';
+import { signingKeyFromPem, signJwt } from '../../apiserver/serviceaccount/jwt.js';
 import { defaultServiceAccountIssuer } from '../../apiserver/serviceaccount/tokens.js';
 import type { Logger } from '../../base/log.js';
 import { formatIP, parseCIDR } from '../../api/ip.js';
@@ -93,4 +94,10 @@ export function kubernetesServiceIPs(serviceCIDRs: readonly string[]): string[] 
     const cidr = parseCIDR(c);
     return cidr ? [formatIP({ family: cidr.family, value: cidr.base + 1n })] : [];
   });
+}
+
+/** Signs legacy token claims with the service account key, for the serviceaccount-token controller. */
+export function legacyTokenSigner(signingKeyPem: string): (claims: Record<string, unknown>) => string {
+  const key = signingKeyFromPem(signingKeyPem);
+  return (claims) => signJwt(claims, key);
 }
