@@ -244,7 +244,9 @@ export class ApiServer {
   }
 
   /**
-   * The admission plugins that change objects on create: DefaultTolerationSeconds gives pods upstream's
+   * The admission plugins that change objects on create, each unless --disable-admission-plugins names it:
+   * ServiceAccount (with service account tokens only) defaults the pod's account and mounts its token
+   * volume; DefaultTolerationSeconds gives pods upstream's
    * 300 s tolerations of not-ready and unreachable nodes; Priority resolves spec.priorityClassName (or the
    * global default class) into spec.priority and spec.preemptionPolicy.
    */

@@ -1,7 +1,7 @@
 // The key that signs service account tokens, kept as k3s keeps it (DATA_DIR/tls/service.key, an RSA key in
 // PKCS#1 PEM): made on the first start, read on later ones, so tokens issued before a restart stay valid.
 import { generateKeyPair } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from './write-file-atomic.js';
@@ -22,6 +22,7 @@ export async function ensureServiceAccountKey(file: string): Promise<{ pem: stri
   }
   const { privateKey } = await generate('rsa', { modulusLength: 2048 });
   const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await writeFileAtomic(file, pem, 0o600);
   return { pem, created: true };
 }
