@@ -55,8 +55,11 @@ export interface UserInfo {
 
 /** Service account tokens: their signing key and issuer (kube-apiserver's --service-account-* flags). */
 export interface ServiceAccountOptions {
-  /** PEM private key that signs tokens (--service-account-signing-key-file; k3s's tls/service.key). */
-  signingKeyPem: string;
+  /**
+   * PEM private key that signs tokens (--service-account-signing-key-file; k3s's tls/service.key). A promise
+   * lets the server get ready while a first start still makes the key; token requests wait for it.
+   */
+  signingKeyPem: string | Promise<string>;
   /** More PEM keys whose tokens are accepted (--service-account-key-file). */
   extraKeyPems?: readonly string[];
   /** --service-account-issuer: the first names new tokens, all are accepted. */
@@ -114,6 +117,14 @@ export interface ApiServerOptions {
   disabledAdmissionPlugins?: readonly string[];
 }
 
+/** What service account tokens need once the signing key is there. */
+interface ServiceAccountTokens {
+  issuer: ServiceAccountTokenIssuer;
+  authenticator: ServiceAccountTokenAuthenticator;
+  keys: JwtKey[];
+  request: TokenRequestContext;
+}
+
 /** The admission plugins this server has, by upstream's names. */
 export const admissionPluginNames = ['ServiceAccount', 'DefaultTolerationSeconds', 'Priority'] as const;
 
@@ -156,7 +167,7 @@ export class ApiServer {
   private readonly background = new AbortController();
   private inFlight = { readOnly: 0, mutating: 0 };
   private readonly peers = new WeakMap<TLSSocket, UserInfo | undefined | 'invalid'>();
-  private readonly tokens: { issuer: ServiceAccountTokenIssuer; authenticator: ServiceAccountTokenAuthenticator; keys: JwtKey[]; request: TokenRequestContext } | undefined;
+  private readonly tokensReady: Promise<ServiceAccountTokens> | undefined;
   private discovery: IssuerDiscoveryDocuments | undefined;
   private readonly disabledAdmission: ReadonlySet<string>;
   private readonly specs = OpenAPISpecs.builtin();
@@ -192,20 +203,26 @@ export class ApiServer {
       registryFor: (info, subresource) =>
         this.registries.get(`${info.group}/${info.version}/${info.plural}${subresource ? `/${subresource}` : ''}`),
       admit: (info, obj, namespace) => this.admitCreate(info, obj, namespace),
-      ...(options.serviceAccounts ? { tokenRequest: (req, res, ri, info) => serveTokenRequest(req, res, ri, info, this.tokens!.request) } : {}),
+      ...(options.serviceAccounts
+        ? { tokenRequest: async (req, res, ri, info) => serveTokenRequest(req, res, ri, info, (await this.tokensReady!).request) }
+        : {}),
       namespaces,
       cache: this.cache,
       now: this.now,
       kubelet: this.kubelet,
     });
     this.disabledAdmission = new Set(options.disabledAdmissionPlugins ?? []);
-    this.tokens = options.serviceAccounts ? this.serviceAccountTokens(options.serviceAccounts) : undefined;
+    const sa = options.serviceAccounts;
+    if (sa) {
+      if (sa.issuers.length === 0) throw new Error('service account tokens need at least one issuer');
+      this.tokensReady = Promise.resolve(sa.signingKeyPem).then((pem) => this.serviceAccountTokens(sa, pem));
+      this.tokensReady.catch((err: unknown) => this.log.error('service account signing key unusable', { error: err instanceof Error ? err.message : String(err) }));
+    }
   }
 
   /** The token issuer, the bearer token authenticator and the TokenRequest handler's context. */
-  private serviceAccountTokens(o: ServiceAccountOptions): NonNullable<ApiServer['tokens']> {
-    if (o.issuers.length === 0) throw new Error('service account tokens need at least one issuer');
-    const signing = signingKeyFromPem(o.signingKeyPem);
+  private serviceAccountTokens(o: ServiceAccountOptions, signingKeyPem: string): ServiceAccountTokens {
+    const signing = signingKeyFromPem(signingKeyPem);
     const keys = [signing, ...(o.extraKeyPems ?? []).map(verifyingKeyFromPem)];
     const issuer = new ServiceAccountTokenIssuer(o.issuers[0]!, signing);
     const audiences = o.audiences && o.audiences.length > 0 ? [...o.audiences] : [o.issuers[0]!];
@@ -252,7 +269,7 @@ export class ApiServer {
    */
   private async admitCreate(info: { group: string; plural: string }, obj: KObject, namespace: string): Promise<void> {
     if (info.group === '' && info.plural === 'pods') {
-      if (this.tokens && !this.disabledAdmission.has('ServiceAccount')) {
+      if (this.options.serviceAccounts && !this.disabledAdmission.has('ServiceAccount')) {
         const sas = this.registries.get('/v1/serviceaccounts')!;
         const fromStore = lookupIgnoringNotFound((ns, name) => sas.get(ns, name));
         await admitPodServiceAccount(obj, namespace, {
@@ -431,9 +448,9 @@ export class ApiServer {
     const auth = req.headers.authorization;
     if (auth !== undefined && /^bearer\s/i.test(auth)) {
       const token = auth.slice(auth.indexOf(' ') + 1).trim();
-      if (token === '' || !this.tokens) return 'invalid';
+      if (token === '' || !this.tokensReady) return 'invalid';
       try {
-        const user = await this.tokens.authenticator.authenticate(token);
+        const user = await (await this.tokensReady).authenticator.authenticate(token);
         if (!user) return 'invalid';
         return { name: user.name, uid: user.uid, groups: [...user.groups, 'system:authenticated'], extra: user.extra };
       } catch (err) {
@@ -483,6 +500,9 @@ export class ApiServer {
         if (resource.etcdPrefix === undefined) return await serveReview(req, res, resource, info.verb, user!);
         await this.handler.handle(req, res, info, resource, query);
         return;
+      }
+      if ((info.path === openIDConfigurationPath || info.path === jwksPath) && this.tokensReady) {
+        return await this.serveIssuerDiscovery(req, res, info.path);
       }
       if (info.path === '/metrics' && this.options.metrics) {
         const text = await this.options.metrics();
@@ -564,14 +584,6 @@ export class ApiServer {
         return writeJson(res, 200, this.specs.v2Text());
       case '/openapi/v3':
         return writeJson(res, 200, this.openapiV3Index());
-      case openIDConfigurationPath:
-      case jwksPath: {
-        const docs = this.issuerDiscovery(req);
-        if (!docs) break;
-        res.setHeader('Cache-Control', 'public, max-age=3600');
-        if (trimmed === jwksPath) return writeJson(res, 200, docs.jwks, 'application/jwk-set+json');
-        return writeJson(res, 200, docs.configuration);
-      }
       default:
         break;
     }
@@ -595,18 +607,22 @@ export class ApiServer {
     throw notFoundPath();
   }
 
-  /** The service account issuer's discovery documents; undefined without service account tokens. */
-  private issuerDiscovery(req: IncomingMessage): IssuerDiscoveryDocuments | undefined {
-    const o = this.options.serviceAccounts;
-    if (!o || !this.tokens) return undefined;
+  /** The service account issuer's discovery documents, at /.well-known/openid-configuration and /openid/v1/jwks. */
+  private async serveIssuerDiscovery(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') throw apiErrors.methodNotSupported({ group: '', resource: path }, method);
+    const o = this.options.serviceAccounts!;
+    const tokens = await this.tokensReady!;
     if (!this.discovery) {
       const port = (this.server?.address() as AddressInfo | null)?.port ?? 0;
       const address = this.options.advertiseAddress ?? advertiseAddressFor(this.options.bindAddress ?? '127.0.0.1');
       const host = address.includes(':') ? `[${address}]` : address;
       const jwksURI = o.jwksURI ?? `${this.options.tls ? 'https' : 'http'}://${port > 0 ? `${host}:${port}` : (req.headers.host ?? host)}${jwksPath}`;
-      this.discovery = issuerDiscoveryDocuments(this.tokens.issuer.issuer, this.tokens.keys, jwksURI);
+      this.discovery = issuerDiscoveryDocuments(tokens.issuer.issuer, tokens.keys, jwksURI);
     }
-    return this.discovery;
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    if (path === jwksPath) return writeJson(res, 200, this.discovery.jwks, 'application/jwk-set+json');
+    return writeJson(res, 200, this.discovery.configuration);
   }
 
   private openapiV3Index(): unknown {

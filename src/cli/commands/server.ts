@@ -120,10 +120,6 @@ export async function serverCommand(values: Record<string, string | boolean | un
   // A bad scheduler configuration stops the server before it starts anything, not later in the thread.
   if (values['disable-scheduler'] !== true) loadSchedulerConfig((values['scheduler-config'] as string) || '');
   const t0 = performance.now();
-  // The service account key (made on a first start: an RSA key takes a few hundred ms) is made off the main
-  // thread while the store opens; a flag error surfaces where it is awaited.
-  const tokensPending = serviceAccountOptions(values, path.join(dataDir, 'tls'), log, durationMs);
-  tokensPending.catch(() => undefined);
   const store = await openStore(endpoint, { dataDir });
   log.info('store ready', {
     backend: store.backend,
@@ -136,7 +132,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
     hostnames: [...sans.hostnames, ...extra],
     addresses: [...sans.addresses, ...kubernetesServiceIPs(serviceAllocationOptions(values).serviceCIDRs)],
   });
-  const tokens = await tokensPending;
+  const tokens = await serviceAccountOptions(values, path.join(dataDir, 'tls'), log, durationMs);
   let schedulerMetrics: () => Promise<string> = () => Promise.resolve('');
   const apiserver = new ApiServer({
     metrics: () => schedulerMetrics(),

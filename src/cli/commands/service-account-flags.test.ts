@@ -23,10 +23,11 @@ describe("k8ts server's service account flags", () => {
   it('makes tls/service.key on the first start (mode 600) and reads the same key later', async () => {
     const dir = await tlsDir();
     const first = await serviceAccountOptions(defaults, dir, log, durationMs);
-    assert.match(first.serviceAccounts!.signingKeyPem, /^-----BEGIN RSA PRIVATE KEY-----/);
+    const pem = await first.serviceAccounts!.signingKeyPem;
+    assert.match(pem, /^-----BEGIN RSA PRIVATE KEY-----/);
     assert.equal((await stat(path.join(dir, 'service.key'))).mode & 0o777, 0o600);
     const again = await serviceAccountOptions(defaults, dir, log, durationMs);
-    assert.equal(again.serviceAccounts!.signingKeyPem, first.serviceAccounts!.signingKeyPem);
+    assert.equal(await again.serviceAccounts!.signingKeyPem, pem);
     assert.deepEqual(again.serviceAccounts!.issuers, ['https://kubernetes.default.svc.cluster.local']);
     assert.equal(again.serviceAccounts!.audiences, undefined);
     assert.equal(again.disabledAdmissionPlugins, undefined);

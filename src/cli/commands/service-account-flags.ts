@@ -61,12 +61,14 @@ export async function serviceAccountOptions(
   const maxExpiration = maxText === '' ? 0 : Math.floor(durationMs(maxText, 'service-account-max-token-expiration') / 1000);
   if (maxExpiration > 0 && maxExpiration < 3600) throw new Error('invalid --service-account-max-token-expiration: should be at least 1 hour');
   const keyFile = (values['service-account-signing-key-file'] as string) || '';
-  let signingKeyPem: string;
+  let signingKeyPem: string | Promise<string>;
   if (keyFile !== '') signingKeyPem = await readFile(keyFile, 'utf8');
   else {
-    const key = await ensureServiceAccountKey(serviceAccountKeyFile(tlsDir));
-    if (key.created) log.info('made the service account signing key', { file: serviceAccountKeyFile(tlsDir) });
-    signingKeyPem = key.pem;
+    // A first start makes an RSA key (a few hundred ms, off the main thread): the server gets ready meanwhile.
+    signingKeyPem = ensureServiceAccountKey(serviceAccountKeyFile(tlsDir)).then((key) => {
+      if (key.created) log.info('made the service account signing key', { file: serviceAccountKeyFile(tlsDir) });
+      return key.pem;
+    });
   }
   const extraKeyPems = await Promise.all(list(values['service-account-key-file']).map((f) => readFile(f, 'utf8')));
   const audiences = list(values['api-audiences']);
@@ -97,7 +99,8 @@ export function kubernetesServiceIPs(serviceCIDRs: readonly string[]): string[] 
 }
 
 /** Signs legacy token claims with the service account key, for the serviceaccount-token controller. */
-export function legacyTokenSigner(signingKeyPem: string): (claims: Record<string, unknown>) => string {
-  const key = signingKeyFromPem(signingKeyPem);
-  return (claims) => signJwt(claims, key);
+export function legacyTokenSigner(signingKeyPem: string | Promise<string>): (claims: Record<string, unknown>) => Promise<string> {
+  const key = Promise.resolve(signingKeyPem).then(signingKeyFromPem);
+  key.catch(() => undefined);
+  return async (claims) => signJwt(claims, await key);
 }

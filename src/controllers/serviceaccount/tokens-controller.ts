@@ -31,7 +31,7 @@ export class TokensController implements Controller {
   private readonly serviceAccounts: SharedInformer;
   private readonly queue = newQueue('serviceaccount_tokens_secret');
   private readonly log: Logger;
-  private readonly sign: ((claims: Record<string, unknown>) => string) | undefined;
+  private readonly sign: ((claims: Record<string, unknown>) => string | Promise<string>) | undefined;
   private readonly rootCA: string | undefined;
 
   constructor(ctx: ControllerContext) {
@@ -91,7 +91,7 @@ export class TokensController implements Controller {
     const data = { ...(secret.data ?? {}) };
     let changed = false;
     if (unb64(data.token) === '') {
-      data.token = b64(this.sign(legacyServiceAccountClaims({ namespace, name: saName, uid }, name)));
+      data.token = b64(await this.sign(legacyServiceAccountClaims({ namespace, name: saName, uid }, name)));
       changed = true;
     }
     if (this.rootCA !== undefined && unb64(data['ca.crt']) !== this.rootCA) {
