@@ -32,7 +32,8 @@ const t0 = performance.now();
 // with no nodes, the scheduler would write a condition and an event for every pod created here.
 const serverArgs = ['server', '--data-dir', dir, '--https-listen-port', '0', '--bind-address', '127.0.0.1'];
 serverArgs.push('--disable-kube-proxy', '--disable-agent', '--disable-scheduler', '--disable-cloud-controller', '--disable', 'coredns,servicelb');
-if (!flags['with-controllers']) serverArgs.push('--disable-controller-manager');
+// Without controllers no default ServiceAccount exists: the ServiceAccount admission plugin goes too.
+if (!flags['with-controllers']) serverArgs.push('--disable-controller-manager', '--disable-admission-plugins', 'ServiceAccount');
 // K8TS_BENCH_NODE_ARGS passes flags to the server's node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 const nodeArgs = (process.env.K8TS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const child = spawn(process.execPath, [...nodeArgs, ...cmd, ...serverArgs], {

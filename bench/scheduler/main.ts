@@ -64,7 +64,7 @@ let build = 'this process';
 /** The API server and the scheduler (controllers off), ready once the scheduler runs. */
 function startServer(): Promise<BenchServer> {
   serverStarted = performance.now();
-  const args = ['--disable-controller-manager', ...(flags.datastore ? ['--datastore-endpoint', flags.datastore] : [])];
+  const args = ['--disable-controller-manager', '--disable-admission-plugins', 'ServiceAccount', ...(flags.datastore ? ['--datastore-endpoint', flags.datastore] : [])];
   return startBenchServer('scheduler', args, /"msg":"started scheduling"/);
 }
 

@@ -35,11 +35,43 @@ import { authenticateTlsPeer } from './pki/authenticate-tls-peer.js';
 import { parseRequestInfo } from './request-info.js';
 import { reconcileKubernetesService, runKubernetesServiceReconciler } from './kubernetes-service.js';
 import { WatchCache } from './watch-cache/watch-cache.js';
+import { admitPodServiceAccount, lookupIgnoringNotFound } from './serviceaccount/admission.js';
+import type { IssuerDiscoveryDocuments } from './serviceaccount/issuer-discovery.js';
+import { issuerDiscoveryDocuments, jwksPath, openIDConfigurationPath } from './serviceaccount/issuer-discovery.js';
+import type { JwtKey } from './serviceaccount/jwt.js';
+import { signingKeyFromPem, verifyingKeyFromPem } from './serviceaccount/jwt.js';
+import type { TokenRequestContext } from './serviceaccount/token-request.js';
+import { serveTokenRequest } from './serviceaccount/token-request.js';
+import type { LookedUpObject } from './serviceaccount/tokens.js';
+import { ServiceAccountTokenAuthenticator, ServiceAccountTokenIssuer, TokenAuthenticationError } from './serviceaccount/tokens.js';
 
 /** Who made a request. */
 export interface UserInfo {
   name: string;
   groups: string[];
+  uid?: string;
+  extra?: Record<string, string[]>;
+}
+
+/** Service account tokens: their signing key and issuer (kube-apiserver's --service-account-* flags). */
+export interface ServiceAccountOptions {
+  /**
+   * PEM private key that signs tokens (--service-account-signing-key-file; k3s's tls/service.key). A promise
+   * lets the server get ready while a first start still makes the key; token requests wait for it.
+   */
+  signingKeyPem: string | Promise<string>;
+  /** More PEM keys whose tokens are accepted (--service-account-key-file). */
+  extraKeyPems?: readonly string[];
+  /** --service-account-issuer: the first names new tokens, all are accepted. */
+  issuers: readonly string[];
+  /** --api-audiences; default: the first issuer. */
+  audiences?: readonly string[];
+  /** --service-account-extend-token-expiration; default true. */
+  extendExpiration?: boolean;
+  /** --service-account-max-token-expiration in seconds; default 0 (no limit). */
+  maxExpirationSeconds?: number;
+  /** --service-account-jwks-uri; default https://<advertise address>:<port>/openid/v1/jwks. */
+  jwksURI?: string;
 }
 
 export interface ApiServerOptions {
@@ -76,7 +108,25 @@ export interface ApiServerOptions {
   log?: Logger;
   /** Paths served before authentication by handlers that check their own credentials (the node join endpoints). */
   extraHandlers?: ReadonlyMap<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
+  /**
+   * Service account tokens: TokenRequest, bearer token authentication, the issuer's discovery documents,
+   * and the ServiceAccount admission plugin. Absent: none of them (an API server embedded in a test).
+   */
+  serviceAccounts?: ServiceAccountOptions;
+  /** Admission plugins turned off by name (--disable-admission-plugins): ServiceAccount, DefaultTolerationSeconds, Priority. */
+  disabledAdmissionPlugins?: readonly string[];
 }
+
+/** What service account tokens need once the signing key is there. */
+interface ServiceAccountTokens {
+  issuer: ServiceAccountTokenIssuer;
+  authenticator: ServiceAccountTokenAuthenticator;
+  keys: JwtKey[];
+  request: TokenRequestContext;
+}
+
+/** The admission plugins this server has, by upstream's names. */
+export const admissionPluginNames = ['ServiceAccount', 'DefaultTolerationSeconds', 'Priority'] as const;
 
 /** k3s's service CIDRs: dual-stack, IPv4 primary. */
 export const defaultServiceCIDRs = ['10.43.0.0/16', 'fd43::/112'];
@@ -117,6 +167,9 @@ export class ApiServer {
   private readonly background = new AbortController();
   private inFlight = { readOnly: 0, mutating: 0 };
   private readonly peers = new WeakMap<TLSSocket, UserInfo | undefined | 'invalid'>();
+  private readonly tokensReady: Promise<ServiceAccountTokens> | undefined;
+  private discovery: IssuerDiscoveryDocuments | undefined;
+  private readonly disabledAdmission: ReadonlySet<string>;
   private readonly specs = OpenAPISpecs.builtin();
   private v3Index: unknown;
   private v2Protobuf: Buffer | undefined;
@@ -149,23 +202,84 @@ export class ApiServer {
     this.handler = new ResourceHandler({
       registryFor: (info, subresource) =>
         this.registries.get(`${info.group}/${info.version}/${info.plural}${subresource ? `/${subresource}` : ''}`),
-      admit: (info, obj) => this.admitCreate(info, obj),
+      admit: (info, obj, namespace) => this.admitCreate(info, obj, namespace),
+      ...(options.serviceAccounts
+        ? { tokenRequest: async (req, res, ri, info) => serveTokenRequest(req, res, ri, info, (await this.tokensReady!).request) }
+        : {}),
       namespaces,
       cache: this.cache,
       now: this.now,
       kubelet: this.kubelet,
     });
+    this.disabledAdmission = new Set(options.disabledAdmissionPlugins ?? []);
+    const sa = options.serviceAccounts;
+    if (sa) {
+      if (sa.issuers.length === 0) throw new Error('service account tokens need at least one issuer');
+      this.tokensReady = Promise.resolve(sa.signingKeyPem).then((pem) => this.serviceAccountTokens(sa, pem));
+      this.tokensReady.catch((err: unknown) => this.log.error('service account signing key unusable', { error: err instanceof Error ? err.message : String(err) }));
+    }
+  }
+
+  /** The token issuer, the bearer token authenticator and the TokenRequest handler's context. */
+  private serviceAccountTokens(o: ServiceAccountOptions, signingKeyPem: string): ServiceAccountTokens {
+    const signing = signingKeyFromPem(signingKeyPem);
+    const keys = [signing, ...(o.extraKeyPems ?? []).map(verifyingKeyFromPem)];
+    const issuer = new ServiceAccountTokenIssuer(o.issuers[0]!, signing);
+    const audiences = o.audiences && o.audiences.length > 0 ? [...o.audiences] : [o.issuers[0]!];
+    const reg = (plural: string): RegistryStore => this.registries.get(`/v1/${plural}`)!;
+    // The watch cache answers first; an object it has not seen yet (made a moment ago) is read from the store.
+    const lookup = async (plural: string, namespace: string, name: string): Promise<LookedUpObject | undefined> => {
+      const r = reg(plural);
+      const cached = this.cache.cacheFor(r)?.get(r.key(namespace, name));
+      if (cached) return cached;
+      return (await lookupIgnoringNotFound((ns, n) => r.get(ns, n))(namespace, name));
+    };
+    const authenticator = new ServiceAccountTokenAuthenticator({
+      issuers: o.issuers,
+      keys,
+      audiences,
+      now: this.now,
+      getter: {
+        serviceAccount: (ns, name) => lookup('serviceaccounts', ns, name),
+        pod: (ns, name) => lookup('pods', ns, name),
+        secret: (ns, name) => lookup('secrets', ns, name),
+        node: (name) => lookup('nodes', '', name),
+      },
+    });
+    const request: TokenRequestContext = {
+      issuer,
+      audiences,
+      extendExpiration: o.extendExpiration ?? true,
+      maxExpirationSeconds: o.maxExpirationSeconds ?? 0,
+      serviceAccounts: reg('serviceaccounts'),
+      pods: reg('pods'),
+      secrets: reg('secrets'),
+      nodes: reg('nodes'),
+      now: this.now,
+    };
+    return { issuer, authenticator, keys, request };
   }
 
   /**
-   * The admission plugins that change objects on create: DefaultTolerationSeconds gives pods upstream's
+   * The admission plugins that change objects on create, each unless --disable-admission-plugins names it:
+   * ServiceAccount (with service account tokens only) defaults the pod's account and mounts its token
+   * volume; DefaultTolerationSeconds gives pods upstream's
    * 300 s tolerations of not-ready and unreachable nodes; Priority resolves spec.priorityClassName (or the
    * global default class) into spec.priority and spec.preemptionPolicy.
    */
-  private async admitCreate(info: { group: string; plural: string }, obj: KObject): Promise<void> {
+  private async admitCreate(info: { group: string; plural: string }, obj: KObject, namespace: string): Promise<void> {
     if (info.group === '' && info.plural === 'pods') {
-      addDefaultTolerations(obj, this.options.defaultNotReadyTolerationSeconds ?? 300, this.options.defaultUnreachableTolerationSeconds ?? 300);
-      await this.admitPriority(obj);
+      if (this.options.serviceAccounts && !this.disabledAdmission.has('ServiceAccount')) {
+        const sas = this.registries.get('/v1/serviceaccounts')!;
+        const fromStore = lookupIgnoringNotFound((ns, name) => sas.get(ns, name));
+        await admitPodServiceAccount(obj, namespace, {
+          lookup: async (ns, name) => this.cache.cacheFor(sas)?.get(sas.key(ns, name)) ?? (await fromStore(ns, name)),
+        });
+      }
+      if (!this.disabledAdmission.has('DefaultTolerationSeconds')) {
+        addDefaultTolerations(obj, this.options.defaultNotReadyTolerationSeconds ?? 300, this.options.defaultUnreachableTolerationSeconds ?? 300);
+      }
+      if (!this.disabledAdmission.has('Priority')) await this.admitPriority(obj);
     }
   }
 
@@ -322,10 +436,34 @@ export class ApiServer {
     }
   }
 
-  private authenticate(req: IncomingMessage): UserInfo | undefined | 'invalid' {
+  /**
+   * The union of the authenticators, as upstream orders them: a valid client certificate wins; otherwise a
+   * bearer token decides (a token no authenticator accepts is refused); otherwise an invalid certificate is
+   * refused and a request without credentials is anonymous (undefined).
+   */
+  private async authenticate(req: IncomingMessage): Promise<UserInfo | undefined | 'invalid'> {
     if (!this.options.tls) return { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
+    const cert = this.authenticateCertificate(req.socket as TLSSocket);
+    if (cert !== undefined && cert !== 'invalid') return cert;
+    const auth = req.headers.authorization;
+    if (auth !== undefined && /^bearer\s/i.test(auth)) {
+      const token = auth.slice(auth.indexOf(' ') + 1).trim();
+      if (token === '' || !this.tokensReady) return 'invalid';
+      try {
+        const user = await (await this.tokensReady).authenticator.authenticate(token);
+        if (!user) return 'invalid';
+        return { name: user.name, uid: user.uid, groups: [...user.groups, 'system:authenticated'], extra: user.extra };
+      } catch (err) {
+        if (!(err instanceof TokenAuthenticationError)) throw err;
+        this.log.info('bearer token refused', { reason: err.message }, 2);
+        return 'invalid';
+      }
+    }
+    return cert;
+  }
+
+  private authenticateCertificate(socket: TLSSocket): UserInfo | undefined | 'invalid' {
     // A connection's client certificate cannot change after the handshake: decide once per connection.
-    const socket = req.socket as TLSSocket;
     const known = this.peers.get(socket);
     if (known !== undefined) return known;
     const r = authenticateTlsPeer(socket);
@@ -346,7 +484,7 @@ export class ApiServer {
     try {
       const extra = this.options.extraHandlers?.get(info.path);
       if (extra !== undefined) return await extra(req, res);
-      const user = this.authenticate(req);
+      const user = await this.authenticate(req);
       if (user === 'invalid' || (user === undefined && !publicPaths.has(info.path))) throw apiErrors.unauthorized();
       if (!isWatch) {
         const limit = mutating ? (this.options.maxMutatingInFlight ?? 200) : (this.options.maxReadOnlyInFlight ?? 400);
@@ -362,6 +500,9 @@ export class ApiServer {
         if (resource.etcdPrefix === undefined) return await serveReview(req, res, resource, info.verb, user!);
         await this.handler.handle(req, res, info, resource, query);
         return;
+      }
+      if ((info.path === openIDConfigurationPath || info.path === jwksPath) && this.tokensReady) {
+        return await this.serveIssuerDiscovery(req, res, info.path);
       }
       if (info.path === '/metrics' && this.options.metrics) {
         const text = await this.options.metrics();
@@ -386,7 +527,7 @@ export class ApiServer {
     socket.once('close', () => this.upgraded.delete(socket));
     socket.on('error', () => socket.destroy());
     try {
-      const user = this.authenticate(req);
+      const user = await this.authenticate(req);
       if (user === 'invalid' || user === undefined) throw apiErrors.unauthorized();
       const url = req.url ?? '/';
       const info = parseRequestInfo(req.method ?? 'GET', url);
@@ -464,6 +605,24 @@ export class ApiServer {
       if (list) return writeJson(res, 200, list);
     }
     throw notFoundPath();
+  }
+
+  /** The service account issuer's discovery documents, at /.well-known/openid-configuration and /openid/v1/jwks. */
+  private async serveIssuerDiscovery(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') throw apiErrors.methodNotSupported({ group: '', resource: path }, method);
+    const o = this.options.serviceAccounts!;
+    const tokens = await this.tokensReady!;
+    if (!this.discovery) {
+      const port = (this.server?.address() as AddressInfo | null)?.port ?? 0;
+      const address = this.options.advertiseAddress ?? advertiseAddressFor(this.options.bindAddress ?? '127.0.0.1');
+      const host = address.includes(':') ? `[${address}]` : address;
+      const jwksURI = o.jwksURI ?? `${this.options.tls ? 'https' : 'http'}://${port > 0 ? `${host}:${port}` : (req.headers.host ?? host)}${jwksPath}`;
+      this.discovery = issuerDiscoveryDocuments(tokens.issuer.issuer, tokens.keys, jwksURI);
+    }
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    if (path === jwksPath) return writeJson(res, 200, this.discovery.jwks, 'application/jwk-set+json');
+    return writeJson(res, 200, this.discovery.configuration);
   }
 
   private openapiV3Index(): unknown {

@@ -23,6 +23,8 @@ import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controll
 import { PodGCController } from './podgc/podgc-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
+import { TokensController } from './serviceaccount/tokens-controller.js';
+import { RootCACertPublisher } from './rootcacertpublisher/root-ca-cert-publisher.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
@@ -47,7 +49,9 @@ const known: Record<string, (ctx: ControllerContext) => Controller> = {
       ctx.config?.terminatedPodGCThreshold !== undefined ? { terminatedPodThreshold: ctx.config.terminatedPodGCThreshold } : {},
     ),
   replicaset: (ctx) => new ReplicaSetController(ctx),
+  'root-ca-cert-publisher': (ctx) => new RootCACertPublisher(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
+  'serviceaccount-token': (ctx) => new TokensController(ctx),
   statefulset: (ctx) => new StatefulSetController(ctx),
   'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
   'ttl-after-finished': (ctx) => new TTLAfterFinishedController(ctx),

@@ -12,6 +12,7 @@ import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
 import type { Kube } from '../../src/kubelet/api-types.js';
 import { runtimeSkipReason } from '../../src/runtime/testing/runtime-fixture.js';
 import { eventually as waitFor } from '../helpers/eventually.js';
+import { kubectl, kubectlPath } from '../helpers/kubectl.js';
 import { RuntimeNode } from '../helpers/runtime-node.js';
 
 const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => waitFor(what, () => fn().catch(() => undefined), timeoutMs);
@@ -125,6 +126,28 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
       return x.status?.phase === 'Failed' ? x : undefined;
     });
     assert.deepEqual(p.status?.containerStatuses?.[0]?.state?.terminated && { code: p.status.containerStatuses[0].state.terminated.exitCode, message: p.status.containerStatuses[0].state.terminated.message }, { code: 3, message: 'bye now' });
+  });
+
+  it('mounts the pod-bound service account token, the CA and the namespace where in-cluster clients read them', async () => {
+    const script = 'd=/var/run/secrets/kubernetes.io/serviceaccount; printf "%s|%s|%s" "$(cat $d/namespace)" "$(head -n 1 $d/ca.crt)" "$(cat $d/token)" > /dev/termination-log';
+    await apply('in-cluster', [{ name: 'c', image, imagePullPolicy: 'Never', command: ['sh', '-c', script] }], { restartPolicy: 'Never' });
+    const p = await eventually('Succeeded', async () => {
+      const x = await getPod('in-cluster');
+      return x.status?.phase === 'Succeeded' ? x : undefined;
+    });
+    const [namespace, caLine, token] = (p.status?.containerStatuses?.[0]?.state?.terminated?.message ?? '').split('|');
+    assert.equal(namespace, 'default');
+    assert.equal(caLine, '-----BEGIN CERTIFICATE-----');
+    // The token alone (no client certificate) authenticates as the pod's service account.
+    const config = loadKubeconfig(node!.kubeconfig);
+    await writeFile(path.join(dir, 'ca.crt'), config.ca!);
+    await writeFile(path.join(dir, 'empty.yaml'), 'apiVersion: v1\nkind: Config\n');
+    const who = await kubectl(kubectlPath(33), path.join(dir, 'empty.yaml'), ['--server', config.server, '--certificate-authority', path.join(dir, 'ca.crt'), '--token', token ?? '', 'auth', 'whoami', '-o', 'json']);
+    assert.equal(who.code, 0, who.stderr);
+    const info = JSON.parse(who.stdout).status.userInfo;
+    assert.equal(info.username, 'system:serviceaccount:default:default');
+    assert.deepEqual(info.extra['authentication.kubernetes.io/pod-name'], ['in-cluster']);
+    assert.deepEqual(info.extra['authentication.kubernetes.io/node-name'], [nodeName]);
   });
 
   it('gets Ready through an httpGet readiness probe and stays live by a tcpSocket probe', async () => {

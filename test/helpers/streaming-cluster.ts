@@ -30,8 +30,17 @@ export interface StreamingCluster {
 
 /** Starts the server, the kubelet server and the Node object. */
 export async function startStreamingCluster(
-  // Only the API server is needed: no controllers, kube-proxy (host nftables), DNS or cloud controller.
-  serverArgs: string[] = ['--disable-controller-manager', '--disable-kube-proxy', '--disable-cloud-controller', '--disable', 'coredns,servicelb'],
+  // Only the API server is needed: no controllers, kube-proxy (host nftables), DNS or cloud controller; without
+  // the service account controller no default ServiceAccount exists, so its admission plugin is off.
+  serverArgs: string[] = [
+    '--disable-controller-manager',
+    '--disable-admission-plugins',
+    'ServiceAccount',
+    '--disable-kube-proxy',
+    '--disable-cloud-controller',
+    '--disable',
+    'coredns,servicelb',
+  ],
 ): Promise<StreamingCluster> {
   const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-streaming-'));
   const kubeconfig = path.join(dir, 'kubeconfig.yaml');

@@ -39,8 +39,10 @@ const bookmarkIntervalMs = 60_000;
 export interface ResourceHandlerContext {
   /** The registry store of a stored resource, or of a subresource with a strategy of its own (namespaces/finalize). */
   registryFor(info: ResourceInfo, subresource?: string): RegistryStore | undefined;
-  /** Mutating admission on create. */
-  admit(info: ResourceInfo, obj: KObject): void | Promise<void>;
+  /** Mutating admission on create, in the request's namespace ('' for cluster-scoped resources). */
+  admit(info: ResourceInfo, obj: KObject, namespace: string): void | Promise<void>;
+  /** serviceaccounts/token (TokenRequest); absent when the server has no service account signing key. */
+  tokenRequest?: (req: IncomingMessage, res: ServerResponse, ri: ResourceRequestInfo, info: ResourceInfo) => Promise<void>;
   /** The namespaces registry, to check that a namespace exists and is not terminating. */
   namespaces: RegistryStore;
   /** The watch cache that serves watches and unpaged lists. */
@@ -205,6 +207,10 @@ export class ResourceHandler {
     if (sub !== '' && sub !== 'status') {
       if (!findSubresource(info, sub)) throw notFoundPath();
       if (sub === 'scale') return serveScale(req, res, reg, ri);
+      if (info.plural === 'serviceaccounts' && sub === 'token') {
+        if (!this.ctx.tokenRequest) throw notFoundPath();
+        return this.ctx.tokenRequest(req, res, ri, info);
+      }
       if (info.plural === 'pods' && sub === 'binding') return serveBinding(req, res, reg, ri, () => this.ctx.now());
       if (info.plural === 'pods' && sub === 'eviction') {
         const pdbInfo = findResource('policy', 'v1', 'poddisruptionbudgets');
@@ -245,7 +251,7 @@ export class ResourceHandler {
           throw badRequest(`the namespace of the provided object does not match the namespace sent on the request`);
         }
         if (info.namespaced) await this.checkNamespace(ri.namespace);
-        await this.ctx.admit(info, obj);
+        await this.ctx.admit(info, obj, ri.namespace);
         const created = await reg.create(ri.namespace, obj, { dryRun: dryRunOf(query), fieldManager: fieldManagerOf(req, query) });
         return respond(201, created);
       }

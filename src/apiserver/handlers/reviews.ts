@@ -11,6 +11,8 @@ import { decodeObjectBody } from './resource-handler.js';
 export interface ReviewUser {
   name: string;
   groups: string[];
+  uid?: string;
+  extra?: Record<string, string[]>;
 }
 
 /** Answers a create of selfsubjectaccessreviews, selfsubjectrulesreviews or selfsubjectreviews. */
@@ -32,7 +34,17 @@ export async function serveReview(req: IncomingMessage, res: ServerResponse, inf
         },
       });
     case 'selfsubjectreviews':
-      return writeJson(res, 201, { ...base, status: { userInfo: { username: user.name, groups: user.groups } } });
+      return writeJson(res, 201, {
+        ...base,
+        status: {
+          userInfo: {
+            username: user.name,
+            ...(user.uid ? { uid: user.uid } : {}),
+            groups: user.groups,
+            ...(user.extra && Object.keys(user.extra).length > 0 ? { extra: user.extra } : {}),
+          },
+        },
+      });
     default:
       throw apiErrors.methodNotSupported({ group: info.group, resource: info.plural }, verb);
   }

@@ -4,6 +4,7 @@ import { ApiServer } from '../../apiserver/api-server.js';
 import { writeKubeconfig } from '../../apiserver/pki/kubeconfig.js';
 import { ensureServerTokenSecret, nodeJoinHandlers } from '../../apiserver/pki/node-join.js';
 import { ensureServerCerts, hostSubjectAltNames } from '../../apiserver/pki/server-certs.js';
+import { kubernetesServiceIPs, legacyTokenSigner, serviceAccountOptions, serviceAccountFlags } from './service-account-flags.js';
 import { logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
@@ -54,6 +55,7 @@ export const serverFlags: FlagSpec = {
   ...kubeletFlags,
   ...builtInRuntimeFlags,
   ...serviceFlags,
+  ...serviceAccountFlags,
 };
 
 /** Parses a Go-style duration as upstream's flags take them: "15s", "500ms", "1m30s". */
@@ -129,8 +131,9 @@ export async function serverCommand(values: Record<string, string | boolean | un
   const extra = ((values['tls-san'] as string) || '').split(',').filter((s) => s !== '');
   const certs = await ensureServerCerts(path.join(dataDir, 'tls'), {
     hostnames: [...sans.hostnames, ...extra],
-    addresses: sans.addresses,
+    addresses: [...sans.addresses, ...kubernetesServiceIPs(serviceAllocationOptions(values).serviceCIDRs)],
   });
+  const tokens = await serviceAccountOptions(values, path.join(dataDir, 'tls'), log, durationMs);
   let schedulerMetrics: () => Promise<string> = () => Promise.resolve('');
   const apiserver = new ApiServer({
     metrics: () => schedulerMetrics(),
@@ -146,6 +149,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
     // Agents join with the server's token (`k8ts token create` prints it).
     extraHandlers: nodeJoinHandlers({ serverCAPem: certs.serverCA.certPem, clientCA: certs.clientCA, secret: await ensureServerTokenSecret(dataDir) }),
     ...serviceAllocationOptions(values),
+    ...tokens,
   });
   const bound = await apiserver.start();
   const host = bindAddress === '0.0.0.0' || bindAddress === '::' ? '127.0.0.1' : bindAddress;
@@ -188,6 +192,9 @@ export async function serverCommand(values: Record<string, string | boolean | un
         largeClusterSizeThreshold: seconds(values['large-cluster-size-threshold'], 'large-cluster-size-threshold'),
         unhealthyZoneThreshold: rate(values['unhealthy-zone-threshold'], 'unhealthy-zone-threshold'),
         terminatedPodGCThreshold,
+        // The root-ca-cert-publisher's kube-root-ca.crt: the CA of the API server's serving certificate.
+        rootCA: certs.serverCA.certPem,
+        ...(tokens.serviceAccounts ? { serviceAccountTokenSigner: legacyTokenSigner(tokens.serviceAccounts.signingKeyPem) } : {}),
       },
     });
     running.push(manager.run(components.signal));

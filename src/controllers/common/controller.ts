@@ -38,6 +38,10 @@ export interface ControllerConfig {
   unhealthyZoneThreshold?: number;
   /** --terminated-pod-gc-threshold (upstream's default 12500). */
   terminatedPodGCThreshold?: number;
+  /** --root-ca-file's contents: the CA bundle the root-ca-cert-publisher writes into kube-root-ca.crt (default: the client's CA). */
+  rootCA?: string;
+  /** Signs a legacy service account token's claims (--service-account-private-key-file); absent: the serviceaccount-token controller idles. */
+  serviceAccountTokenSigner?: (claims: Record<string, unknown>) => string | Promise<string>;
 }
 
 /** A controller the manager can run. */

@@ -1,7 +1,7 @@
 // The files of the kubelet's API-backed volumes (configMap, secret, downwardAPI, projected), computed from
 // the objects as upstream's volume plugins do: all keys or only the listed items, defaultMode or each item's
 // mode, errors for missing objects and keys unless optional.
-import type { ConfigMap, DownwardAPIVolumeFile, KeyToPath, Pod, Secret, Volume } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, DownwardAPIVolumeFile, KeyToPath, Pod, Secret, ServiceAccountTokenProjection, Volume } from 'kubernetes-types/core/v1.js';
 import type { EnvNodeInfo } from '../pod/env.js';
 import { podFieldValue, resourceFieldValue } from '../pod/env.js';
 import type { FileProjection } from './atomic-writer.js';
@@ -10,6 +10,10 @@ import type { FileProjection } from './atomic-writer.js';
 export interface VolumeSources {
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined> | ConfigMap | undefined;
   secret(namespace: string, name: string): Promise<Secret | undefined> | Secret | undefined;
+  /** A service account token bound to the pod, for a serviceAccountToken projection; absent: such volumes fail. */
+  serviceAccountToken?(pod: Pod, projection: ServiceAccountTokenProjection): Promise<string>;
+  /** Forgets what was cached for a pod that is gone (its tokens). */
+  forgetPod?(uid: string): void;
 }
 
 /** A volume that cannot be set up yet (event FailedMount). */
@@ -114,8 +118,17 @@ export async function volumePayload(pod: Pod, volume: Volume, sources: VolumeSou
         keyed(secretData(s), items, mode, optional, 'secret', out);
       } else if (src.downwardAPI) {
         downward(pod, src.downwardAPI.items ?? [], mode, node, out);
+      } else if (src.serviceAccountToken) {
+        if (!sources.serviceAccountToken) throw new VolumeSetupError('failed to fetch token: this kubelet cannot request service account tokens');
+        let token: string;
+        try {
+          token = await sources.serviceAccountToken(pod, src.serviceAccountToken);
+        } catch (err) {
+          throw new VolumeSetupError(`failed to fetch token: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        out.set(src.serviceAccountToken.path, { data: token, mode });
       }
-      // serviceAccountToken and clusterTrustBundle sources need the TokenRequest API (not served yet).
+      // clusterTrustBundle sources need the ClusterTrustBundle API (not served).
     }
     return out;
   }

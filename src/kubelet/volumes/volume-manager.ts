@@ -145,6 +145,7 @@ export class VolumeManager {
 
   /** Removes the pod's folder, unmounting tmpfs volumes first. */
   async tearDown(uid: string): Promise<void> {
+    this.#sources.forgetPod?.(uid);
     const dir = podDir(this.#rootDir, uid);
     const emptyDirs = path.join(dir, 'volumes', 'kubernetes.io~empty-dir');
     try {
