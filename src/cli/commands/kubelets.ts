@@ -6,6 +6,8 @@ import path from 'node:path';
 import type { Logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
+import type { KubeletServing } from '../../kubelet/node-runner.js';
+export type { KubeletServing } from '../../kubelet/node-runner.js';
 import { runNodeKubelet, SimulatedFleet } from '../../kubelet/node-runner.js';
 import { SimulatedRuntime } from '../../runtime/simulated/simulated-runtime.js';
 import type { FlagSpec } from '../flags.js';
@@ -34,6 +36,11 @@ export const kubeletFlags: FlagSpec = {
     help: "this node's IP addresses, comma-separated (default: the first IPv4 and IPv6 of the host)",
     default: '',
   },
+  'kubelet-port': {
+    type: 'string',
+    help: "the kubelet server's port (upstream kubelet's --port; 0 picks a free one)",
+    default: '10250',
+  },
   'pod-manifest-path': { type: 'string', help: 'folder of static pod manifests, watched', default: '' },
   'pod-logs-dir': { type: 'string', help: 'where container logs are kept', default: '/var/log/pods' },
   'kubelet-root-dir': {
@@ -50,6 +57,8 @@ export function startKubelets(
   dataDir: string,
   log: Logger,
   signal: AbortSignal,
+  /** The kubelet server's certificates for a node (its name and addresses); without it no kubelet server runs. */
+  serving?: (nodeName: string, addresses: string[]) => Promise<KubeletServing>,
 ): Promise<void>[] {
   const running: Promise<void>[] = [];
   setMaxListeners(0, signal);
@@ -84,6 +93,9 @@ export function startKubelets(
     );
   }
   const endpoint = (values['container-runtime-endpoint'] as string) || '';
+  const kubeletPort = Number(values['kubelet-port'] ?? 10250);
+  if (!Number.isInteger(kubeletPort) || kubeletPort < 0 || kubeletPort > 65535)
+    throw new Error(`invalid --kubelet-port: ${String(values['kubelet-port'])}`);
   if (endpoint !== '') {
     running.push(
       (async () => {
@@ -109,6 +121,8 @@ export function startKubelets(
             ...(values['pod-manifest-path']
               ? { podManifestPath: path.resolve(values['pod-manifest-path'] as string) }
               : {}),
+            kubeletPort,
+            ...(serving ? { serving } : {}),
             log: log.with({ component: 'kubelet' }),
           },
           signal,

@@ -6,6 +6,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { logger } from '../../base/log.js';
 import { serveCri, unixSocketPath } from '../../cri/grpc.js';
+import { StreamingServer } from '../../cri/streaming-server/server.js';
 import { CriImageService } from '../../runtime/cri-image-service.js';
 import { ImageService } from '../../runtime/images/image-service.js';
 import { parseRegistriesConfig } from '../../runtime/images/registry-config.js';
@@ -49,7 +50,10 @@ export async function runtimeCommand(
       }
     }
   }
+  // CRI's Exec, Attach and PortForward answer URLs on this server (HTTP on 127.0.0.1, a free port).
+  const streaming = new StreamingServer();
   const runtime = await LinuxRuntime.open({
+    streaming,
     root: path.join(dataDir, 'runtime'),
     stateDir: (values['state-dir'] as string) || '/run/k8ts/runtime',
     images,
@@ -63,6 +67,7 @@ export async function runtimeCommand(
       ipamDataDir: path.join(dataDir, 'cni', 'networks'),
     },
   });
+  const streamingUrl = await streaming.start(runtime.streaming);
   const listen = (values.listen as string) || 'unix:///run/k8ts/cri.sock';
   const socket = unixSocketPath(listen);
   if (socket !== undefined) await mkdir(path.dirname(socket), { recursive: true });
@@ -72,11 +77,12 @@ export async function runtimeCommand(
     image: new CriImageService(images),
     extraServices: [importService(images)],
   });
-  log.info('CRI runtime ready', { listen: server.address, dataDir, ociRuntime: runtime.oci.binary });
+  log.info('CRI runtime ready', { listen: server.address, dataDir, ociRuntime: runtime.oci.binary, streaming: streamingUrl });
   if (!signal.aborted)
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('shutting down (containers keep running)');
   await server.close();
+  await streaming.stop();
   await runtime.close();
   images.close();
   return 0;
