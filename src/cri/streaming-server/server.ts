@@ -81,20 +81,26 @@ export class StreamingServer {
   }
 
   getExec(request: cri.ExecRequest): Promise<cri.ExecResponse> {
-    if (!request.containerId) return Promise.reject(new CriError(Code.InvalidArgument, 'missing required container_id'));
-    validateStreams(request);
-    return Promise.resolve({ url: this.url('exec', { kind: 'exec', request, expires: 0 }) });
+    return settle(() => {
+      if (!request.containerId) throw new CriError(Code.InvalidArgument, 'missing required container_id');
+      validateStreams(request);
+      return { url: this.url('exec', { kind: 'exec', request, expires: 0 }) };
+    });
   }
 
   getAttach(request: cri.AttachRequest): Promise<cri.AttachResponse> {
-    if (!request.containerId) return Promise.reject(new CriError(Code.InvalidArgument, 'missing required container_id'));
-    validateStreams(request);
-    return Promise.resolve({ url: this.url('attach', { kind: 'attach', request, expires: 0 }) });
+    return settle(() => {
+      if (!request.containerId) throw new CriError(Code.InvalidArgument, 'missing required container_id');
+      validateStreams(request);
+      return { url: this.url('attach', { kind: 'attach', request, expires: 0 }) };
+    });
   }
 
   getPortForward(request: cri.PortForwardRequest): Promise<cri.PortForwardResponse> {
-    if (!request.podSandboxId) return Promise.reject(new CriError(Code.InvalidArgument, 'missing required pod_sandbox_id'));
-    return Promise.resolve({ url: this.url('portforward', { kind: 'portforward', request, expires: 0 }) });
+    return settle(() => {
+      if (!request.podSandboxId) throw new CriError(Code.InvalidArgument, 'missing required pod_sandbox_id');
+      return { url: this.url('portforward', { kind: 'portforward', request, expires: 0 }) };
+    });
   }
 
   private url(kind: Cached['kind'], entry: Cached): string {
@@ -178,6 +184,11 @@ export class StreamingServer {
       }
     }
   }
+}
+
+/** The value of `fn` as a promise, a throw as a rejection. */
+function settle<T>(fn: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(fn()));
 }
 
 function streamsOf(r: cri.ExecRequest | cri.AttachRequest): { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean } {
