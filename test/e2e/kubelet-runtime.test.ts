@@ -4,48 +4,29 @@
 // container shows CrashLoopBackOff, and deleting a pod delivers SIGTERM to its process (which handles it
 // and exits 0) before the kubelet removes the pod.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
-import { connectCri } from '../../src/cri/grpc.js';
+import type { RESTClient } from '../../src/client/index.js';
 import type { Kube } from '../../src/kubelet/api-types.js';
-import { removeCgroup } from '../../src/runtime/cgroups.js';
-import { masqueradeTable } from '../../src/runtime/cni.js';
-import { buildBusyboxImage } from '../../src/runtime/testing/build-busybox-image.js';
 import { runtimeSkipReason } from '../../src/runtime/testing/runtime-fixture.js';
-import { K8tsProcess, runK8ts } from '../helpers/k8ts-process.js';
 import { eventually as waitFor } from '../helpers/eventually.js';
-import { kubectl, kubectlPath } from '../helpers/kubectl.js';
-
-const execFileAsync = promisify(execFile);
-
+import type { K8tsProcess } from '../helpers/k8ts-process.js';
+import type { RuntimeNode } from '../helpers/runtime-node.js';
+import { startRuntimeNode } from '../helpers/runtime-node.js';
 
 const eventually = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => waitFor(what, () => fn().catch(() => undefined), timeoutMs);
 
 describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () => {
+  let cluster: RuntimeNode;
   let dir: string;
-  let runtime: K8tsProcess | undefined;
-  let server: K8tsProcess | undefined;
+  let server: K8tsProcess;
   let client: RESTClient;
-  const n = 64 + Math.floor(Math.random() * 190);
-  const bridge = `k8tsk${process.pid % 1000}${n}`.slice(0, 15);
-  const cgroupRoot = `/k8ts-kubelet-test-${process.pid}`;
-  const node = `kubelet-e2e-${process.pid}`;
-  const image = 'k8ts.test/busybox:kubelet';
+  let node: string;
+  let image: string;
   const podsRef = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
-  const k = (args: string[], stdin?: string): ReturnType<typeof kubectl> => kubectl(kubectlPath(33), path.join(dir, 'server', 'kubeconfig.yaml'), args, stdin);
-  const serverArgs = (): string[] => [
-    'server', '--data-dir', path.join(dir, 'server'), '--https-listen-port', '0', '--bind-address', '127.0.0.1',
-    '--container-runtime-endpoint', `unix://${path.join(dir, 'cri.sock')}`, '--node-name', node, '--kubelet-root-dir', path.join(dir, 'kubelet'),
-    '--pod-logs-dir', path.join(dir, 'pod-logs'), '--pod-manifest-path', path.join(dir, 'manifests'),
-    // The node IPAM controller hands the node this test's ranges, which the kubelet passes to the runtime.
-    '--cluster-cidr', `10.43.${n}.0/24,fd43:0:0:${n.toString(16)}::/64`, '--disable-kube-proxy', '--disable', 'coredns,servicelb',
-  ]; // prettier-ignore
+  const k = (args: string[], stdin?: string): ReturnType<RuntimeNode['k']> => cluster.k(args, stdin);
   const getPod = (name: string): Promise<Kube<Pod>> => client.get<Kube<Pod>>(podsRef, name);
   const apply = async (name: string, containers: object[], extra: object = {}): Promise<void> => {
     const manifest = { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: node, containers, ...extra } };
@@ -54,41 +35,12 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
   };
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'k8ts-kubelet-rt-'));
-    await mkdir(path.join(dir, 'manifests'));
-    const layout = path.join(dir, 'layout');
-    await buildBusyboxImage({ layoutDir: layout, tag: 'latest', workDir: dir });
-    const archive = path.join(dir, 'busybox.tar');
-    await execFileAsync('skopeo', ['copy', '--quiet', `oci:${layout}:latest`, `docker-archive:${archive}:${image}`]);
-    const imp = await runK8ts(['images', 'import', archive, '--data-dir', path.join(dir, 'runtime')]);
-    assert.equal(imp.code, 0, imp.stderr);
-    const socket = path.join(dir, 'cri.sock');
-    runtime = new K8tsProcess([
-      'runtime', '--listen', `unix://${socket}`, '--data-dir', path.join(dir, 'runtime'), '--state-dir', path.join(dir, 'run'),
-      '--pod-cidr', `10.43.${n}.0/24,fd43:0:0:${n.toString(16)}::/64`, '--cni-bridge', bridge, '--cgroup-root', cgroupRoot, '--private-registry', '',
-    ]); // prettier-ignore
-    await runtime.waitForLog(/CRI runtime ready/, 60_000);
-    server = new K8tsProcess(serverArgs());
-    await server.waitForLog(/"msg":"kubelet running"/, 60_000);
-    client = new RESTClient(loadKubeconfig(path.join(dir, 'server', 'kubeconfig.yaml')));
+    cluster = await startRuntimeNode({ runtime: 'k8ts', name: 'kubelet-e2e', dirs: ['manifests'], serverArgs: ['--pod-manifest-path', '{dir}/manifests'] });
+    ({ dir, server, client, node, image } = cluster);
   });
 
   after(async () => {
-    client?.close();
-    try {
-      if (server) assert.equal(await server.stop(), 0);
-    } finally {
-      // The kubelet leaves containers running when it stops (a restarted kubelet adopts them): remove them.
-      const cri = connectCri(path.join(dir, 'cri.sock'));
-      const { items } = await cri.runtime.listPodSandbox({}).catch(() => ({ items: [] }));
-      for (const sb of items ?? []) await cri.runtime.removePodSandbox({ podSandboxId: sb.id! }).catch(() => undefined);
-      cri.close();
-      await runtime?.stop();
-      await execFileAsync('ip', ['link', 'del', bridge]).catch(() => undefined);
-      await execFileAsync('nft', ['delete', 'table', 'inet', masqueradeTable(bridge)]).catch(() => undefined);
-      await removeCgroup(cgroupRoot).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
-    }
+    await cluster?.stop();
   });
 
   it('registers the machine as a Ready node with the runtime version', async () => {
@@ -96,7 +48,7 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^k8ts:\/\/\S+ True$/);
     // The pod ranges the node IPAM controller gave the node went to the runtime.
-    await server!.waitForLog(/"msg":"updated the runtime pod CIDR".*"podCIDRs":"10\.43\./, 30_000);
+    await server.waitForLog(/"msg":"updated the runtime pod CIDR".*"podCIDRs":"10\.43\./, 30_000);
   });
 
   it('runs a busybox pod to Running with IPv4 and IPv6 addresses and a ConfigMap volume that follows changes', async () => {
@@ -121,11 +73,8 @@ describe('kubelet on the built-in runtime', { skip: runtimeSkipReason() }, () =>
 
   it('keeps containers running across a kubelet restart and adopts them again', async () => {
     const before = (await getPod('bb')).status?.containerStatuses?.[0];
-    assert.equal(await server!.stop(), 0);
-    server = new K8tsProcess(serverArgs());
-    await server.waitForLog(/"msg":"kubelet running"/, 60_000);
-    client.close();
-    client = new RESTClient(loadKubeconfig(path.join(dir, 'server', 'kubeconfig.yaml')));
+    await cluster.restartServer();
+    ({ server, client } = cluster);
     // Give the new kubelet a few syncs, then the pod must be the same container, never restarted.
     await new Promise((r) => setTimeout(r, 3000));
     const after = (await getPod('bb')).status?.containerStatuses?.[0];

@@ -33,11 +33,14 @@ export class K8tsProcess {
 
   /**
    * Starts `k8ts ARGS`. A server's kube-proxy would program the host's nftables, so it runs only inside a
-   * network namespace the test made (`netns`); elsewhere the server gets --disable-kube-proxy.
+   * network namespace the test made (`netns`); elsewhere the server gets --disable-kube-proxy. A kubelet
+   * for this machine gets --kubelet-port 0 unless the test names a port.
    */
   constructor(args: string[], options: { netns?: string } = {}) {
     const all = [...args];
     if (all[0] === 'server' && options.netns === undefined && !all.includes('--disable-kube-proxy')) all.push('--disable-kube-proxy');
+    // A kubelet's server would take port 10250, which parallel tests share: tests get a free port.
+    if ((all[0] === 'server' || all[0] === 'agent') && all.includes('--container-runtime-endpoint') && !all.includes('--kubelet-port')) all.push('--kubelet-port', '0');
     const cmd = [process.execPath, '--import', 'tsx', mainTs, ...all];
     const argv = options.netns === undefined ? cmd : ['ip', 'netns', 'exec', options.netns, ...cmd];
     this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
