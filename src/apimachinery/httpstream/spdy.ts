@@ -336,7 +336,11 @@ export class SpdyConnection extends EventEmitter {
         this.queue = this.queue.then(() => this.handleFrame(frame)).catch((err: unknown) => this.fail(err as Error));
       }
     });
-    transport.on('end', () => this.teardown());
+    // The peer finished the connection: finish ours too, or a half-open socket would stay forever.
+    transport.on('end', () => {
+      if (!transport.writableEnded) transport.end();
+      this.teardown();
+    });
     transport.on('close', () => this.teardown());
     transport.on('error', () => this.teardown());
   }
@@ -396,6 +400,8 @@ export class SpdyConnection extends EventEmitter {
       clearTimeout(timer);
       this.whenIdle = undefined;
       this.transport.end();
+      // A peer that never finishes its half does not hold the socket open.
+      setTimeout(() => this.transport.destroy(), graceMs).unref();
       this.teardown();
     };
     const timer = setTimeout(end, graceMs);
