@@ -163,7 +163,8 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
     client: o.client,
     name,
     host,
-    handle: o.runtime,
+    // Container IDs carry the runtime's own name (containerd://..., k8ts://...), as upstream's do.
+    handle: { ...o.runtime, name: version.runtimeName || o.runtime.name },
     objects,
     recorder,
     log: o.log,

@@ -179,9 +179,12 @@ describe('kubectl logs and exec through containerd', { skip: runtimeSkipReason()
     assert.match(pod.status?.podIP ?? '', /^10\.43\./);
     assert.match(pod.status?.containerStatuses?.[0]?.containerID ?? '', /^containerd:\/\//);
     for (const minor of [27, 33]) {
-      const logs = await cluster.k(['logs', 'bb', '--tail', '2'], undefined, minor);
-      assert.equal(logs.code, 0, logs.stderr);
-      assert.match(logs.stdout, /^line \d+\nline \d+\n$/);
+      // The kubelet reads containerd's CRI log file itself.
+      await eventually('two log lines', async () => {
+        const logs = await cluster.k(['logs', 'bb', '--tail', '2'], undefined, minor);
+        assert.equal(logs.code, 0, logs.stderr);
+        return /^line \d+\nline \d+\n$/.test(logs.stdout) ? true : undefined;
+      });
       const exec = await cluster.k(['exec', '-i', 'bb', '--', 'sh', '-c', 'cat; hostname; exit 6'], 'through containerd\n', minor);
       assert.equal(exec.code, 6, exec.stderr);
       assert.equal(exec.stdout, 'through containerd\nbb\n');
