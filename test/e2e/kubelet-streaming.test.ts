@@ -4,9 +4,11 @@
 // SPDY tunnelled in a WebSocket). On the built-in runtime (`k8ts runtime`), and on Debian's containerd 1.6.
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { loadKubeconfig } from '../../src/client/index.js';
 import type { Kube } from '../../src/kubelet/api-types.js';
 import { runtimeSkipReason } from '../../src/runtime/testing/runtime-fixture.js';
 import { eventually } from '../helpers/eventually.js';
@@ -29,6 +31,23 @@ async function runPod(cluster: RuntimeNode, name: string, containers: object[]):
     },
     90_000,
   );
+}
+
+/** GETs a path of the node's kubelet server: with the admin's client certificate, or none. */
+async function kubeletGet(cluster: RuntimeNode, path: string, anonymous = false): Promise<{ code: number; body: string }> {
+  const node = await cluster.client.get<Kube<Node>>({ group: '', version: 'v1', resource: 'nodes' }, cluster.node);
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+  const config = loadKubeconfig(cluster.kubeconfig);
+  return new Promise((resolve, reject) => {
+    // The serving certificate must verify against the cluster's server CA for 127.0.0.1.
+    const req = request({ host: '127.0.0.1', port, path, ca: config.ca, ...(anonymous ? {} : { cert: config.cert, key: config.key }), agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** A container that prints a numbered line every 0.2 s. */
@@ -62,6 +81,25 @@ describe('kubectl logs, exec, attach, port-forward and cp on the built-in runtim
     assert.ok(m, 'the kubelet logs its port');
     assert.equal(port, Number(m[1]));
     assert.notEqual(port, 10250);
+  });
+
+  it('serves /pods and /stats/summary to clients of the cluster CA only', async () => {
+    assert.equal((await kubeletGet(cluster, '/healthz', true)).code, 401);
+    const pods = JSON.parse((await kubeletGet(cluster, '/pods')).body) as { items: Pod[] };
+    assert.deepEqual(pods.items.map((p) => p.metadata?.name), ['tools']);
+    const summary = await eventually('stats for the pod', async () => {
+      const s = JSON.parse((await kubeletGet(cluster, '/stats/summary')).body) as {
+        node: { nodeName: string; memory?: { workingSetBytes?: number } };
+        pods: { podRef: { name: string }; containers: { name: string; memory?: { workingSetBytes?: number }; cpu?: { usageCoreNanoSeconds?: number } }[] }[];
+      };
+      return s.pods.some((p) => p.podRef.name === 'tools' && p.containers.length === 3) ? s : undefined;
+    });
+    assert.equal(summary.node.nodeName, cluster.node);
+    assert.ok((summary.node.memory?.workingSetBytes ?? 0) > 0);
+    const ticker = summary.pods.find((p) => p.podRef.name === 'tools')!.containers.find((c) => c.name === 'ticker');
+    assert.ok((ticker?.memory?.workingSetBytes ?? 0) > 0, JSON.stringify(ticker));
+    assert.ok((ticker?.cpu?.usageCoreNanoSeconds ?? 0) > 0, JSON.stringify(ticker));
+    assert.match((await kubeletGet(cluster, '/metrics')).body, /^kubelet_running_pods 1$/m);
   });
 
   for (const minor of [27, 29, 33]) {
@@ -189,5 +227,23 @@ describe('kubectl logs and exec through containerd', { skip: runtimeSkipReason()
       assert.equal(exec.code, 6, exec.stderr);
       assert.equal(exec.stdout, 'through containerd\nbb\n');
     }
+  });
+});
+
+describe('a kubelet in k8ts agent, with the serving certificate it got when joining', { skip: runtimeSkipReason() }, () => {
+  let cluster: RuntimeNode;
+
+  before(async () => {
+    cluster = await startRuntimeNode({ runtime: 'k8ts', name: 'kstream-agent', agent: true });
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('serves logs and exec to the API server, which verifies it against the server CA', async () => {
+    await runPod(cluster, 'joined', [ticker(cluster.image)]);
+    const exec = await cluster.k(['exec', 'joined', '--', 'sh', '-c', 'echo via-agent; exit 2']);
+    assert.deepEqual([exec.code, exec.stdout], [2, 'via-agent\n'], exec.stderr);
+    await eventually('a log line', async () => ((await cluster.k(['logs', 'joined', '--tail', '1'])).stdout.startsWith('line ') ? true : undefined));
   });
 });

@@ -38,6 +38,8 @@ export interface RuntimeNode {
   /** A byte that makes this run's ranges unique: pods get 10.43.N.0/24 and fd43:0:0:N::/64. */
   n: number;
   server: K8tsProcess;
+  /** The agent running the kubelet (with `agent: true`). */
+  agent: K8tsProcess | undefined;
   client: RESTClient;
   /** kubectl (default 1.33) against the cluster. */
   k(args: string[], stdin?: string, minor?: number): ReturnType<typeof kubectl>;
@@ -55,6 +57,8 @@ export interface RuntimeNodeOptions {
   dirs?: string[];
   /** More `k8ts server` flags; `{dir}` in them is replaced by the temporary directory. */
   serverArgs?: string[];
+  /** Run the kubelet in a `k8ts agent` that joins the server with its token, instead of in the server. */
+  agent?: boolean;
 }
 
 /** Starts the runtime and the server; see the file comment. */
@@ -72,22 +76,33 @@ export async function startRuntimeNode(o: RuntimeNodeOptions): Promise<RuntimeNo
   let runtime: K8tsProcess | undefined;
   let containerd: ChildProcess | undefined;
   let server: K8tsProcess | undefined;
+  let agent: K8tsProcess | undefined;
   let client: RESTClient | undefined;
-  const serverArgs = (): string[] => [
-    'server', '--data-dir', path.join(dir, 'server'), '--https-listen-port', '0', '--bind-address', '127.0.0.1',
+  const kubeletArgs = [
     '--container-runtime-endpoint', `unix://${socket}`, '--node-name', node, '--kubelet-root-dir', path.join(dir, 'kubelet'),
     '--pod-logs-dir', path.join(dir, 'pod-logs'),
+  ]; // prettier-ignore
+  const serverArgs = (): string[] => [
+    'server', '--data-dir', path.join(dir, 'server'), '--https-listen-port', '0', '--bind-address', '127.0.0.1',
+    ...(o.agent ? [] : kubeletArgs),
     // The node IPAM controller hands the node this run's ranges, which the kubelet passes to the runtime.
     '--cluster-cidr', ranges, '--disable-kube-proxy', '--disable', 'coredns,servicelb',
     ...(o.serverArgs ?? []).map((a) => a.replaceAll('{dir}', dir)),
   ]; // prettier-ignore
   const startServer = async (): Promise<void> => {
     server = new K8tsProcess(serverArgs());
-    await server.waitForLog(/"msg":"kubelet running"/, 60_000);
+    if (o.agent) {
+      const ready = await server.waitForLog(/"msg":"API server ready","port":(\d+)/, 60_000);
+      const token = await runK8ts(['token', 'create', '--data-dir', path.join(dir, 'server')]);
+      if (token.code !== 0) throw new Error(`k8ts token create: ${token.stderr}`);
+      agent = new K8tsProcess(['agent', '--server', `https://127.0.0.1:${ready[1]}`, '--token', token.stdout.trim(), '--data-dir', path.join(dir, 'agent'), ...kubeletArgs]);
+      await agent.waitForLog(/"msg":"kubelet running"/, 60_000);
+    } else await server.waitForLog(/"msg":"kubelet running"/, 60_000);
     client = new RESTClient(loadKubeconfig(kubeconfig));
   };
   const stop = async (): Promise<void> => {
     client?.close();
+    const agentCode = agent ? await agent.stop() : 0;
     const code = server ? await server.stop() : 0;
     // The kubelet leaves containers running when it stops (a restarted kubelet adopts them): remove them.
     if (existsSync(socket)) {
@@ -112,6 +127,7 @@ export async function startRuntimeNode(o: RuntimeNodeOptions): Promise<RuntimeNo
     await execFileAsync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`]).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
     if (code !== 0) throw new Error(`k8ts server exited with ${code}:\n${server?.output ?? ''}`);
+    if (agentCode !== 0) throw new Error(`k8ts agent exited with ${agentCode}:\n${agent?.output ?? ''}`);
   };
   try {
     const layout = path.join(dir, 'layout');
@@ -151,8 +167,12 @@ export async function startRuntimeNode(o: RuntimeNodeOptions): Promise<RuntimeNo
     get client() {
       return client!;
     },
+    get agent() {
+      return agent;
+    },
     k: (args, stdin, minor = 33) => kubectl(kubectlPath(minor), kubeconfig, args, stdin),
     restartServer: async () => {
+      if (o.agent) throw new Error('restartServer: not with an agent');
       client?.close();
       const code = await server!.stop();
       if (code !== 0) throw new Error(`k8ts server exited with ${code}:\n${server!.output}`);
