@@ -228,6 +228,18 @@ describe('kubectl logs and exec through containerd', { skip: runtimeSkipReason()
       assert.equal(exec.stdout, 'through containerd\nbb\n');
     }
   });
+
+  it('port-forwards to httpd through containerd', async () => {
+    await runPod(cluster, 'web', [{ name: 'web', image: cluster.image, imagePullPolicy: 'Never', command: ['sh', '-c', 'mkdir -p /www && echo via-containerd > /www/index.html && exec httpd -f -p 8080 -h /www'] }]);
+    const pf = kubectlInBackground(kubectlPath(33), cluster.kubeconfig, ['port-forward', 'pod/web', ':8080']);
+    try {
+      const m = await pf.waitFor(/Forwarding from 127\.0\.0\.1:(\d+)/);
+      const res = await fetch(`http://127.0.0.1:${m[1]}/index.html`);
+      assert.equal(await res.text(), 'via-containerd\n');
+    } finally {
+      await pf.stop();
+    }
+  });
 });
 
 describe('a kubelet in k8ts agent, with the serving certificate it got when joining', { skip: runtimeSkipReason() }, () => {
