@@ -125,13 +125,13 @@ export function criStatsProvider(runtime: cri.RuntimeService, nodeName: string, 
       byState.set(state, (byState.get(state) ?? 0) + 1);
     }
     const lines = [
-      '# HELP kubelet_node_name The node\'s name. The count is always 1.',
+      '# HELP kubelet_node_name This kubelet\'s node, as a label on a constant 1.',
       '# TYPE kubelet_node_name gauge',
       `kubelet_node_name{node="${nodeName}"} 1`,
-      '# HELP kubelet_running_pods Number of pods that have a running pod sandbox',
+      '# HELP kubelet_running_pods Pods whose sandbox is ready.',
       '# TYPE kubelet_running_pods gauge',
       `kubelet_running_pods ${ready}`,
-      '# HELP kubelet_running_containers Number of containers currently running',
+      '# HELP kubelet_running_containers Containers on this node by their CRI state.',
       '# TYPE kubelet_running_containers gauge',
       ...[...byState].map(([state, n]) => `kubelet_running_containers{container_state="${state}"} ${n}`),
     ];
