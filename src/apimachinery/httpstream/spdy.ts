@@ -336,13 +336,15 @@ export class SpdyConnection extends EventEmitter {
         this.queue = this.queue.then(() => this.handleFrame(frame)).catch((err: unknown) => this.fail(err as Error));
       }
     });
-    // The peer finished the connection: finish ours too, or a half-open socket would stay forever.
+    // The peer finished the connection: finish ours too, or a half-open socket would stay forever. Frames
+    // already read are handled first (a header block may still be inflating ahead of the last DATA frames).
+    const gone = (): void => void (this.queue = this.queue.then(() => this.teardown()));
     transport.on('end', () => {
       if (!transport.writableEnded) transport.end();
-      this.teardown();
+      gone();
     });
-    transport.on('close', () => this.teardown());
-    transport.on('error', () => this.teardown());
+    transport.on('close', gone);
+    transport.on('error', gone);
   }
 
   /** @internal writes a frame; false when the transport wants the writer to wait for drain. */
