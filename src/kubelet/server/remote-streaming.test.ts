@@ -34,6 +34,23 @@ const inProcess: CriStreamingRuntime = {
   },
 };
 
+/** Asks a streaming URL for a SPDY upgrade; resolves with the answer's status. */
+function upgrade(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': 'v4.channel.k8s.io' } });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 function text(): { stream: PassThrough; value: () => string } {
   const stream = new PassThrough();
   const parts: Buffer[] = [];
@@ -95,23 +112,23 @@ describe('the kubelet against a runtime streaming server', () => {
 
   it('accepts a URL once, and refuses unknown ones', async () => {
     const { url } = await server.getExec({ containerId: 'c1', cmd: ['true'], stdout: true });
-    const upgrade = (u: string): Promise<number> =>
-      new Promise((resolve, reject) => {
-        const req = request(u, { method: 'POST', headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': 'v4.channel.k8s.io' } });
-        req.on('upgrade', (res, socket) => {
-          socket.destroy();
-          resolve(res.statusCode ?? 0);
-        });
-        req.on('response', (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
-        req.on('error', reject);
-        req.end();
-      });
     assert.equal(await upgrade(url!), 101);
     assert.equal(await upgrade(url!), 404);
     await assert.rejects(server.getExec({ containerId: 'c1', cmd: ['true'] }), /one of stdin, stdout, or stderr must be set/);
+  });
+
+  it('lets a URL expire after a minute', async () => {
+    let now = 1_000_000;
+    const clocked = new StreamingServer({ now: () => now });
+    await clocked.start(inProcess);
+    try {
+      const { url } = await clocked.getAttach({ containerId: 'c1', stdout: true });
+      now += 61_000;
+      const code = await upgrade(url!);
+      assert.equal(code, 404);
+    } finally {
+      await clocked.stop();
+    }
   });
 
   it('reads exit codes from every error-stream form', () => {
