@@ -102,6 +102,29 @@ describe('kubectl logs, exec, attach, port-forward and cp on the built-in runtim
     assert.match((await kubeletGet(cluster, '/metrics')).body, /^kubelet_running_pods 1$/m);
   });
 
+  it('logs --previous shows the log of the instance before a restart', async () => {
+    const manifest = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'restarts' },
+      spec: { nodeName: cluster.node, containers: [{ name: 'c', image: cluster.image, imagePullPolicy: 'Never', command: ['sh', '-c', 'echo "run at $(cat /proc/uptime)"; sleep 1; exit 1'] }] },
+    };
+    assert.equal((await cluster.k(['apply', '-f', '-'], JSON.stringify(manifest))).code, 0);
+    await eventually(
+      'a restart',
+      async () => ((await cluster.client.get<Kube<Pod>>(podsRef, 'restarts')).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? true : undefined,
+      60_000,
+    );
+    const previous = await cluster.k(['logs', 'restarts', '--previous']);
+    assert.equal(previous.code, 0, previous.stderr);
+    assert.match(previous.stdout, /^run at \S+ \S+\n$/);
+    const current = await eventually('the current log', async () => {
+      const r = await cluster.k(['logs', 'restarts']);
+      return r.code === 0 && r.stdout !== '' ? r.stdout : undefined;
+    });
+    assert.notEqual(current, previous.stdout);
+  });
+
   for (const minor of [27, 29, 33]) {
     describe(`kubectl 1.${minor}`, () => {
       const k = (args: string[], stdin?: string): ReturnType<RuntimeNode['k']> => cluster.k(args, stdin, minor);
