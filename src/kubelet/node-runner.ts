@@ -20,6 +20,7 @@ import { streamingRuntimeFromCri } from './server/cri-bridge.js';
 import { criNames } from './server/cri-names.js';
 import { criStatsProvider } from './server/cri-stats.js';
 import { defaultKubeletPort, KubeletServer } from './server/kubelet-server.js';
+import type { StreamingRuntime } from './server/streaming-runtime.js';
 import { remoteStreamingRuntime } from './server/remote-streaming.js';
 
 const podsRef = { group: '', version: 'v1', resource: 'pods' };
@@ -225,6 +226,11 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
   node.agent.stop();
 }
 
+/** What the kubelet server streams through: the runtime's in-process operations if it has them, else CRI's URLs. */
+export function kubeletStreamingRuntime(handle: RuntimeHandle): StreamingRuntime {
+  return streamingRuntimeFromCri(handle.streaming ?? remoteStreamingRuntime(handle.runtime), criNames(handle.runtime));
+}
+
 /** Starts the kubelet's HTTPS server for this node on the runtime (in process or through CRI's streaming URLs). */
 async function startKubeletServer(
   o: NodeKubeletOptions,
@@ -236,7 +242,7 @@ async function startKubeletServer(
   const tls = await o.serving!(name, addresses);
   const rt = o.runtime.runtime;
   const server = new KubeletServer({
-    runtime: streamingRuntimeFromCri(o.runtime.streaming ?? remoteStreamingRuntime(rt), criNames(rt)),
+    runtime: kubeletStreamingRuntime(o.runtime),
     pods: { pods: () => Promise.resolve(pods() as unknown as Record<string, unknown>[]) },
     stats: criStatsProvider(rt, name),
     tls,
