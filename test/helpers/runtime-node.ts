@@ -123,6 +123,9 @@ export async function startRuntimeNode(o: RuntimeNodeOptions): Promise<RuntimeNo
     await execFileAsync('ip', ['link', 'del', bridge]).catch(() => undefined);
     await execFileAsync('nft', ['delete', 'table', 'inet', masqueradeTable(bridge)]).catch(() => undefined);
     await removeCgroup(cgroupRoot).catch(() => undefined);
+    // containerd puts pods without a cgroup parent under k8s.io/ in every hierarchy: remove it once empty
+    // (rmdir refuses while another run's containers are there).
+    if (containerd) await execFileAsync('sh', ['-c', 'rmdir /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/k8s.io 2>/dev/null; true']).catch(() => undefined);
     // containerd's root holds the image store's mounts of stopped tasks no longer; anything left is unmounted with the tree.
     await execFileAsync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`]).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
