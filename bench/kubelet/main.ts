@@ -136,7 +136,7 @@ if (flags.runtime) {
   const rdir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-kubelet-rt-'));
   const node = 'bench-node';
   const srv = start(['server', '--data-dir', rdir, '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--datastore-endpoint', 'memory://',
-    '--container-runtime-endpoint', `unix://${fx.socket}`, '--node-name', node, '--kubelet-root-dir', path.join(rdir, 'kubelet'), '--pod-logs-dir', path.join(rdir, 'logs')]); // prettier-ignore
+    '--container-runtime-endpoint', `unix://${fx.socket}`, '--node-name', node, '--kubelet-root-dir', path.join(rdir, 'kubelet'), '--pod-logs-dir', path.join(rdir, 'logs'), '--kubelet-port', '0']); // prettier-ignore
   try {
     await until('kubelet', () => (/"msg":"kubelet running"/.test(srv.log()) ? true : undefined));
     const c = new RESTClient({ ...loadKubeconfig(path.join(rdir, 'kubeconfig.yaml')), qps: 1000, burst: 1000 });

@@ -6,7 +6,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/proto-loader';
 import type { Code } from './errors.js';
 import { CriError, toCriError } from './errors.js';
-import { criRpc, imageServiceName, runtimeServiceName } from './rpc.js';
+import { criServices } from './descriptor.js';
+import { criRpc, fillEnumDefaults, imageServiceName, runtimeServiceName } from './rpc.js';
 import { criMethodNames, type ImageService, type RuntimeService } from './types.js';
 
 type AnyMethod = MethodDefinition<object, object>;
@@ -156,8 +157,10 @@ function remoteService<T>(
   const timeoutMs = options.timeoutMs ?? 120_000;
   const noDeadline = new Set(options.noDeadline ?? ['PullImage']);
   const impl: Record<string, (request: object) => Promise<object>> = {};
+  const responseTypes = new Map((criServices[service.split('.').pop()!] ?? []).map(([rpc, , response]) => [rpc, response]));
   for (const [jsName, rpcName] of names) {
     const m = definition[rpcName] as AnyMethod;
+    const responseType = responseTypes.get(rpcName) ?? '';
     impl[jsName] = (request) =>
       new Promise<object>((resolve, reject) => {
         const callOptions: grpc.CallOptions = noDeadline.has(rpcName)
@@ -177,7 +180,11 @@ function remoteService<T>(
                   ? new CriError(err.code as number as Code, err.details || err.message, { cause: err })
                   : toCriError(err),
               );
-            } else resolve(response ?? {});
+            } else {
+              const body = response ?? {};
+              fillEnumDefaults(responseType, body);
+              resolve(body);
+            }
           },
         );
       });

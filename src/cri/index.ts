@@ -4,4 +4,4 @@
 // grpc.ts, imported by those that serve or dial a socket: loading gRPC costs a process's start-up.
 export * from './types.js';
 export * from './errors.js';
-export type { StreamingRuntime, StreamOptions, ExecResult, TerminalSize } from './streaming.js';
+export type { StreamingRuntime, StreamOptions, StreamingIO, ExecResult, TerminalSize } from './streaming.js';

@@ -86,3 +86,48 @@ export const criRpc: PackageDefinition = fromJSON(buildNamespace(), criLoaderOpt
 /** The gRPC service names. */
 export const runtimeServiceName = 'runtime.v1.RuntimeService';
 export const imageServiceName = 'runtime.v1.ImageService';
+
+/** A type name as referenced from message `scope` (protobuf's lookup: innermost enclosing scope first). */
+function resolveType(scope: string, type: string): string | undefined {
+  const parts = scope.split('.');
+  for (let i = parts.length; i >= 0; i--) {
+    const name = [...parts.slice(0, i), type].join('.');
+    if (name in criMessages || name in criEnums) return name;
+  }
+  return undefined;
+}
+
+const parsedFields = new Map<string, [string, FieldSpec, string | undefined][]>();
+function fieldsOf(message: string): [string, FieldSpec, string | undefined][] {
+  let f = parsedFields.get(message);
+  if (!f) {
+    f = (criMessages[message] ?? []).map(parseField).map(([name, spec]): [string, FieldSpec, string | undefined] => [name, spec, resolveType(message, spec.type)]);
+    parsedFields.set(message, f);
+  }
+  return f;
+}
+
+/**
+ * Fills in the enum fields a peer left out of a decoded `message`, recursively. proto3 does not send a
+ * field at its zero value, so Go runtimes (containerd) omit SANDBOX_READY, CONTAINER_CREATED and the like,
+ * and decoding with `defaults: false` would leave them undefined instead of the value they mean.
+ */
+export function fillEnumDefaults(message: string, value: unknown): void {
+  if (value === null || typeof value !== 'object') return;
+  const obj = value as Record<string, unknown>;
+  for (const [name, spec, resolved] of fieldsOf(message)) {
+    if (resolved === undefined) continue;
+    if (resolved in criEnums) {
+      if (obj[name] === undefined && spec.rule === undefined && spec.keyType === undefined) {
+        const zero = Object.entries(criEnums[resolved]!).find(([, n]) => n === 0);
+        if (zero) obj[name] = zero[0];
+      }
+      continue;
+    }
+    const v = obj[name];
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) for (const x of v) fillEnumDefaults(resolved, x);
+    else if (spec.keyType !== undefined) for (const x of Object.values(v as Record<string, unknown>)) fillEnumDefaults(resolved, x);
+    else fillEnumDefaults(resolved, v);
+  }
+}

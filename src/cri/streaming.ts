@@ -23,6 +23,9 @@ export interface StreamOptions {
   signal?: AbortSignal;
 }
 
+/** The streams of a session a streaming server serves: always with a signal (the client going away). */
+export type StreamingIO = StreamOptions & { signal: AbortSignal };
+
 /** How an exec ended. */
 export interface ExecResult {
   exitCode: number;

@@ -15,6 +15,13 @@ import { NodeAgent } from './node/node-agent.js';
 import { nodeResources } from './node/node-status.js';
 import { ApiPodObjects } from './objects.js';
 import { StaticPodSource } from './static-pods.js';
+import type { CriStreamingRuntime } from './server/cri-bridge.js';
+import { streamingRuntimeFromCri } from './server/cri-bridge.js';
+import { criNames } from './server/cri-names.js';
+import { criStatsProvider } from './server/cri-stats.js';
+import { defaultKubeletPort, KubeletServer } from './server/kubelet-server.js';
+import type { StreamingRuntime } from './server/streaming-runtime.js';
+import { remoteStreamingRuntime } from './server/remote-streaming.js';
 
 const podsRef = { group: '', version: 'v1', resource: 'pods' };
 const servicesRef = { group: '', version: 'v1', resource: 'services' };
@@ -25,8 +32,19 @@ export interface RuntimeHandle {
   runtime: cri.RuntimeService;
   images: cri.ImageService;
   name: string;
-  /** The runtime's in-process exec, attach and port-forward (the built-in runtime in process has them). */
-  streaming?: cri.StreamingRuntime;
+  /**
+   * The runtime's streaming operations by CRI IDs, when it runs in this process (LinuxRuntime's
+   * `streaming`): the kubelet's server then calls them directly. Without it the kubelet asks CRI's Exec,
+   * Attach and PortForward for a URL and connects to the runtime's streaming server (remote-streaming.ts).
+   */
+  streaming?: CriStreamingRuntime;
+}
+
+/** The kubelet server's TLS material: a serving certificate for the node, and the CA of allowed callers. */
+export interface KubeletServing {
+  cert: string;
+  key: string;
+  clientCA: string;
 }
 
 function podOf(obj: Kube<Pod> | DeletedFinalStateUnknown<Kube<Pod>>): Kube<Pod> {
@@ -116,6 +134,10 @@ export interface NodeKubeletOptions {
   clusterDomain?: string;
   /** Folder of static pod manifests (--pod-manifest-path). */
   podManifestPath?: string;
+  /** The kubelet server's port (--kubelet-port; default 10250, 0 a free one). */
+  kubeletPort?: number;
+  /** The kubelet server's certificates for the node's name and addresses; without it no server runs. */
+  serving?: (nodeName: string, addresses: string[]) => Promise<KubeletServing>;
   log: Logger;
 }
 
@@ -123,6 +145,10 @@ export interface NodeKubeletOptions {
 export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal): Promise<void> {
   const host = readHostInfo({ ...(o.nodeName ? { hostname: o.nodeName } : {}), rootDir: o.rootDir, ...(o.nodeIPs ? { nodeIPs: o.nodeIPs } : {}) });
   const name = host.hostname;
+  // The server's pods are the informer's below; it starts first, so the Node names its real port.
+  let podList: () => Kube<Pod>[] = () => [];
+  const server = o.serving ? await startKubeletServer(o, name, host, () => podList()) : undefined;
+  if (server) host.kubeletPort = server.port;
   const version = await o.runtime.runtime.version({}).catch(() => ({ runtimeName: o.runtime.name, runtimeVersion: 'unknown' }));
   let health = 'container runtime status check may not have completed yet';
   const refreshHealth = async (): Promise<void> => {
@@ -138,7 +164,8 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
     client: o.client,
     name,
     host,
-    handle: o.runtime,
+    // Container IDs carry the runtime's own name (containerd://..., k8ts://...), as upstream's do.
+    handle: { ...o.runtime, name: version.runtimeName || o.runtime.name },
     objects,
     recorder,
     log: o.log,
@@ -184,6 +211,7 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
   self.addEventHandler({ onAdd: followCIDRs, onUpdate: (_a, n) => followCIDRs(n) });
   void self.run(signal);
   const pods = SharedInformer.forResource<Kube<Pod>>(o.client, podsRef, { fieldSelector: `spec.nodeName=${name}` });
+  podList = () => pods.lister.list();
   pods.addEventHandler({
     onAdd: (p) => node.kubelet.upsertPod(p),
     onUpdate: (_o, p) => node.kubelet.upsertPod(p),
@@ -197,9 +225,38 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
   o.log.info('kubelet running', { node: name, runtime: `${version.runtimeName}://${version.runtimeVersion}` });
   if (!signal.aborted) await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
   clearInterval(healthTimer);
+  await server?.server.stop();
   staticPods?.stop();
   node.kubelet.stop();
   node.agent.stop();
+}
+
+/** What the kubelet server streams through: the runtime's in-process operations if it has them, else CRI's URLs. */
+export function kubeletStreamingRuntime(handle: RuntimeHandle): StreamingRuntime {
+  return streamingRuntimeFromCri(handle.streaming ?? remoteStreamingRuntime(handle.runtime), criNames(handle.runtime));
+}
+
+/** Starts the kubelet's HTTPS server for this node on the runtime (in process or through CRI's streaming URLs). */
+async function startKubeletServer(
+  o: NodeKubeletOptions,
+  name: string,
+  host: HostInfo,
+  pods: () => Kube<Pod>[],
+): Promise<{ server: KubeletServer; port: number }> {
+  const addresses = host.addresses.filter((a) => a.type !== 'Hostname').map((a) => a.address);
+  const tls = await o.serving!(name, addresses);
+  const rt = o.runtime.runtime;
+  const server = new KubeletServer({
+    runtime: kubeletStreamingRuntime(o.runtime),
+    pods: { pods: () => Promise.resolve(pods() as unknown as Record<string, unknown>[]) },
+    stats: criStatsProvider(rt, name),
+    tls,
+    port: o.kubeletPort ?? defaultKubeletPort,
+    log: o.log.with({ component: 'kubelet-server' }),
+  });
+  const port = await server.start();
+  o.log.info('kubelet server listening', { node: name, port });
+  return { server, port };
 }
 
 /** Options of a simulated fleet. */

@@ -66,3 +66,49 @@ export function kubectlAgainstServer(minor: number, name: string, serverArgs: st
   });
   return { k: (args, stdin) => kubectl(bin, kubeconfig, args, stdin), bin, kubeconfig };
 }
+
+/** A kubectl that keeps running (logs -f, attach, port-forward) until the test has seen what it waits for. */
+export interface RunningKubectl {
+  /** Everything it wrote to stdout so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Waits until stdout matches, or fails after the deadline with both outputs. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** Ends it (SIGTERM) and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Writes to its stdin. */
+  write(text: string): void;
+}
+
+/** Starts kubectl in the background; `tty` runs it on a pseudo-terminal (util-linux `script`), as a user's shell would. */
+export function kubectlInBackground(binary: string, kubeconfig: string, args: string[], options: { tty?: boolean } = {}): RunningKubectl {
+  const quote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
+  const [cmd, argv] = options.tty ? ['script', ['-qefc', [binary, ...args].map(quote).join(' '), '/dev/null']] : [binary, args];
+  const child = spawn(cmd, argv, { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: process.env.HOME ?? '/root', KUBECTL_KUBERC: 'false' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.on('error', () => undefined);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    waitFor: async (pattern, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = pattern.exec(stdout);
+        if (m) return m;
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`kubectl ${args.join(' ')}: no ${pattern} (exit ${child.exitCode})\nstdout: ${stdout}\nstderr: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+    write: (text) => void child.stdin.write(text),
+  };
+}

@@ -1,6 +1,7 @@
-// SPDY/3.1 as Kubernetes uses it for exec, attach and port-forward (the server side of
-// k8s.io/apimachinery/pkg/util/httpstream/spdy over moby/spdystream): the client opens streams with
-// SYN_STREAM, the server answers each with SYN_REPLY, both sides send DATA and half-close with FIN. The
+// SPDY/3.1 as Kubernetes uses it for exec, attach and port-forward (k8s.io/apimachinery/pkg/util/httpstream/spdy
+// over moby/spdystream), both ends: the client opens streams with SYN_STREAM, the server answers each with
+// SYN_REPLY, both sides send DATA and half-close with FIN. The kubelet is the server towards kubectl and a
+// client towards a runtime's streaming server (spdy-client.ts dials one). The
 // framing (SPDY/3 draft, section 2) and header compression (zlib with the SPDY/3 dictionary, one compression
 // context per direction for the whole connection) are written here. There are no flow-control windows,
 // because spdystream (kubectl's side) neither sends WINDOW_UPDATE nor honours them; instead a stream whose
@@ -194,6 +195,8 @@ export class SpdyStream extends Duplex {
   /** Our half is finished (FIN sent or stream reset). */
   private localDone = false;
   private remoteDone = false;
+  /** A stream we opened: settles when the peer answers SYN_REPLY (or resets it, or the connection ends). */
+  private replyWaiter: { resolve: () => void; reject: (err: Error) => void } | undefined;
 
   constructor(conn: SpdyConnection, id: number, headers: SpdyHeaders) {
     super({ allowHalfOpen: true });
@@ -247,6 +250,19 @@ export class SpdyStream extends Duplex {
     this.remoteEnd();
   }
 
+  /** @internal a stream we opened waits for its SYN_REPLY. */
+  awaitReply(): Promise<void> {
+    return new Promise((resolve, reject) => (this.replyWaiter = { resolve, reject }));
+  }
+
+  /** @internal the peer answered (or refused) a stream we opened. */
+  replied(err?: Error): void {
+    const w = this.replyWaiter;
+    this.replyWaiter = undefined;
+    if (err) w?.reject(err);
+    else w?.resolve();
+  }
+
   /** @internal data from the peer. */
   remoteData(data: Buffer): void {
     // SPDY as spdystream speaks it has no windows, so a stream whose reader falls behind stops the
@@ -265,6 +281,7 @@ export class SpdyStream extends Duplex {
 
   /** @internal the connection is gone: nothing more can be written. */
   connectionGone(): void {
+    this.replied(new Error(`spdy: stream ${this.id} was reset or its connection closed`));
     this.localDone = true;
     this.remoteEnd();
   }
@@ -274,9 +291,15 @@ export class SpdyStream extends Duplex {
   }
 }
 
+/** Options of a SpdyConnection. */
+export interface SpdyConnectionOptions {
+  /** The client end: our streams get odd IDs (the server's even ones), as SPDY assigns them. */
+  client?: boolean;
+}
+
 /**
- * The server side of a SPDY/3.1 connection over any Duplex (a socket after the 101 answer, or a WebSocket
- * tunnel). Each stream the client opens is answered with SYN_REPLY and handed to `onStream`.
+ * One end of a SPDY/3.1 connection over any Duplex (a socket after the 101 answer, or a WebSocket tunnel).
+ * Each stream the peer opens is answered with SYN_REPLY and handed to `onStream`; `openStream` opens ours.
  */
 export class SpdyConnection extends EventEmitter {
   private readonly transport: Duplex;
@@ -289,15 +312,17 @@ export class SpdyConnection extends EventEmitter {
   private readonly onStream: (stream: SpdyStream) => void;
   private queue: Promise<void> = Promise.resolve();
   private lastStreamId = 0;
+  private nextStreamId: number;
   private closed = false;
   /** GOAWAY sent; the transport ends when the open streams finish. */
   private closing = false;
   private whenIdle: (() => void) | undefined;
 
-  constructor(transport: Duplex, onStream: (stream: SpdyStream) => void) {
+  constructor(transport: Duplex, onStream: (stream: SpdyStream) => void, options: SpdyConnectionOptions = {}) {
     super();
     this.transport = transport;
     this.onStream = onStream;
+    this.nextStreamId = options.client ? 1 : 2;
     transport.on('data', (chunk: Buffer) => {
       let frames: SpdyFrame[];
       try {
@@ -311,9 +336,15 @@ export class SpdyConnection extends EventEmitter {
         this.queue = this.queue.then(() => this.handleFrame(frame)).catch((err: unknown) => this.fail(err as Error));
       }
     });
-    transport.on('end', () => this.teardown());
-    transport.on('close', () => this.teardown());
-    transport.on('error', () => this.teardown());
+    // The peer finished the connection: finish ours too, or a half-open socket would stay forever. Frames
+    // already read are handled first (a header block may still be inflating ahead of the last DATA frames).
+    const gone = (): void => void (this.queue = this.queue.then(() => this.teardown()));
+    transport.on('end', () => {
+      if (!transport.writableEnded) transport.end();
+      gone();
+    });
+    transport.on('close', gone);
+    transport.on('error', gone);
   }
 
   /** @internal writes a frame; false when the transport wants the writer to wait for drain. */
@@ -371,11 +402,33 @@ export class SpdyConnection extends EventEmitter {
       clearTimeout(timer);
       this.whenIdle = undefined;
       this.transport.end();
+      // A peer that never finishes its half does not hold the socket open.
+      setTimeout(() => this.transport.destroy(), graceMs).unref();
       this.teardown();
     };
     const timer = setTimeout(end, graceMs);
     this.whenIdle = end;
     if (this.streams.size === 0) end();
+  }
+
+  /**
+   * Opens a stream with the given headers (SYN_STREAM) and resolves once the peer has answered it, as
+   * client-go's CreateStream waits for the reply; rejects when the peer resets it or the connection ends.
+   */
+  async openStream(headers: Record<string, string>): Promise<SpdyStream> {
+    if (this.closed || this.closing) throw new Error('spdy: connection closed');
+    const id = this.nextStreamId;
+    this.nextStreamId += 2;
+    const block = new Map(Object.entries(headers).map(([k, v]): [string, string[]] => [k.toLowerCase(), [v]]));
+    const stream = new SpdyStream(this, id, block);
+    this.streams.set(id, stream);
+    const reply = stream.awaitReply();
+    const head = Buffer.alloc(10);
+    head.writeUInt32BE(id & 0x7fffffff, 0);
+    // Bytes 4-7: associated stream ID 0; bytes 8-9: priority 0, unused slot.
+    this.sendFrame(encodeControlFrame(spdyFrameType.synStream, 0, Buffer.concat([head, this.compressor.compress(encodeHeaderBlock(block))])));
+    await reply;
+    return stream;
   }
 
   get isClosed(): boolean {
@@ -427,8 +480,14 @@ export class SpdyConnection extends EventEmitter {
       }
       case spdyFrameType.synReply:
       case spdyFrameType.headers: {
-        // Inflated only to keep the shared zlib context in step; we open no streams of our own.
-        if (p.length >= 4) await this.decompressor.decompress(p.subarray(4));
+        // The headers are inflated to keep the shared zlib context in step; nobody needs their values.
+        if (p.length < 4) return;
+        await this.decompressor.decompress(p.subarray(4));
+        const stream = this.streams.get(p.readUInt32BE(0) & 0x7fffffff);
+        if (frame.type === spdyFrameType.synReply) {
+          stream?.replied();
+          if (stream && frame.flags & flagFin) stream.remoteEnd();
+        }
         return;
       }
       case spdyFrameType.rstStream: {

@@ -7,12 +7,13 @@ import { request } from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { parseJoinToken, validateCABundle } from '../../apiserver/pki/join-token.js';
-import { caCertsPath, ensureServerTokenSecret, nodeCertPath, serverJoinToken } from '../../apiserver/pki/node-join.js';
+import { caCertsPath, clientCACertPath, ensureServerTokenSecret, kubeletServingCertPath, nodeCertPath, serverJoinToken } from '../../apiserver/pki/node-join.js';
 import { serverCertFiles } from '../../apiserver/pki/server-certs.js';
 import { logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
+import type { KubeletServing } from './kubelets.js';
 import { kubeletFlags, startKubelets } from './kubelets.js';
 
 /** `k8ts agent`'s flags (k3s's names). */
@@ -44,23 +45,43 @@ function get(url: string, options: { ca?: string; insecure?: boolean; headers?: 
   });
 }
 
-/** Fetches and checks the server CA, then gets a node client certificate; returns a client config. */
-export async function joinCluster(server: string, token: string, nodeName: string): Promise<ClientConfig> {
-  const parsed = parseJoinToken(token);
-  const base = server.replace(/\/+$/, '');
+/** Fetches the server CA and checks it against the hash the token pins. */
+async function verifiedServerCA(base: string, token: string): Promise<string> {
   // The CA is not trusted yet: read it without verification, then pin it by the token's hash.
   const ca = await get(base + caCertsPath, { insecure: true });
   if (ca.code !== 200) throw new Error(`GET ${caCertsPath}: HTTP ${ca.code}`);
-  validateCABundle(parsed, ca.body);
-  const c = parsed.credentials;
+  validateCABundle(parseJoinToken(token), ca.body);
+  return ca.body;
+}
+
+/** GETs a join endpoint with the token's credentials for `nodeName`; returns the body. */
+async function joinGet(base: string, ca: string, token: string, nodeName: string, what: string, headers: Record<string, string> = {}): Promise<string> {
+  const c = parseJoinToken(token).credentials;
   const basic = c.kind === 'password' ? `${c.username}:${c.password}` : `${c.id}:${c.secret}`;
-  const cert = await get(base + nodeCertPath, {
-    ca: ca.body,
-    headers: { Authorization: `Basic ${Buffer.from(basic).toString('base64')}`, 'K8ts-Node-Name': nodeName },
-  });
-  if (cert.code !== 200) throw new Error(`GET ${nodeCertPath}: HTTP ${cert.code}: ${cert.body.trim()}`);
-  const keyAt = cert.body.indexOf('-----BEGIN', cert.body.indexOf('-----END CERTIFICATE-----'));
-  return { server: base, ca: ca.body, cert: cert.body.slice(0, keyAt), key: cert.body.slice(keyAt) };
+  const r = await get(base + what, { ca, headers: { Authorization: `Basic ${Buffer.from(basic).toString('base64')}`, 'K8ts-Node-Name': nodeName, ...headers } });
+  if (r.code !== 200) throw new Error(`GET ${what}: HTTP ${r.code}: ${r.body.trim()}`);
+  return r.body;
+}
+
+/** Splits "CERT PEM + KEY PEM" as the join endpoints answer them. */
+function certAndKey(body: string): { cert: string; key: string } {
+  const keyAt = body.indexOf('-----BEGIN', body.indexOf('-----END CERTIFICATE-----'));
+  return { cert: body.slice(0, keyAt), key: body.slice(keyAt) };
+}
+
+/** Fetches and checks the server CA, then gets a node client certificate; returns a client config. */
+export async function joinCluster(server: string, token: string, nodeName: string): Promise<ClientConfig> {
+  const base = server.replace(/\/+$/, '');
+  const ca = await verifiedServerCA(base, token);
+  return { server: base, ca, ...certAndKey(await joinGet(base, ca, token, nodeName, nodeCertPath)) };
+}
+
+/** Gets the kubelet server's certificate (for the node's name and addresses) and the CA of its callers, as k3s's agent does. */
+export async function kubeletServingFromServer(server: string, token: string, nodeName: string, addresses: string[]): Promise<KubeletServing> {
+  const base = server.replace(/\/+$/, '');
+  const ca = await verifiedServerCA(base, token);
+  const { cert, key } = certAndKey(await joinGet(base, ca, token, nodeName, kubeletServingCertPath, { 'K8ts-Node-IP': addresses.join(',') }));
+  return { cert, key, clientCA: await joinGet(base, ca, token, nodeName, clientCACertPath) };
 }
 
 /** `k8ts agent`: runs until SIGTERM or SIGINT. */
@@ -83,7 +104,8 @@ export async function agentCommand(values: Record<string, string | boolean | und
   };
   const endpoint = (values['container-runtime-endpoint'] as string) || '';
   if (endpoint === '' && Number(values['simulate-nodes'] ?? 0) === 0) throw new Error('nothing to run: give --container-runtime-endpoint and/or --simulate-nodes N');
-  const running = startKubelets(values, clientConfig, dataDir, log, signal);
+  const serving = (nodeName: string, addresses: string[]): Promise<KubeletServing> => kubeletServingFromServer(server, token, nodeName, addresses);
+  const running = startKubelets(values, clientConfig, dataDir, log, signal, { serving });
   log.info('agent started', { server, node: (values['node-name']) || os.hostname(), simulated: Number(values['simulate-nodes'] ?? 0) });
   const results = await Promise.allSettled(running);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -9,6 +9,7 @@ import type { Logger } from '../../base/log.js';
 import { CriImageService } from '../../runtime/cri-image-service.js';
 import { ImageService } from '../../runtime/images/image-service.js';
 import { parseRegistriesConfig } from '../../runtime/images/registry-config.js';
+import type { StreamingUrls } from '../../runtime/linux-runtime.js';
 import { LinuxRuntime } from '../../runtime/linux-runtime.js';
 
 type FlagValues = Record<string, string | boolean | undefined>;
@@ -36,6 +37,8 @@ export interface RuntimeSetup {
   defaultBridge: string;
   /** The default CNI configuration folder when --cni-conf-dir is not given. */
   defaultConfDir: string;
+  /** The streaming server whose URLs CRI's Exec, Attach and PortForward hand out (for CRI over a socket). */
+  streaming?: StreamingUrls;
   log: Logger;
 }
 
@@ -88,6 +91,7 @@ export async function createLinuxRuntime(values: FlagValues, setup: RuntimeSetup
   try {
     await importImagesDir(store, (values['images-dir'] as string) || path.join(dataDir, 'images'), log);
     const runtime = await LinuxRuntime.open({
+      ...(setup.streaming ? { streaming: setup.streaming } : {}),
       root: path.join(dataDir, 'runtime'),
       stateDir: setup.stateDir,
       images: store,

@@ -6,7 +6,9 @@ import path from 'node:path';
 import type { Logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
-import { runNodeKubelet, SimulatedFleet, type RuntimeHandle } from '../../kubelet/node-runner.js';
+import type { KubeletServing, RuntimeHandle } from '../../kubelet/node-runner.js';
+import { runNodeKubelet, SimulatedFleet } from '../../kubelet/node-runner.js';
+export type { KubeletServing } from '../../kubelet/node-runner.js';
 import { SimulatedRuntime } from '../../runtime/simulated/simulated-runtime.js';
 import type { FlagSpec } from '../flags.js';
 import { kubernetesVersion } from '../version.js';
@@ -34,6 +36,11 @@ export const kubeletFlags: FlagSpec = {
     help: "this node's IP addresses, comma-separated (default: the first IPv4 and IPv6 of the host)",
     default: '',
   },
+  'kubelet-port': {
+    type: 'string',
+    help: "the kubelet server's port (upstream kubelet's --port; 0 picks a free one)",
+    default: '10250',
+  },
   'pod-manifest-path': { type: 'string', help: 'folder of static pod manifests, watched', default: '' },
   'pod-logs-dir': { type: 'string', help: 'where container logs are kept', default: '/var/log/pods' },
   'kubelet-root-dir': {
@@ -54,7 +61,12 @@ export function startKubelets(
   dataDir: string,
   log: Logger,
   signal: AbortSignal,
-  options: { builtInRuntime?: boolean } = {},
+  options: {
+    /** Without --container-runtime-endpoint, run this machine's kubelet on the built-in runtime in process. */
+    builtInRuntime?: boolean;
+    /** The kubelet server's certificates for a node (its name and addresses); without it no kubelet server runs. */
+    serving?: (nodeName: string, addresses: string[]) => Promise<KubeletServing>;
+  } = {},
 ): Promise<void>[] {
   const running: Promise<void>[] = [];
   setMaxListeners(0, signal);
@@ -89,6 +101,9 @@ export function startKubelets(
     );
   }
   const endpoint = (values['container-runtime-endpoint'] as string) || '';
+  const kubeletPort = Number(values['kubelet-port'] ?? 10250);
+  if (!Number.isInteger(kubeletPort) || kubeletPort < 0 || kubeletPort > 65535)
+    throw new Error(`invalid --kubelet-port: ${String(values['kubelet-port'])}`);
   // This machine's kubelet: against the runtime at --container-runtime-endpoint, else (in `k8ts server`,
   // unless simulated nodes stand in for this machine) against the built-in runtime in this process.
   const machine = async (runtime: RuntimeHandle): Promise<void> => {
@@ -110,6 +125,8 @@ export function startKubelets(
           clusterDNS: ((values['cluster-dns'] as string) || '').split(',').filter((x) => x !== ''),
           clusterDomain: (values['cluster-domain'] as string) || 'cluster.local',
           ...(values['pod-manifest-path'] ? { podManifestPath: path.resolve(values['pod-manifest-path'] as string) } : {}),
+          kubeletPort,
+          ...(options.serving ? { serving: options.serving } : {}),
           log: log.with({ component: 'kubelet' }),
         },
         signal,

@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { logger } from '../../base/log.js';
 import { serveCri, unixSocketPath } from '../../cri/grpc.js';
+import { StreamingServer } from '../../cri/streaming-server/server.js';
 import { ImageService } from '../../runtime/images/image-service.js';
 import { importService, importThroughRuntime } from '../../runtime/import-service.js';
 import { defaultDataDir } from '../flags.js';
@@ -22,14 +23,18 @@ export async function runtimeCommand(
 ): Promise<number> {
   const log = logger('runtime');
   const dataDir = dataDirOf(values);
+  // CRI's Exec, Attach and PortForward answer URLs on this server (HTTP on 127.0.0.1, a free port).
+  const streaming = new StreamingServer();
   const built = await createLinuxRuntime(values, {
     dataDir,
+    streaming,
     stateDir: (values['state-dir'] as string) || '/run/k8ts/runtime',
     podCIDRs: ((values['pod-cidr'] as string) || '10.42.0.0/24,fd42::/64').split(',').filter(Boolean),
     defaultBridge: 'k8ts0',
     defaultConfDir: path.join(dataDir, 'cni', 'net.d'),
     log,
   });
+  const streamingUrl = await streaming.start(built.runtime.streaming);
   const listen = (values.listen as string) || 'unix:///run/k8ts/cri.sock';
   const socket = unixSocketPath(listen);
   if (socket !== undefined) await mkdir(path.dirname(socket), { recursive: true });
@@ -39,11 +44,12 @@ export async function runtimeCommand(
     image: built.images,
     extraServices: [importService(built.store)],
   });
-  log.info('CRI runtime ready', { listen: server.address, dataDir, ociRuntime: built.runtime.oci.binary });
+  log.info('CRI runtime ready', { listen: server.address, dataDir, ociRuntime: built.runtime.oci.binary, streaming: streamingUrl });
   if (!signal.aborted)
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('shutting down (containers keep running)');
   await server.close();
+  await streaming.stop();
   await built.close();
   return 0;
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ApiServer } from '../../apiserver/api-server.js';
 import { writeKubeconfig } from '../../apiserver/pki/kubeconfig.js';
-import { ensureServerTokenSecret, nodeJoinHandlers } from '../../apiserver/pki/node-join.js';
+import { ensureServerTokenSecret, kubeletServingNames, nodeJoinHandlers } from '../../apiserver/pki/node-join.js';
 import { ensureServerCerts, hostSubjectAltNames } from '../../apiserver/pki/server-certs.js';
 import { kubernetesServiceIPs, legacyTokenSigner, serviceAccountOptions, serviceAccountFlags } from './service-account-flags.js';
 import { logger } from '../../base/log.js';
@@ -14,6 +14,7 @@ import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
 import { kubernetesVersion } from '../version.js';
+import type { KubeletServing } from './kubelets.js';
 import { builtInRuntimeFlags, kubeletFlags, startKubelets } from './kubelets.js';
 import { runServiceComponents, serviceAllocationOptions, serviceFlags } from './service-components.js';
 import { loadSchedulerConfig } from './scheduler-config.js';
@@ -147,7 +148,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
     defaultNotReadyTolerationSeconds: seconds(values['default-not-ready-toleration-seconds'], 'default-not-ready-toleration-seconds'),
     defaultUnreachableTolerationSeconds: seconds(values['default-unreachable-toleration-seconds'], 'default-unreachable-toleration-seconds'),
     // Agents join with the server's token (`k8ts token create` prints it).
-    extraHandlers: nodeJoinHandlers({ serverCAPem: certs.serverCA.certPem, clientCA: certs.clientCA, secret: await ensureServerTokenSecret(dataDir) }),
+    extraHandlers: nodeJoinHandlers({ serverCAPem: certs.serverCA.certPem, clientCA: certs.clientCA, serverCA: certs.serverCA, secret: await ensureServerTokenSecret(dataDir) }),
     ...serviceAllocationOptions(values),
     ...tokens,
   });
@@ -264,7 +265,12 @@ export async function serverCommand(values: Record<string, string | boolean | un
       const cert = await certs.clientCA.issueClientCertificate({ user: `system:node:${nodeName}`, groups: ['system:nodes'] });
       return { server: `https://127.0.0.1:${bound}`, ca: certs.serverCA.certPem, cert: cert.certPem, key: cert.keyPem };
     };
-    running.push(...startKubelets(values, nodeConfig, dataDir, log, components.signal, { builtInRuntime: true }));
+    // Their servers' certificates come from the server CA, which the API server checks kubelets against.
+    const serving = async (nodeName: string, addresses: string[]): Promise<KubeletServing> => {
+      const cert = await certs.serverCA.issueServingCertificate(kubeletServingNames(nodeName, addresses));
+      return { cert: cert.certPem, key: cert.keyPem, clientCA: certs.clientCA.certPem };
+    };
+    running.push(...startKubelets(values, nodeConfig, dataDir, log, components.signal, { builtInRuntime: true, serving }));
   }
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('shutting down');

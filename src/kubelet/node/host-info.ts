@@ -17,6 +17,8 @@ export interface HostInfo {
   osImage: string;
   operatingSystem: string;
   architecture: string;
+  /** The port the kubelet's server listens on, for status.daemonEndpoints (default 10250). */
+  kubeletPort?: number;
 }
 
 function read(file: string): string {

@@ -157,7 +157,7 @@ export function nodeStatus(host: HostInfo, versions: NodeVersions, health: NodeH
     allocatable,
     conditions: nodeConditions(health, previous?.conditions, now),
     addresses: host.addresses.map((a) => ({ ...a })),
-    daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } },
+    daemonEndpoints: { kubeletEndpoint: { Port: host.kubeletPort ?? kubeletPort } },
     nodeInfo: {
       machineID: host.machineID,
       systemUUID: host.systemUUID,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { CertificateAuthority } from '../../apiserver/pki/certificate-authority.js';
-import { SpdyTestClient } from '../../../test/helpers/spdy-client.js';
+import { dialSpdy } from '../../apimachinery/httpstream/spdy-client.js';
 import { KubeletServer } from './kubelet-server.js';
 import type { StreamingRuntime } from './streaming-runtime.js';
 import { RuntimeNotFoundError } from './streaming-runtime.js';
@@ -123,40 +123,38 @@ describe('kubelet server', () => {
   });
 
   it('serves a tty exec over SPDY: resize events, stdin, stdout, and the v4 status', async () => {
-    const spdy = await SpdyTestClient.connect(
-      { host: '127.0.0.1', port, path: '/exec/default/web/main?command=sh&input=1&output=1&tty=1', ca, ...client },
-      ['v4.channel.k8s.io', 'v3.channel.k8s.io'],
-    );
+    const { conn, protocol } = await dialSpdy(`https://127.0.0.1:${port}/exec/default/web/main?command=sh&input=1&output=1&tty=1`, ['v4.channel.k8s.io', 'v3.channel.k8s.io'], {
+      tls: { ca, ...client },
+    });
     try {
-      assert.equal(spdy.protocol, 'v4.channel.k8s.io');
-      const error = await spdy.open({ streamType: 'error' });
-      const stdin = await spdy.open({ streamType: 'stdin' });
-      const stdout = await spdy.open({ streamType: 'stdout' });
-      const resize = await spdy.open({ streamType: 'resize' });
-      await until(() => [error, stdin, stdout, resize].every((s) => s.replied), 'the replies');
-      spdy.write(resize, '{"Width":100,"Height":30}\n{"Width":120,');
-      spdy.write(resize, '"Height":40}\n');
+      assert.equal(protocol, 'v4.channel.k8s.io');
+      const goAway = new Promise<void>((resolve) => conn.once('goaway', () => resolve()));
+      // openStream resolves once the server has replied.
+      const error = await conn.openStream({ streamType: 'error' });
+      const stdin = await conn.openStream({ streamType: 'stdin' });
+      const stdout = await conn.openStream({ streamType: 'stdout' });
+      const resize = await conn.openStream({ streamType: 'resize' });
+      const errorText = readAll(error);
+      const stdoutText = readAll(stdout);
+      resize.write('{"Width":100,"Height":30}\n{"Width":120,');
+      resize.write('"Height":40}\n');
       await until(() => resizes.length === 2, 'two resizes');
       assert.deepEqual(resizes, [
         { width: 100, height: 30 },
         { width: 120, height: 40 },
       ]);
-      spdy.write(stdin, 'hello\n');
-      await until(() => error.finished && stdout.finished && spdy.goAway, 'the end of the session');
-      assert.equal(spdy.text(stdout), 'tty got hello\n');
-      assert.deepEqual(JSON.parse(spdy.text(error)), { metadata: {}, status: 'Success' });
+      stdin.write('hello\n');
+      assert.equal(await stdoutText, 'tty got hello\n');
+      assert.deepEqual(JSON.parse(await errorText), { metadata: {}, status: 'Success' });
+      await goAway;
     } finally {
-      spdy.close();
+      conn.close(0);
     }
   });
 
   it('closes a streaming connection that stays idle', async () => {
-    const spdy = await SpdyTestClient.connect({ host: '127.0.0.1', port, path: '/portForward/default/web', ca, ...client }, ['portforward.k8s.io']);
-    try {
-      await until(() => spdy.ended, 'the idle connection to be closed');
-    } finally {
-      spdy.close();
-    }
+    const { conn } = await dialSpdy(`https://127.0.0.1:${port}/portForward/default/web`, ['portforward.k8s.io'], { tls: { ca, ...client } });
+    await until(() => conn.isClosed, 'the idle connection to be closed');
   });
 
   it('answers streaming requests that cannot upgrade as upstream does', async () => {
@@ -183,4 +181,12 @@ async function until(cond: () => boolean, what: string): Promise<void> {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    stream.on('data', (d: Buffer) => (text += d.toString()));
+    stream.once('end', () => resolve(text));
+  });
 }

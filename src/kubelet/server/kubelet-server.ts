@@ -13,12 +13,12 @@ import type { Logger } from '../../base/log.js';
 import { logger } from '../../base/log.js';
 import type { LogOptions } from './cri-logs.js';
 import { copyCriLog, parseRfc3339Nano } from './cri-logs.js';
-import { servePortForward } from './portforward.js';
-import type { SessionOutcome } from './remotecommand.js';
-import { parseRemoteCommandOptions, serveRemoteCommand } from './remotecommand.js';
+import { servePortForward } from '../../cri/streaming-server/portforward.js';
+import type { SessionOutcome } from '../../cri/streaming-server/remotecommand.js';
+import { parseRemoteCommandOptions, serveRemoteCommand } from '../../cri/streaming-server/remotecommand.js';
 import type { ContainerRef, PodRef, PodSource, StatsProvider, StreamingRuntime } from './streaming-runtime.js';
 import { RuntimeNotFoundError } from './streaming-runtime.js';
-import { writeRawResponse } from './upgrade.js';
+import { writeRawResponse } from '../../cri/streaming-server/upgrade.js';
 
 /** The kubelet's default port for its authenticated API. */
 export const defaultKubeletPort = 10250;

@@ -1,7 +1,8 @@
 // What the kubelet's HTTP server needs from a container runtime to serve exec, attach, port-forward and logs.
 // The Linux runtime (and, for tests, a stand-in) implements it; the server speaks every wire protocol itself
 // and hands the runtime plain Node streams.
-import type { Duplex, Readable, Writable } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import type { ExecResult, StreamingIO } from '../../cri/streaming.js';
 
 /** A pod as the kubelet knows it. */
 export interface PodRef {
@@ -16,30 +17,8 @@ export interface ContainerRef extends PodRef {
   container: string;
 }
 
-/** A terminal's size in character cells. */
-export interface TerminalSize {
-  width: number;
-  height: number;
-}
-
-/** The client's streams of an exec or attach session; absent ones were not asked for. */
-export interface StreamingIO {
-  /** What the client types; ends when the client closes stdin. */
-  stdin?: Readable;
-  stdout?: Writable;
-  /** Never present with a tty (the terminal merges the two). */
-  stderr?: Writable;
-  tty: boolean;
-  /** Terminal sizes as the client resizes, starting with the initial one (only with a tty). */
-  resize?: AsyncIterable<TerminalSize>;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
-}
-
-/** An exec that ran to the end. */
-export interface ExecResult {
-  exitCode: number;
-}
+/** A terminal's size in character cells, and the client's streams of an exec or attach session (CRI's). */
+export type { ExecResult, StreamingIO, TerminalSize } from '../../cri/streaming.js';
 
 /** Where a container's CRI-format log is, and whether the container still writes to it. */
 export interface ContainerLog {

@@ -9,7 +9,7 @@ import { ChannelConnection, channelProtocols } from '../../apimachinery/httpstre
 import { exitStatus, internalErrorStatus, remoteCommandProtocol, streamHeader, streamType } from '../../apimachinery/httpstream/protocols.js';
 import type { SpdyStream } from '../../apimachinery/httpstream/spdy.js';
 import { acceptWebSocket, isWebSocketRequest, offeredSubprotocols } from '../../apimachinery/httpstream/websocket.js';
-import type { StreamingIO } from './streaming-runtime.js';
+import type { StreamingIO } from '../streaming.js';
 import { AsyncQueue, isSpdyRequest, upgradeToSpdy, writeRawResponse } from './upgrade.js';
 
 /** Which streams the client asked for (query stdin, stdout, stderr, tty). */

@@ -14,7 +14,11 @@ import type { SpdyStream } from '../../apimachinery/httpstream/spdy.js';
 import { SpdyConnection } from '../../apimachinery/httpstream/spdy.js';
 import { websocketByteStream } from '../../apimachinery/httpstream/tunnel.js';
 import { acceptWebSocket, isWebSocketRequest, offeredSubprotocols } from '../../apimachinery/httpstream/websocket.js';
-import type { PodRef } from './streaming-runtime.js';
+/** The pod a port-forward goes to, for error messages. */
+export interface PodRef {
+  name: string;
+  uid?: string;
+}
 import type { Negotiated } from './remotecommand.js';
 import { isSpdyRequest, upgradeToSpdy, writeRawResponse } from './upgrade.js';
 
