@@ -69,7 +69,7 @@ export class StartError extends Error {
 const helperScript = String.raw`
 use strict; use warnings; use POSIX (); use Fcntl qw(O_RDONLY O_WRONLY O_RDWR F_GETFL F_SETFL O_NONBLOCK);
 $SIG{PIPE} = 'IGNORE';
-my (%jobs, %readers, %writers); my $buf = ''; my $eof = 0;
+my (%jobs, %readers, %writers, %check); my $buf = ''; my $eof = 0;
 sub nonblock { my $fh = shift; fcntl($fh, F_SETFL, fcntl($fh, F_GETFL, 0) | O_NONBLOCK); }
 pipe(my $sigr, my $sigw) or die; nonblock($sigr); nonblock($sigw);
 $SIG{CHLD} = sub { syswrite($sigw, 'x') };
@@ -134,7 +134,7 @@ for (;;) {
       my $data; my $got = sysread($fh, $data, 65536);
       next if !defined $got && ($!{EAGAIN} || $!{EINTR});
       if ($got) { if ($which eq 'exec') { $job->{errno} .= $data } else { $job->{out}[$which] .= $data } next }
-      delete $readers{$fd}; close $fh; $job->{open}--;
+      delete $readers{$fd}; close $fh; $job->{open}--; $check{$job->{pid}} = 1;
       if ($which eq 'exec') {
         if (length $job->{errno}) { $job->{failed} = 1; put("E $job->{id} $job->{errno}\n") } else { $job->{started} = 1; put("S $job->{id} $job->{pid}\n") }
       }
@@ -147,10 +147,11 @@ for (;;) {
       if ($wr->[2] >= length $wr->[1]) { close $wr->[0]; delete $writers{$fd} }
     }
   }
-  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) { $jobs{$pid}{status} = $? if $jobs{$pid} }
-  for my $pid (keys %jobs) {
+  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) { if ($jobs{$pid}) { $jobs{$pid}{status} = $?; $check{$pid} = 1 } }
+  for my $pid (keys %check) {
     my $job = $jobs{$pid};
-    next unless defined $job->{status} && $job->{open} == 0;
+    delete $check{$pid} if !$job || $job->{open} == 0;
+    next unless $job && defined $job->{status} && $job->{open} == 0;
     put("X $job->{id} $job->{status} " . length($job->{out}[1]) . ' ' . length($job->{out}[2]) . "\n" . $job->{out}[1] . $job->{out}[2]) unless $job->{failed};
     delete $jobs{$pid};
   }
