@@ -8,6 +8,7 @@
 // State on disk, so that a restarted runtime finds its pods and containers again:
 //   <root>/sandboxes/<id>/sandbox.json, hosts, resolv.conf, hostname
 //   <root>/containers/<id>/container.json, config.json (the bundle), stdin/stdout/stderr FIFOs, pid, exit
+//   <root>/fifos/                              spare FIFOs, made a batch at a time (logs.ts FifoMaker)
 //   <stateDir>/ns/<sandbox id>/{net,uts,ipc}   the namespace bind mounts
 //   <stateDir>/runc                            the OCI runtime's own state (--root)
 import { randomBytes } from 'node:crypto';

@@ -9,7 +9,8 @@
 // - `run`, for containers with a tty: `sh` runs `RUNTIME run --keep` in the foreground on a pseudo-terminal
 //   (see withTerminal) and records its status.
 // Either way the container keeps its cgroup after it exits (no auto-delete), so the OOM kill counter can be
-// read; `delete` (or the runtime, for an exited container) removes it. The stdio are FIFOs k8ts owns.
+// read; `delete` (or the runtime, for an exited container) removes it. The stdio are FIFOs k8ts owns, which
+// the spawner's helper (spawner.ts) opens read-write for the monitor it starts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { execFileChecked } from './images/exec.js';

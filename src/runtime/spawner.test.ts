@@ -21,10 +21,10 @@ describe('spawner helper', () => {
         ...Array.from({ length: 20 }, (_, i) => runProgram('/bin/echo', [String(i), 'with space'])),
       ]);
       const [first, killed, ...echoes] = results;
-      assert.equal(first!.code, 3);
-      assert.equal(first!.stdout.toString(), big);
-      assert.equal(first!.stderr.toString(), `a b\tc\n${dir}\n`);
-      assert.deepEqual([killed!.code, killed!.signal], [null, 'SIGTERM']);
+      assert.equal(first.code, 3);
+      assert.equal(first.stdout.toString(), big);
+      assert.equal(first.stderr.toString(), `a b\tc\n${dir}\n`);
+      assert.deepEqual([killed.code, killed.signal], [null, 'SIGTERM']);
       assert.deepEqual(
         echoes.map((e) => e.stdout.toString()),
         echoes.map((_, i) => `${i} with space\n`),
