@@ -218,8 +218,9 @@ export class PodWorker {
         await this.#stopAll(rp, 0);
       }
       const attempt = sandbox ? (sandbox.metadata?.attempt ?? 0) + 1 : 0;
+      let podSandboxId: string | undefined;
       try {
-        await this.#ctx.runtime.runPodSandbox({ config: this.#sandboxConfig(attempt) });
+        ({ podSandboxId } = await this.#ctx.runtime.runPodSandbox({ config: this.#sandboxConfig(attempt) }));
         this.#step('runPodSandbox');
       } catch (err) {
         this.#event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`);
@@ -227,7 +228,9 @@ export class PodWorker {
         this.#wake(2000);
         return;
       }
-      rp = await this.#runtimePod();
+      // A pod's first sandbox: nothing else changed, so its status is all there is to read back.
+      const fresh = !sandbox && podSandboxId ? (await this.#ctx.runtime.podSandboxStatus({ podSandboxId })).status : undefined;
+      rp = fresh ? { ...rp, sandboxes: [fresh, ...rp.sandboxes] } : await this.#runtimePod();
       sandbox = rp.sandboxes[0]!;
     }
     const podIPs = [sandbox.network?.ip ?? '', ...(sandbox.network?.additionalIps ?? []).map((x) => x.ip ?? '')].filter((x) => x !== '');
