@@ -76,8 +76,8 @@ async function podStartup(c: RESTClient, prefix: string, count: number, nodeFor:
       while (next < count) {
         const i = next++;
         const name = `${prefix}-${i}`;
-        created.set(name, performance.now());
         if (Number(flags.interval) > 0) await new Promise((r) => setTimeout(r, Number(flags.interval) * i - (performance.now() - t0)));
+        created.set(name, performance.now());
         await c.create(podsRef, {
           apiVersion: 'v1',
           kind: 'Pod',
