@@ -11,6 +11,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { promisify } from 'node:util';
+import { childrenOf } from '../../src/runtime/namespaces.js';
 import { runtimeSkipReason, startRuntimeFixture } from '../../src/runtime/testing/runtime-fixture.js';
 import { fmt, percentile, printTable } from '../lib/stats.js';
 
@@ -25,12 +26,14 @@ if (skip) {
   process.exit(1);
 }
 
-function rssKiB(pid: number): number {
+/** A process's RSS, PSS (shared pages divided among their users) and private memory (USS), in KiB. */
+function memKiB(pid: number): { rss: number; pss: number; uss: number } {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+    return { rss: field('Rss'), pss: field('Pss'), uss: field('Private_Clean') + field('Private_Dirty') };
   } catch {
-    return 0;
+    return { rss: 0, pss: 0, uss: 0 };
   }
 }
 
@@ -165,7 +168,12 @@ try {
   global.gc?.();
   const rssAfter = process.memoryUsage().rss;
   const monitors = processesWith(path.join(fx.dir, 'runtime', 'containers'));
-  const monitorKiB = monitors.reduce((sum, pid) => sum + rssKiB(pid), 0);
+  const mem = monitors.map(memKiB);
+  const sum = (k: 'rss' | 'pss' | 'uss'): number => mem.reduce((acc, m) => acc + m[k], 0);
+  const monitorKiB = sum('rss');
+  const helpers = processesWith('k8ts-spawner')
+    .filter((pid) => childrenOf(process.pid).includes(pid))
+    .map(memKiB);
   console.log(`\n${pods} pods (sandbox + sleeping container each) started in ${fmt(elapsed / 1000)} s`);
   printTable(
     ['memory', 'MiB'],
@@ -173,10 +181,13 @@ try {
       ['runtime process RSS before', fmt(rssBefore / 2 ** 20)],
       ['runtime process RSS with the pods', fmt(rssAfter / 2 ** 20)],
       [`monitor processes (${monitors.length}), RSS sum`, fmt(monitorKiB / 1024)],
-      ['monitors per pod', fmt(monitorKiB / 1024 / pods)],
+      ['monitors per pod, RSS', fmt(monitorKiB / 1024 / pods)],
+      ['monitors per pod, PSS', fmt(sum('pss') / 1024 / pods)],
+      ['monitors per pod, private (USS)', fmt(sum('uss') / 1024 / pods)],
+      [`spawner helper (${helpers.length}), RSS / private`, `${fmt(helpers.reduce((a, m) => a + m.rss, 0) / 1024)} / ${fmt(helpers.reduce((a, m) => a + m.uss, 0) / 1024)}`],
     ],
   );
-  console.log("(RSS sums count shared pages once per process, so the monitors' figure is an upper bound)");
+  console.log("(RSS counts shared pages, Perl's and libc's, in every process: PSS and USS are the monitors' real cost)");
 } finally {
   const t = performance.now();
   await fx.close();

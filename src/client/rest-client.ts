@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { Status } from '../apimachinery/errors/status-error.js';
 import { StatusError } from '../apimachinery/errors/status-error.js';
 import type { Clock } from './clock.js';
@@ -168,9 +169,13 @@ export class RESTClient {
     this.#agent = https
       ? new HttpsAgent({
           keepAlive: true,
-          ...(config.ca !== undefined ? { ca: config.ca } : {}),
-          ...(config.cert !== undefined ? { cert: config.cert } : {}),
-          ...(config.key !== undefined ? { key: config.key } : {}),
+          // One TLS context for all connections: given ca/cert/key instead, each new connection parses them
+          // again (the kubelet opens dozens at once when many pods start).
+          secureContext: createSecureContext({
+            ...(config.ca !== undefined ? { ca: config.ca } : {}),
+            ...(config.cert !== undefined ? { cert: config.cert } : {}),
+            ...(config.key !== undefined ? { key: config.key } : {}),
+          }),
           ...(config.tlsServerName !== undefined ? { servername: config.tlsServerName } : {}),
           rejectUnauthorized: !config.insecureSkipTLSVerify,
         })

@@ -5,7 +5,7 @@
 import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../base/log.js';
 import type { EventRecorder, RESTClient } from '../client/index.js';
-import { DeletedFinalStateUnknown, EventRecorder as Recorder, SharedInformer } from '../client/index.js';
+import { DeletedFinalStateUnknown, EventRecorder as Recorder, RESTClient as Client, SharedInformer } from '../client/index.js';
 import type * as cri from '../cri/index.js';
 import type { Kube } from './api-types.js';
 import { Kubelet } from './kubelet.js';
@@ -159,7 +159,10 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
   healthTimer.unref();
   const services = SharedInformer.forResource<Kube<Service>>(o.client, servicesRef);
   const objects = new ApiPodObjects(o.client, services);
-  const recorder = new Recorder({ client: o.client, component: 'kubelet', host: name });
+  // Events get a client and rate limit of their own, as upstream's kubelet (eventRecordQPS 50, eventBurst
+  // 100): when many pods start at once, their events must not hold back the pods' status updates.
+  const eventClient = new Client({ ...o.client.config, qps: 50, burst: 100 });
+  const recorder = new Recorder({ client: eventClient, component: 'kubelet', host: name });
   const node = makeNode({
     client: o.client,
     name,
@@ -229,6 +232,7 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
   staticPods?.stop();
   node.kubelet.stop();
   node.agent.stop();
+  void recorder.flush().then(() => eventClient.close());
 }
 
 /** What the kubelet server streams through: the runtime's in-process operations if it has them, else CRI's URLs. */

@@ -7,10 +7,10 @@
 // k8ts writes its default list (loopback, bridge with host-local IPAM over the node's IPv4 and IPv6 pod
 // ranges, portmap) into the configuration directory unless one is already there, so that users can swap in
 // their own; a user's list without loopback gets it called on "lo" separately, as containerd does.
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { runProgram } from './spawner.js';
 
 /** The default pod ranges of a node: a /24 of 10.42.0.0/16 and a /64 of fd42::/48. */
 export const defaultPodCIDRs = ['10.42.0.0/24', 'fd42::/64'];
@@ -219,6 +219,12 @@ export class CniInvoker {
     att: CniAttachment,
     prevResult: CniResult | undefined,
   ): Promise<CniResult | undefined> {
+    // The portmap plugin given no port mappings passes the previous result through (ADD) and does nothing
+    // (DEL, CHECK): most pods have no hostPort, and this saves a program run on each of their set-ups and
+    // teardowns.
+    if (plugin.type === 'portmap' && prevResult !== undefined && (att.portMappings ?? []).length === 0) {
+      return command === 'ADD' ? prevResult : undefined;
+    }
     const { capabilities, ...conf } = plugin;
     const config: Record<string, unknown> = { ...conf, cniVersion: list.cniVersion, name: list.name };
     if (prevResult !== undefined) config.prevResult = prevResult;
@@ -263,34 +269,19 @@ export class CniInvoker {
   }
 }
 
-function runPlugin(binary: string, env: NodeJS.ProcessEnv, stdin: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const stdout = Buffer.concat(out).toString('utf8');
-      if (code === 0) return resolve(stdout);
-      let message = Buffer.concat(err).toString('utf8').trim() || `exit status ${code}`;
-      let cniCode: number | undefined;
-      try {
-        const e = JSON.parse(stdout) as { code?: number; msg?: string; details?: string };
-        cniCode = e.code;
-        message = [e.msg, e.details].filter(Boolean).join(': ') || message;
-      } catch {
-        // not an error object
-      }
-      reject(
-        new CniError(
-          `plugin type="${path.basename(binary)}" failed (${env.CNI_COMMAND}): ${message}`,
-          cniCode,
-        ),
-      );
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(stdin);
-  });
+async function runPlugin(binary: string, env: NodeJS.ProcessEnv, stdin: string): Promise<string> {
+  // Through the spawner's helper (spawner.ts): a pod's network takes two or three plugin runs.
+  const exit = await runProgram(binary, [], { env, input: stdin });
+  const stdout = exit.stdout.toString('utf8');
+  if (exit.code === 0) return stdout;
+  let message = exit.stderr.toString('utf8').trim() || `exit status ${exit.code ?? exit.signal}`;
+  let cniCode: number | undefined;
+  try {
+    const e = JSON.parse(stdout) as { code?: number; msg?: string; details?: string };
+    cniCode = e.code;
+    message = [e.msg, e.details].filter(Boolean).join(': ') || message;
+  } catch {
+    // not an error object
+  }
+  throw new CniError(`plugin type="${path.basename(binary)}" failed (${env.CNI_COMMAND}): ${message}`, cniCode);
 }

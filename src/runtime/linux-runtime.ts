@@ -8,12 +8,13 @@
 // State on disk, so that a restarted runtime finds its pods and containers again:
 //   <root>/sandboxes/<id>/sandbox.json, hosts, resolv.conf, hostname
 //   <root>/containers/<id>/container.json, config.json (the bundle), stdin/stdout/stderr FIFOs, pid, exit
+//   <root>/fifos/                              spare FIFOs, made a batch at a time (logs.ts FifoMaker)
 //   <stateDir>/ns/<sandbox id>/{net,uts,ipc}   the namespace bind mounts
 //   <stateDir>/runc                            the OCI runtime's own state (--root)
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import type { Duplex, Writable } from 'node:stream';
@@ -35,7 +36,7 @@ import {
 } from './cni.js';
 import type { ImageService as ImageStore } from './images/image-service.js';
 import { execFileChecked } from './images/exec.js';
-import { closeQuietly, LogPump, makeFifos, openFifoReadWrite } from './logs.js';
+import { FifoMaker, LogPump, openFifoReadWrite } from './logs.js';
 import {
   createNamespaces,
   isPidHolder,
@@ -46,6 +47,7 @@ import {
   type SandboxNamespaces,
 } from './namespaces.js';
 import { findTerminal, OciRuntime, resizeTerminal } from './oci-runtime.js';
+import type { StartedProgram } from './spawner.js';
 import { buildSpec, resolveUser, type OciSpec, type SpecSandbox } from './spec.js';
 
 /** Networking settings of the runtime. */
@@ -135,7 +137,7 @@ interface ContainerRecord {
 
 interface LiveContainer {
   pump?: LogPump;
-  monitor?: ChildProcess;
+  monitor?: StartedProgram;
   lastCpu?: { ns: number; at: number };
   finalising?: Promise<void>;
 }
@@ -218,6 +220,7 @@ export class LinuxRuntime implements cri.RuntimeService {
   readonly #live = new Map<string, LiveContainer>();
   readonly #writes = new Map<string, Promise<void>>();
   readonly #cgroupVersion = cgroupVersion();
+  readonly #fifos: FifoMaker;
   #minOomScoreAdj = 0;
   #closed = false;
 
@@ -234,6 +237,7 @@ export class LinuxRuntime implements cri.RuntimeService {
     this.#log = options.log ?? logger('runtime');
     this.#defaultCgroupParent = options.defaultCgroupParent ?? '/k8ts';
     this.#streaming = options.streaming;
+    this.#fifos = new FifoMaker(path.join(options.root, 'fifos'));
   }
 
   /** Opens the runtime: writes the default CNI config if none is there, and finds existing pods again. */
@@ -242,6 +246,7 @@ export class LinuxRuntime implements cri.RuntimeService {
     for (const dir of ['sandboxes', 'containers']) await mkdir(path.join(rt.root, dir), { recursive: true });
     await mkdir(path.join(rt.stateDir, 'ns'), { recursive: true });
     await mkdir(options.network.confDir, { recursive: true });
+    await rt.#fifos.clear();
     // Without ranges (podCIDRs: []) no default configuration is written until UpdateRuntimeConfig brings the
     // node's: the network is not ready until then, as with containerd before its CNI configuration exists.
     const podCIDRs = options.network.podCIDRs ?? defaultPodCIDRs;
@@ -721,7 +726,7 @@ export class LinuxRuntime implements cri.RuntimeService {
             ? stop!
             : 'SIGTERM';
       await writeFile(path.join(dir, 'config.json'), JSON.stringify(spec));
-      await makeFifos(
+      await this.#fifos.make(
         (config.stdin || config.tty ? ['stdout', 'stderr', 'stdin'] : ['stdout', 'stderr']).map((s) =>
           path.join(dir, s),
         ),
@@ -745,38 +750,32 @@ export class LinuxRuntime implements cri.RuntimeService {
     return new LogPump(rec.logPath, { stdout: path.join(dir, 'stdout'), stderr: path.join(dir, 'stderr') });
   }
 
-  /** Opens the container's FIFOs, starts its log pump and its monitor (create or run). */
-  #spawnMonitor(rec: ContainerRecord, mode: 'create' | 'run'): LiveContainer {
+  /** Starts the container's log pump and its monitor (create or run), which opens the FIFOs read-write. */
+  async #spawnMonitor(rec: ContainerRecord, mode: 'create' | 'run'): Promise<LiveContainer> {
     const dir = this.#containerDir(rec.id);
-    const fds: number[] = [];
+    // A tty gets a stdin that never ends (script would pass an end of input on to the terminal).
+    const stdin = rec.config.stdin || rec.config.tty ? { path: path.join(dir, 'stdin') } : 'ignore';
+    const stdio = [stdin, { path: path.join(dir, 'stdout') }, { path: path.join(dir, 'stderr') }] as const;
+    const live: LiveContainer = { pump: this.#startPump(rec) };
+    this.#live.set(rec.id, live);
+    const files = { bundle: dir, pidFile: this.#pidFile(rec.id), exitFile: this.#exitFile(rec.id) };
     try {
-      const outFd = openFifoReadWrite(path.join(dir, 'stdout'));
-      fds.push(outFd);
-      const errFd = openFifoReadWrite(path.join(dir, 'stderr'));
-      fds.push(errFd);
-      let inFd: number | 'ignore' = 'ignore';
-      // A tty gets a stdin that never ends (script would pass an end of input on to the terminal).
-      if (rec.config.stdin || rec.config.tty) {
-        inFd = openFifoReadWrite(path.join(dir, 'stdin'));
-        fds.push(inFd);
-      }
-      const live: LiveContainer = { pump: this.#startPump(rec) };
-      this.#live.set(rec.id, live);
-      const files = { bundle: dir, pidFile: this.#pidFile(rec.id), exitFile: this.#exitFile(rec.id) };
       live.monitor =
         mode === 'create'
-          ? this.oci.create(
+          ? await this.oci.create(
               rec.id,
               { ...files, createdFile: path.join(dir, 'created'), logFile: path.join(dir, 'oci.log') },
-              [inFd, outFd, errFd],
+              [...stdio],
             )
-          : this.oci.run(rec.id, files, [inFd, outFd, errFd], rec.config.tty === true);
-      rec.monitorPid = live.monitor.pid ?? 0;
-      rec.mode = mode;
-      return live;
-    } finally {
-      for (const fd of fds) closeQuietly(fd);
+          : await this.oci.run(rec.id, files, [...stdio], rec.config.tty === true);
+    } catch (err) {
+      live.pump?.close();
+      this.#live.delete(rec.id);
+      throw err;
     }
+    rec.monitorPid = live.monitor.pid;
+    rec.mode = mode;
+    return live;
   }
 
   /** The last error the OCI runtime logged (its --log file), if any. */
@@ -796,9 +795,9 @@ export class LinuxRuntime implements cri.RuntimeService {
 
   /** Creates the container under the create monitor; resolves once created, rejects with the runtime's error. */
   async #createUnderMonitor(rec: ContainerRecord): Promise<void> {
-    const live = this.#spawnMonitor(rec, 'create');
+    const live = await this.#spawnMonitor(rec, 'create');
     const dir = this.#containerDir(rec.id);
-    const exited = new Promise<void>((resolve) => live.monitor?.once('exit', () => resolve()));
+    const exited = live.monitor?.exited.then(() => undefined, () => undefined) ?? Promise.resolve();
     let monitorGone = false;
     void exited.then(() => (monitorGone = true));
     for (;;) {
@@ -845,7 +844,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       await this.#saveContainer(rec);
       return {};
     }
-    const live = this.#spawnMonitor(rec, 'run');
+    const live = await this.#spawnMonitor(rec, 'run');
     // Started when runc wrote the pid file; failed when the monitor recorded a status without one.
     for (;;) {
       if (existsSync(this.#pidFile(rec.id))) break;
@@ -886,12 +885,13 @@ export class LinuxRuntime implements cri.RuntimeService {
   async #watchExitUnsafe(rec: ContainerRecord): Promise<void> {
     const live = this.#live.get(rec.id);
     let monitorGone = false;
-    const exited = new Promise<void>((resolve) =>
-      live?.monitor?.once('exit', () => {
+    const exited = new Promise<void>((resolve) => {
+      const done = (): void => {
         monitorGone = true;
         resolve();
-      }),
-    );
+      };
+      live?.monitor?.exited.then(done, done);
+    });
     // A monitor we started reports its exit at once; one found again after a restart is polled. A monitor
     // that ended without writing a status (killed) leaves the exit unknown (255).
     const pollMs = live?.monitor ? 2000 : 500;

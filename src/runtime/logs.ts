@@ -4,14 +4,11 @@
 //   <RFC3339Nano time> <stdout|stderr> <F|P> <text>
 // into the log file the kubelet named, F for a full line and P for a part of a line longer than
 // maxLineBytes (containerd's 16 KiB). Attach subscribes to the same streams.
-import { execFile } from 'node:child_process';
 import { closeSync, constants, createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
+import { execFileChecked } from './images/exec.js';
 
 /** The longest piece of a line written as one log entry. */
 export const maxLineBytes = 16 * 1024;
@@ -21,7 +18,60 @@ export type StreamName = 'stdout' | 'stderr';
 /** Makes FIFOs (Node has no mkfifo), with one command for all. */
 export async function makeFifos(files: string[]): Promise<void> {
   await Promise.all(files.map((f) => rm(f, { force: true })));
-  await execFileAsync('mkfifo', ['-m', '0600', ...files]);
+  await execFileChecked('mkfifo', ['-m', '0600', ...files]);
+}
+
+/**
+ * Makes FIFOs by renaming spares that one `mkfifo` made ahead, a batch at a time, in a folder on the same
+ * filesystem as the FIFOs' places: a container then costs no program run of its own for its stdio.
+ */
+export class FifoMaker {
+  readonly spareDir: string;
+  readonly batch: number;
+  readonly #spares: string[] = [];
+  #refill: Promise<void> | undefined;
+  #seq = 0;
+
+  constructor(spareDir: string, batch = 32) {
+    this.spareDir = spareDir;
+    this.batch = batch;
+  }
+
+  /** Drops spares left by an earlier process. */
+  async clear(): Promise<void> {
+    await rm(this.spareDir, { recursive: true, force: true });
+  }
+
+  /** Makes `files` FIFOs (mode 0600), replacing what is there. */
+  async make(files: string[]): Promise<void> {
+    await Promise.all(files.map((f) => rm(f, { force: true })));
+    for (const file of files) {
+      const spare = await this.#take();
+      try {
+        await rename(spare, file);
+      } catch (err) {
+        // Another filesystem after all (EXDEV): make this one in place.
+        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+        await rm(spare, { force: true });
+        await makeFifos([file]);
+      }
+    }
+  }
+
+  async #take(): Promise<string> {
+    while (this.#spares.length === 0) {
+      this.#refill ??= this.#fill().finally(() => (this.#refill = undefined));
+      await this.#refill;
+    }
+    return this.#spares.pop()!;
+  }
+
+  async #fill(): Promise<void> {
+    await mkdir(this.spareDir, { recursive: true, mode: 0o700 });
+    const names = Array.from({ length: this.batch }, () => path.join(this.spareDir, `${process.pid}-${this.#seq++}`));
+    await makeFifos(names);
+    this.#spares.push(...names);
+  }
 }
 
 /** Opens a FIFO read-write (never blocks, and keeps a reader alive for the holder). */

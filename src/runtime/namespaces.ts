@@ -41,18 +41,20 @@ export async function createNamespaces(
   return result;
 }
 
-/** True when `file` is a mount point (a held namespace). */
-async function isMountPoint(file: string): Promise<boolean> {
+/** The mount points of this mount namespace. */
+async function mountPoints(): Promise<Set<string>> {
   const info = await readFile('/proc/self/mountinfo', 'utf8');
-  return info.split('\n').some((line) => line.split(' ')[4] === file);
+  return new Set(info.split('\n').map((line) => line.split(' ')[4] ?? ''));
 }
 
-/** Unmounts and deletes the namespace files; what is already gone is skipped. */
+/** Unmounts (with one umount for all) and deletes the namespace files; what is already gone is skipped. */
 export async function removeNamespaces(namespaces: SandboxNamespaces): Promise<void> {
-  for (const file of Object.values(namespaces)) {
-    if (await isMountPoint(file)) await execFileChecked('umount', [file]);
-    await rm(file, { force: true });
-  }
+  const files = Object.values(namespaces);
+  if (files.length === 0) return;
+  const mounted = await mountPoints();
+  const held = files.filter((f) => mounted.has(f));
+  if (held.length > 0) await execFileChecked('umount', held);
+  await Promise.all(files.map((f) => rm(f, { force: true })));
 }
 
 // A PID namespace cannot be held by a bind mount alone: once its first process (its init) exits, nothing can

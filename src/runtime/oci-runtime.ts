@@ -9,11 +9,13 @@
 // - `run`, for containers with a tty: `sh` runs `RUNTIME run --keep` in the foreground on a pseudo-terminal
 //   (see withTerminal) and records its status.
 // Either way the container keeps its cgroup after it exits (no auto-delete), so the OOM kill counter can be
-// read; `delete` (or the runtime, for an exited container) removes it. The stdio are FIFOs k8ts owns.
+// read; `delete` (or the runtime, for an exited container) removes it. The stdio are FIFOs k8ts owns, which
+// the spawner's helper (spawner.ts) opens read-write for the monitor it starts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { execFileChecked } from './images/exec.js';
 import { childrenOf } from './namespaces.js';
+import { startProgram, type SpawnStdio, type StartedProgram } from './spawner.js';
 
 /** Which OCI runtime binary. */
 export interface OciRuntimeOptions {
@@ -86,20 +88,19 @@ export class OciRuntime {
   }
 
   /**
-   * Starts the container under its monitor with the given stdio file descriptors (stdin, stdout, stderr)
-   * and returns the monitor (detached: it survives us; `exit` still fires while we run).
+   * Starts the container under its monitor with the given stdio (stdin, stdout, stderr: FIFOs, opened
+   * read-write) and resolves with the monitor once it runs (detached: it survives us; `exit` still fires
+   * while we run).
    */
-  run(id: string, files: RunFiles, stdio: [number | 'ignore', number, number], tty = false): ChildProcess {
+  run(id: string, files: RunFiles, stdio: [SpawnStdio, SpawnStdio, SpawnStdio], tty = false): Promise<StartedProgram> {
     const args = ['--root', this.root, 'run', ...(this.isCrun ? [] : ['--keep'])];
     args.push('--bundle', files.bundle, '--pid-file', files.pidFile, id);
     const command = tty ? withTerminal([this.binary, ...args]) : [this.binary, ...args];
-    const child = spawn('/bin/sh', ['-c', monitorScript, 'k8ts-monitor', ...command], {
+    return startProgram('/bin/sh', ['-c', monitorScript, 'k8ts-monitor', ...command], {
       detached: true,
       stdio,
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', K8TS_EXIT_FILE: files.exitFile },
     });
-    child.unref();
-    return child;
   }
 
   /** Whether containers can be created under the Perl monitor on this machine. */
@@ -108,11 +109,11 @@ export class OciRuntime {
   }
 
   /**
-   * Creates the container under the create monitor with the given stdio file descriptors (stdin, stdout,
-   * stderr) and returns the monitor (detached). Created: `files.createdFile` appears; failed:
-   * `<exitFile>.create` appears (the reason is in `files.logFile`).
+   * Creates the container under the create monitor with the given stdio (stdin, stdout, stderr: FIFOs,
+   * opened read-write) and resolves with the monitor once it runs (detached). Created: `files.createdFile`
+   * appears; failed: `<exitFile>.create` appears (the reason is in `files.logFile`).
    */
-  create(id: string, files: CreateFiles, stdio: [number | 'ignore', number, number]): ChildProcess {
+  create(id: string, files: CreateFiles, stdio: [SpawnStdio, SpawnStdio, SpawnStdio]): Promise<StartedProgram> {
     const nr = prctlSyscall[process.arch];
     if (nr === undefined) throw new Error(`no create monitor for ${process.arch}`);
     const command = [
@@ -126,13 +127,11 @@ export class OciRuntime {
       'create',
     ];
     command.push('--bundle', files.bundle, '--pid-file', files.pidFile, id);
-    const child = spawn(
+    return startProgram(
       'perl',
       ['-e', createMonitorScript, String(nr), files.exitFile, files.createdFile, files.pidFile, ...command],
       { detached: true, stdio, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } },
     );
-    child.unref();
-    return child;
   }
 
   /** Starts a created container. */

@@ -56,6 +56,13 @@ function containerRef(pod: Pod, c: Container, init: boolean, index: number): Rec
   };
 }
 
+/** Whether two versions of a pod differ in what its sync acts on (upstream's podsDifferSemantically). */
+function differsForSync(a: Pod, b: Pod): boolean {
+  const key = (p: Pod): string =>
+    JSON.stringify([p.spec, p.metadata?.labels, p.metadata?.annotations, p.metadata?.deletionTimestamp, p.metadata?.deletionGracePeriodSeconds]);
+  return key(a) !== key(b);
+}
+
 /** The level-triggered worker of one pod. */
 export class PodWorker {
   readonly uid: string;
@@ -211,8 +218,9 @@ export class PodWorker {
         await this.#stopAll(rp, 0);
       }
       const attempt = sandbox ? (sandbox.metadata?.attempt ?? 0) + 1 : 0;
+      let podSandboxId: string | undefined;
       try {
-        await this.#ctx.runtime.runPodSandbox({ config: this.#sandboxConfig(attempt) });
+        ({ podSandboxId } = await this.#ctx.runtime.runPodSandbox({ config: this.#sandboxConfig(attempt) }));
         this.#step('runPodSandbox');
       } catch (err) {
         this.#event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${err instanceof Error ? err.message : String(err)}`);
@@ -220,7 +228,9 @@ export class PodWorker {
         this.#wake(2000);
         return;
       }
-      rp = await this.#runtimePod();
+      // A pod's first sandbox: nothing else changed, so its status is all there is to read back.
+      const fresh = !sandbox && podSandboxId ? (await this.#ctx.runtime.podSandboxStatus({ podSandboxId })).status : undefined;
+      rp = fresh ? { ...rp, sandboxes: [fresh, ...rp.sandboxes] } : await this.#runtimePod();
       sandbox = rp.sandboxes[0]!;
     }
     const podIPs = [sandbox.network?.ip ?? '', ...(sandbox.network?.additionalIps ?? []).map((x) => x.ip ?? '')].filter((x) => x !== '');
@@ -791,12 +801,17 @@ export class PodWorker {
     this.kick();
   }
 
-  /** The latest pod from the source; a newer spec triggers a sync. */
+  /**
+   * The latest pod from the source. As upstream's pod config does, only a change that matters to the pod's
+   * sync (spec, labels, annotations, deletion) triggers one: a status change (most often the kubelet's own
+   * write coming back through the watch) just updates the copy.
+   */
   update(pod: Kube<Pod>): void {
     const cur = Number(this.pod.metadata?.resourceVersion ?? 0);
     const next = Number(pod.metadata?.resourceVersion ?? 0);
+    const changed = this.isStatic || differsForSync(this.pod, pod);
     if (this.isStatic) this.pod = { ...pod, status: this.pod.status };
     else if (next >= cur || Number.isNaN(next)) this.pod = pod;
-    this.kick();
+    if (changed) this.kick();
   }
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runProgram, StartError } from '../spawner.js';
 
 /** What a finished command printed. */
 export interface ExecResult {
@@ -8,30 +8,26 @@ export interface ExecResult {
 
 /**
  * Runs a program (no shell) and resolves when it exits 0; otherwise rejects with an Error carrying its
- * stderr. Node has no mknod, setxattr or mount, so these few system calls go through their commands.
+ * stderr. Node has no mknod, setxattr or mount, so these few system calls go through their commands. The
+ * program is started by the spawner's helper process (spawner.ts), which is much cheaper than Node's spawn.
  */
-export function execFileChecked(
+export async function execFileChecked(
   file: string,
   args: string[],
   options: { cwd?: string; input?: string | Buffer } = {},
 ): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      reject(e.code === 'ENOENT' ? new Error(`${file} is not installed (${e.message})`) : e);
+  let exit;
+  try {
+    exit = await runProgram(file, args, {
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.input === undefined ? {} : { input: options.input }),
     });
-    child.on('close', (code, signal) => {
-      const stdout = Buffer.concat(out).toString('utf8');
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (code === 0) resolve({ stdout, stderr });
-      else
-        reject(new Error(`${file} ${args.join(' ')}: ${signal ?? `exit status ${code}`}: ${stderr.trim()}`));
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input);
-  });
+  } catch (e) {
+    if (e instanceof StartError && e.code === 'ENOENT') throw new Error(`${file} is not installed (${e.message})`);
+    throw e;
+  }
+  const stdout = exit.stdout.toString('utf8');
+  const stderr = exit.stderr.toString('utf8');
+  if (exit.code === 0) return { stdout, stderr };
+  throw new Error(`${file} ${args.join(' ')}: ${exit.signal ?? `exit status ${exit.code}`}: ${stderr.trim()}`);
 }
