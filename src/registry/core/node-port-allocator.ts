@@ -1,0 +1,184 @@
+// Node ports held in one stored snapshot (upstream's RangeAllocation at /registry/services/nodeports): a
+// bitmap of the range, changed only by compare-and-swap on the key's revision, so several API servers on one
+// store never hand out one port twice. Every change reads the snapshot, applies, and writes it back guarded
+// by the revision it read; a conflict (another server wrote) starts over from a fresh read. Requests that
+// arrive while a write is under way are applied together in the next one, so a burst of creates costs one
+// read and one write per batch rather than per port.
+import type { Store } from '../../storage/store.js';
+import { isStoreError } from '../../storage/errors.js';
+import { PortAllocator } from './service-allocator-bitmaps.js';
+
+/** The store key of the node port snapshot, as upstream's. */
+export const nodePortsKey = '/registry/services/nodeports';
+
+/** What a batch applies to the snapshot. */
+type Op =
+  | { kind: 'allocate'; port: number }
+  | { kind: 'next' }
+  | { kind: 'release'; ports: readonly number[] }
+  | { kind: 'replace'; build: (current: PortAllocator) => PortAllocator };
+
+interface Pending {
+  op: Op;
+  resolve: (port: number) => void;
+  reject: (err: unknown) => void;
+}
+
+/** The stored form: upstream's RangeAllocation fields (ours is JSON, with our own bit order). */
+interface RangeAllocation {
+  apiVersion: 'v1';
+  kind: 'RangeAllocation';
+  metadata: Record<string, never>;
+  range: string;
+  data: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function parseRange(text: string): { base: number; size: number } | undefined {
+  const m = /^(\d+)-(\d+)$/.exec(text);
+  if (!m) return undefined;
+  const lo = Number(m[1]);
+  const hi = Number(m[2]);
+  return hi >= lo ? { base: lo, size: hi - lo + 1 } : undefined;
+}
+
+/** Node ports of --service-node-port-range, kept in the store. */
+export class StoredPortAllocator {
+  readonly range: { base: number; size: number };
+  private readonly store: Store;
+  /** The snapshot as this server last read or wrote it. */
+  private last: PortAllocator;
+  private queue: Pending[] = [];
+  private flushing = false;
+
+  constructor(store: Store, range: { base: number; size: number }) {
+    this.store = store;
+    this.range = range;
+    this.last = new PortAllocator(range);
+  }
+
+  /** The range as upstream's messages show it. */
+  get rangeText(): string {
+    return this.last.rangeText;
+  }
+
+  /** The snapshot as last seen (this server's view, for tests and dry runs). */
+  get snapshot(): PortAllocator {
+    return this.last;
+  }
+
+  /** Reserves a requested port. */
+  async allocate(port: number): Promise<void> {
+    await this.enqueue({ kind: 'allocate', port });
+  }
+
+  /** Reserves any free port (upper band first, random start). */
+  allocateNext(): Promise<number> {
+    return this.enqueue({ kind: 'next' });
+  }
+
+  /** Gives ports back (ports not held are ignored). */
+  async release(ports: readonly number[]): Promise<void> {
+    if (ports.length > 0) await this.enqueue({ kind: 'release', ports });
+  }
+
+  /** Replaces the snapshot with what `build` makes of the current one (the repair). */
+  async replace(build: (current: PortAllocator) => PortAllocator): Promise<void> {
+    await this.enqueue({ kind: 'replace', build });
+  }
+
+  /** A dry run of allocate, against a fresh read. */
+  async check(port: number): Promise<void> {
+    const { bitmap } = await this.read();
+    bitmap.check(port);
+  }
+
+  /** A dry run of allocateNext: a port that is free now. */
+  async peekNext(): Promise<number> {
+    const { bitmap } = await this.read();
+    return bitmap.allocateNext(false);
+  }
+
+  /** Reads the snapshot (an empty one when the key does not exist yet). */
+  async read(): Promise<{ bitmap: PortAllocator; revision: number | undefined }> {
+    const { kv } = await this.store.get(nodePortsKey);
+    if (!kv) return { bitmap: new PortAllocator(this.range), revision: undefined };
+    const stored = JSON.parse(decoder.decode(kv.value)) as Partial<RangeAllocation>;
+    const storedRange = parseRange(stored.range ?? '') ?? this.range;
+    const bitmap = PortAllocator.decode(this.range, storedRange, stored.data ?? '');
+    this.last = bitmap;
+    return { bitmap, revision: kv.modRevision };
+  }
+
+  private enqueue(op: Op): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ op, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        await this.apply(batch);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Applies a batch to a fresh read and writes it back, starting over when another server wrote first. */
+  private async apply(batch: Pending[]): Promise<void> {
+    for (;;) {
+      let results: ({ ok: number } | { err: unknown })[];
+      try {
+        const { bitmap: read, revision } = await this.read();
+        let bitmap = read;
+        results = batch.map(({ op }) => {
+          try {
+            switch (op.kind) {
+              case 'allocate':
+                bitmap.allocate(op.port);
+                return { ok: op.port };
+              case 'next':
+                return { ok: bitmap.allocateNext(true) };
+              case 'release':
+                for (const p of op.ports) bitmap.release(p);
+                return { ok: 0 };
+              case 'replace':
+                bitmap = op.build(bitmap);
+                return { ok: 0 };
+            }
+          } catch (err) {
+            return { err };
+          }
+        });
+        if (results.some((r) => 'ok' in r)) {
+          const value = encoder.encode(JSON.stringify(this.encode(bitmap)));
+          if (revision === undefined) await this.store.create(nodePortsKey, value);
+          else await this.store.update(nodePortsKey, value, revision);
+          this.last = bitmap;
+        }
+      } catch (err) {
+        if (isStoreError(err, 'Conflict') || isStoreError(err, 'KeyExists')) continue;
+        for (const p of batch) p.reject(err);
+        return;
+      }
+      batch.forEach((p, i) => {
+        const r = results[i]!;
+        if ('ok' in r) p.resolve(r.ok);
+        else p.reject(r.err);
+      });
+      return;
+    }
+  }
+
+  private encode(bitmap: PortAllocator): RangeAllocation {
+    return { apiVersion: 'v1', kind: 'RangeAllocation', metadata: {}, range: bitmap.rangeText, data: bitmap.encode() };
+  }
+}
