@@ -138,6 +138,7 @@ export class StoredPortAllocator {
       let results: ({ ok: number } | { err: unknown })[];
       try {
         const { bitmap: read, revision } = await this.read();
+        const before = read.encode();
         let bitmap = read;
         results = batch.map(({ op }) => {
           try {
@@ -158,7 +159,8 @@ export class StoredPortAllocator {
             return { err };
           }
         });
-        if (results.some((r) => 'ok' in r)) {
+        // Nothing changed (a release of free ports, a repair that found all well): no write.
+        if (results.some((r) => 'ok' in r) && bitmap.encode() !== before) {
           const value = encoder.encode(JSON.stringify(this.encode(bitmap)));
           if (revision === undefined) await this.store.create(nodePortsKey, value);
           else await this.store.update(nodePortsKey, value, revision);
