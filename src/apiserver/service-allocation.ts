@@ -45,22 +45,22 @@ export async function syncDefaultServiceCIDR(
   log: Logger,
   reported: { mismatch?: boolean } = {},
 ): Promise<void> {
-  let cur = (await reg.get('', defaultServiceCIDRName).catch((err: unknown) => {
+  let cur: ServiceCIDRObject | undefined = await reg.get('', defaultServiceCIDRName).catch((err: unknown) => {
     if (isStatusError(err, 'NotFound')) return undefined;
     throw err;
-  })) as ServiceCIDRObject | undefined;
+  });
   if (cur === undefined) {
     log.info('creating the default ServiceCIDR', { cidrs });
     try {
-      cur = (await reg.create('', {
+      cur = await reg.create('', {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'ServiceCIDR',
         metadata: { name: defaultServiceCIDRName },
         spec: { cidrs: [...cidrs] },
-      })) as ServiceCIDRObject;
+      });
     } catch (err) {
       if (!isStatusError(err, 'AlreadyExists')) throw err;
-      cur = (await reg.get('', defaultServiceCIDRName)) as ServiceCIDRObject;
+      cur = await reg.get('', defaultServiceCIDRName);
     }
   }
   const stored = cur.spec?.cidrs ?? [];
