@@ -118,20 +118,26 @@ function repairEvent(e: RepairEvent, now: Date): KObject {
   };
 }
 
+/** Feeds every object of a resource in the watch cache, then each change, to `observe` until `signal` aborts. */
+function follow(cache: WatchCache, reg: RegistryStore, signal: AbortSignal, observe: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KObject) => void): void {
+  const resourceCache = cache.cacheFor(reg);
+  if (!resourceCache) return;
+  const prefix = reg.keyPrefix('');
+  for (const { object } of resourceCache.list(prefix)) observe('ADDED', object);
+  const sub = resourceCache.subscribe(prefix, cache.currentRevision, (events) => {
+    for (const e of events) observe(e.type, e.object);
+  });
+  if (sub) onAbort(signal, () => sub.cancel());
+}
+
 /**
  * Starts service allocation: the default ServiceCIDR, the bitmaps from the IPAddresses in the watch cache
  * (then following their changes), one repair; then the periodic work until `signal` aborts.
  */
 export async function startServiceAllocation(o: ServiceAllocationOptions, signal: AbortSignal): Promise<void> {
-  const ipCache = o.cache.cacheFor(o.ipAddresses);
-  if (ipCache) {
-    const prefix = o.ipAddresses.keyPrefix('');
-    for (const { object } of ipCache.list(prefix)) o.allocator.observeIPAddress('ADDED', object);
-    const sub = ipCache.subscribe(prefix, o.cache.currentRevision, (events) => {
-      for (const e of events) o.allocator.observeIPAddress(e.type, e.object);
-    });
-    if (sub) onAbort(signal, () => sub.cancel());
-  }
+  // The IPAddresses first, so that the ranges of ServiceCIDRs start with their addresses marked.
+  follow(o.cache, o.ipAddresses, signal, (type, obj) => o.allocator.observeIPAddress(type, obj));
+  follow(o.cache, o.serviceCIDRs, signal, (type, obj) => o.allocator.observeServiceCIDR(type, obj));
   const reported = {};
   await syncDefaultServiceCIDR(o.serviceCIDRs, o.cidrs, o.now, o.log, reported);
   const repair = new ServiceAllocationRepair({

@@ -3,7 +3,7 @@
 // out one address twice (the second create fails with AlreadyExists). A bitmap per service CIDR, fed by this
 // server's own writes and by the IPAddress watch, is only a hint for picking free candidates quickly.
 import type { IPFamily } from '../../api/ip.js';
-import { canonicalIP } from '../../api/ip.js';
+import { canonicalIP, cidrContains, parseIP } from '../../api/ip.js';
 import { isStatusError } from '../../apimachinery/errors/status-error.js';
 import type { RegistryStore } from '../generic/registry-store.js';
 import type { KObject } from '../generic/strategy.js';
@@ -55,6 +55,12 @@ export class ClusterIPAllocator {
   /** True when the address lies in the range's usable part. */
   contains(ip: string): boolean {
     return this.hint.contains(ip);
+  }
+
+  /** True when the address lies in the CIDR at all (its network address included). */
+  inPrefix(ip: string): boolean {
+    const parsed = parseIP(ip);
+    return parsed !== undefined && cidrContains(this.hint.cidr, parsed);
   }
 
   private notInRange(ip: string): AllocationError {

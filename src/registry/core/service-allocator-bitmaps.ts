@@ -5,8 +5,8 @@ import { cidrContains, cidrSize, formatCIDR, formatIP, parseCIDR, parseIP } from
 
 /** Upstream's allocator errors, as their messages read. */
 export class AllocationError extends Error {
-  readonly reason: 'Allocated' | 'NotInRange' | 'Full';
-  constructor(reason: 'Allocated' | 'NotInRange' | 'Full', message: string) {
+  readonly reason: 'Allocated' | 'NotInRange' | 'Full' | 'Mismatched';
+  constructor(reason: 'Allocated' | 'NotInRange' | 'Full' | 'Mismatched', message: string) {
     super(message);
     this.reason = reason;
   }

@@ -5,7 +5,8 @@
 // service held; the repair (service-allocation-repair.ts) mends what a crash left behind.
 import type { Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import type { IPFamily } from '../../api/ip.js';
-import { apiErrors } from '../../apimachinery/errors/status-error.js';
+import { canonicalIP } from '../../api/ip.js';
+import { apiErrors, isStatusError } from '../../apimachinery/errors/status-error.js';
 import { field, newPath } from '../../apimachinery/validation/field-errors.js';
 import type { Logger } from '../../base/log.js';
 import type { Store } from '../../storage/store.js';
@@ -79,6 +80,11 @@ export interface ServiceAllocatorOptions {
 export class ServiceAllocator implements AllocationHooks {
   readonly ipAllocators: Map<string, ClusterIPAllocator>;
   readonly nodePorts: StoredPortAllocator;
+  /** Ranges of ServiceCIDR objects by CIDR, with the ServiceCIDRs that name them and whether they are Ready. */
+  private readonly extra = new Map<string, { allocator: ClusterIPAllocator; owners: Map<string, boolean>; ready: boolean }>();
+  /** Every IPAddress name seen, to fill the bitmap of a range that appears later. */
+  private readonly known = new Set<string>();
+  private readonly ipAddresses: RegistryStore;
   private readonly strategy: ServiceStrategy;
   private readonly log: Logger | undefined;
 
@@ -89,6 +95,7 @@ export class ServiceAllocator implements AllocationHooks {
       return [a.family, a] as const;
     }));
     this.nodePorts = new StoredPortAllocator(options.store, options.nodePortRange);
+    this.ipAddresses = options.ipAddresses;
     this.strategy = options.strategy;
   }
 
@@ -102,20 +109,85 @@ export class ServiceAllocator implements AllocationHooks {
     return [...this.ipAllocators.keys()] as IPFamily[];
   }
 
-  /** The allocator whose range holds an address, if any. */
+  /** An allocator whose range holds an address (the flags' ranges first, then ServiceCIDRs'), if any. */
   allocatorFor(ip: string): ClusterIPAllocator | undefined {
-    for (const a of this.ipAllocators.values()) if (a.contains(ip)) return a;
-    return undefined;
+    return this.allAllocators().find((a) => a.contains(ip));
+  }
+
+  private allAllocators(): ClusterIPAllocator[] {
+    return [...this.ipAllocators.values(), ...[...this.extra.values()].map((e) => e.allocator)];
+  }
+
+  /**
+   * The allocators a family allocates from: the flags' range first, then the ranges of other ServiceCIDRs
+   * that are not marked Ready=False (upstream assumes Ready when no controller set the condition).
+   */
+  private allocatorsOf(family: string): ClusterIPAllocator[] {
+    const out: ClusterIPAllocator[] = [];
+    const primary = this.ipAllocators.get(family);
+    if (primary) out.push(primary);
+    for (const e of this.extra.values()) if (e.ready && e.allocator.family === family) out.push(e.allocator);
+    return out;
   }
 
   /** Follows a change of an IPAddress object, keeping the candidate bitmaps in step with the store. */
   observeIPAddress(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KObject): void {
     const name = obj.metadata?.name ?? '';
-    this.allocatorFor(name)?.observe(type, obj);
+    if (type === 'DELETED') this.known.delete(name);
+    else this.known.add(name);
+    for (const a of this.allAllocators()) if (a.contains(name)) a.observe(type, obj);
+  }
+
+  /**
+   * Follows a change of a ServiceCIDR (upstream's MetaAllocator): its CIDRs become ranges to allocate from
+   * while it exists, is not being deleted and is not marked Ready=False.
+   */
+  observeServiceCIDR(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KObject): void {
+    const name = obj.metadata?.name ?? '';
+    const spec = (obj.spec ?? {}) as { cidrs?: string[] };
+    const conditions = ((obj.status ?? {}) as { conditions?: { type: string; status: string }[] }).conditions ?? [];
+    const ready = type !== 'DELETED' && !obj.metadata?.deletionTimestamp && !conditions.some((c) => c.type === 'Ready' && c.status === 'False');
+    const wanted = new Set(type === 'DELETED' ? [] : (spec.cidrs ?? []));
+    for (const [cidr, e] of this.extra) {
+      if (!wanted.has(cidr)) e.owners.delete(name);
+      if (e.owners.size === 0) this.extra.delete(cidr);
+      else e.ready = [...e.owners.values()].some(Boolean);
+    }
+    for (const cidr of wanted) {
+      // The flags' ranges (the default ServiceCIDR's) are always allocated from.
+      if ([...this.ipAllocators.values()].some((a) => a.rangeText === cidr)) continue;
+      let e = this.extra.get(cidr);
+      if (!e) {
+        let allocator: ClusterIPAllocator;
+        try {
+          allocator = new ClusterIPAllocator(cidr, this.ipAddresses);
+        } catch {
+          continue; // too small to allocate from
+        }
+        for (const ip of this.known) if (allocator.contains(ip)) allocator.hint.mark(ip);
+        e = { allocator, owners: new Map(), ready };
+        this.extra.set(cidr, e);
+      }
+      e.owners.set(name, ready);
+      e.ready = [...e.owners.values()].some(Boolean);
+    }
   }
 
   private invalid(obj: KObject, path: ReturnType<typeof newPath>, value: unknown, message: string): Error {
     return apiErrors.invalid('', 'Service', obj.metadata?.name ?? '', [field.invalid(path, value, message)]);
+  }
+
+  /** Gives an address back, whichever range it came from (its IPAddress goes even if no range holds it now). */
+  private async release(ip: string): Promise<void> {
+    const holders = this.allAllocators().filter((a) => a.contains(ip));
+    if (holders.length === 0) {
+      await this.ipAddresses.delete('', canonicalIP(ip) ?? ip).catch((err: unknown) => {
+        if (!isStatusError(err, 'NotFound')) throw err;
+      });
+      return;
+    }
+    await holders[0]!.release(ip);
+    for (const other of holders.slice(1)) other.hint.release(ip);
   }
 
   /**
@@ -124,7 +196,7 @@ export class ServiceAllocator implements AllocationHooks {
    */
   private async give(ips: Steps['ips'], ports: number[]): Promise<void> {
     const results = await Promise.allSettled([
-      ...ips.map(({ family, ip }) => this.ipAllocators.get(family)?.release(ip)),
+      ...ips.map(({ ip }) => this.release(ip)),
       this.nodePorts.release(ports),
     ]);
     for (const r of results) {
@@ -161,17 +233,20 @@ export class ServiceAllocator implements AllocationHooks {
     const svc: ServiceRef = { namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
     for (let i = onlyFrom; i < families.length; i++) {
       const fam = families[i]!;
-      const alloc = this.ipAllocators.get(fam);
-      if (!alloc) continue;
+      const ranges = this.allocatorsOf(fam);
+      if (ranges.length === 0) continue;
       const wanted = ips[i] ?? '';
       await this.step(steps, dryRun, async () => {
         try {
           if (wanted === '') {
-            const ip = await alloc.allocateNext(svc, dryRun);
+            const ip = await this.allocateNextFrom(ranges, svc, dryRun);
             ips[i] = ip;
             if (!dryRun) steps.ips.push({ family: fam, ip });
           } else {
-            await alloc.allocate(wanted, svc, dryRun);
+            // Any range that holds the address will do (upstream's getAllocator); none: a mismatched network.
+            const range = ranges.find((r) => r.inPrefix(wanted));
+            if (!range) throw new AllocationError('Mismatched', 'the provided network does not match the current range');
+            await range.allocate(wanted, svc, dryRun);
             if (!dryRun) steps.ips.push({ family: fam, ip: wanted });
           }
         } catch (err) {
@@ -185,6 +260,18 @@ export class ServiceAllocator implements AllocationHooks {
     }
     spec.clusterIPs = ips;
     spec.clusterIP = ips[0];
+  }
+
+  /** A free address from the first range that has one. */
+  private async allocateNextFrom(ranges: ClusterIPAllocator[], svc: ServiceRef, dryRun: boolean): Promise<string> {
+    for (const r of ranges) {
+      try {
+        return await r.allocateNext(svc, dryRun);
+      } catch (err) {
+        if (!(err instanceof AllocationError && err.reason === 'Full')) throw err;
+      }
+    }
+    throw new AllocationError('Full', 'range is full');
   }
 
   private async allocPort(obj: KObject, port: number, path: ReturnType<typeof newPath>, steps: Steps, dryRun: boolean): Promise<void> {
