@@ -22,6 +22,7 @@ import { NodeLifecycleController } from './nodelifecycle/node-lifecycle-controll
 import { PodGCController } from './podgc/podgc-controller.js';
 import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
+import { ServiceCIDRsController } from './servicecidrs/servicecidrs-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
@@ -47,6 +48,7 @@ const known: Record<string, (ctx: ControllerContext) => Controller> = {
     ),
   replicaset: (ctx) => new ReplicaSetController(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
+  'service-cidr-controller': (ctx) => new ServiceCIDRsController(ctx),
   statefulset: (ctx) => new StatefulSetController(ctx),
   'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
   'ttl-after-finished': (ctx) => new TTLAfterFinishedController(ctx),
