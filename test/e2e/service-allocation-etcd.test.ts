@@ -96,15 +96,17 @@ describe('service allocation with two API servers on one etcd', () => {
 
   it('lets one server hand out what a delete through the other freed', async () => {
     const [a, b] = clients as [RESTClient, RESTClient];
-    const first = await a.create(services, svc('freed', { clusterIP: '10.96.0.200', ports: [{ port: 80, nodePort: 30299 }] }));
-    assert.equal((first.spec as Spec).clusterIP, '10.96.0.200');
+    // Dynamic picks come from the upper part of each range (upstream's bands), which the first test did not
+    // fill: an address and a port of the lower part are free.
+    const first = await a.create(services, svc('freed', { clusterIP: '10.96.0.5', ports: [{ port: 80, nodePort: 30005 }] }));
+    assert.equal((first.spec as Spec).clusterIP, '10.96.0.5');
     // Taken for the other server too.
-    await assert.rejects(b.create(services, svc('taken', { clusterIP: '10.96.0.200' })), (err: unknown) => isStatus(err, 'Invalid') && /provided IP is already allocated/.test(err.message));
-    await assert.rejects(b.create(services, svc('taken', { ports: [{ port: 80, nodePort: 30299 }] })), (err: unknown) => isStatus(err, 'Invalid') && /provided port is already allocated/.test(err.message));
+    await assert.rejects(b.create(services, svc('taken', { clusterIP: '10.96.0.5' })), (err: unknown) => isStatus(err, 'Invalid') && /provided IP is already allocated/.test(err.message));
+    await assert.rejects(b.create(services, svc('taken', { ports: [{ port: 80, nodePort: 30005 }] })), (err: unknown) => isStatus(err, 'Invalid') && /provided port is already allocated/.test(err.message));
     await a.delete(services, 'freed');
-    const again = await b.create(services, svc('reused', { clusterIP: '10.96.0.200', ports: [{ port: 80, nodePort: 30299 }] }));
-    assert.equal((again.spec as Spec).clusterIP, '10.96.0.200');
-    assert.equal((again.spec as Spec).ports?.[0]?.nodePort, 30299);
+    const again = await b.create(services, svc('reused', { clusterIP: '10.96.0.5', ports: [{ port: 80, nodePort: 30005 }] }));
+    assert.equal((again.spec as Spec).clusterIP, '10.96.0.5');
+    assert.equal((again.spec as Spec).ports?.[0]?.nodePort, 30005);
   });
 
   it('serves the default ServiceCIDR, Ready, with the --service-cidr ranges', async () => {
@@ -118,13 +120,13 @@ describe('service allocation with two API servers on one etcd', () => {
   for (const minor of [33, 29]) {
     it(`kubectl 1.${minor} lists IPAddresses and ServiceCIDRs with upstream's columns`, async () => {
       const bin = kubectlPath(minor);
-      const ip = await kubectl(bin, kubeconfigs[0]!, ['get', 'ipaddresses', '10.96.0.1', '10.96.0.200']);
+      const ip = await kubectl(bin, kubeconfigs[0]!, ['get', 'ipaddresses', '10.96.0.1', '10.96.0.5']);
       assert.equal(ip.code, 0, ip.stderr);
       const lines = ip.stdout.trim().split('\n').map((l) => l.split(/\s+/));
       assert.deepEqual(lines, [
         ['NAME', 'PARENTREF'],
         ['10.96.0.1', 'services/default/kubernetes'],
-        ['10.96.0.200', 'services/default/reused'],
+        ['10.96.0.5', 'services/default/reused'],
       ]);
       const sc = await kubectl(bin, kubeconfigs[1]!, ['get', 'servicecidrs']);
       assert.equal(sc.code, 0, sc.stderr);
