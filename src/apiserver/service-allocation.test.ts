@@ -202,9 +202,19 @@ describe('service allocation', () => {
     const used = new Set((await client.list(services)).items.flatMap((s) => ((s.spec as Spec).ports ?? []).map((p) => p.nodePort)));
     const nodePort = Array.from({ length: 100 }, (_, i) => 30000 + i).find((p) => !used.has(p))!;
     const spec = await create('before-restart', { type: 'NodePort', ports: [{ port: 80, nodePort }] });
+    // Lose its IPAddress meanwhile (as a crash or a careless user might): the repair at start makes it again.
+    const ipAddresses = { group: 'networking.k8s.io', version: 'v1', resource: 'ipaddresses' };
+    await client.delete(ipAddresses, spec.clusterIP!);
     client.close();
     await server.stop();
     await start();
+    const again = await client.get(ipAddresses, spec.clusterIP!);
+    assert.equal((again.spec as { parentRef: { name: string } }).parentRef.name, 'before-restart');
+    const events = await client.list({ group: 'events.k8s.io', version: 'v1', resource: 'events', namespace: 'default' });
+    const repaired = events.items.find((e) => e.reason === 'ClusterIPNotAllocated' && (e.regarding as { name?: string }).name === 'before-restart');
+    assert.equal(repaired?.note, `Cluster IP [IPv4]: ${spec.clusterIP!} is not allocated; repairing`);
+    assert.equal(repaired?.reportingController, 'ipallocator-repair-controller');
+    assert.equal(repaired?.type, 'Warning');
     assert.ok(server.serviceAllocator.ipAllocators.get('IPv4')!.has(spec.clusterIP!));
     const msg = await refused('after-restart', { clusterIP: spec.clusterIP });
     assert.match(msg, /provided IP is already allocated/);
