@@ -1,9 +1,9 @@
 // Node ports held in one stored snapshot (upstream's RangeAllocation at /registry/services/nodeports): a
 // bitmap of the range, changed only by compare-and-swap on the key's revision, so several API servers on one
-// store never hand out one port twice. Every change reads the snapshot, applies, and writes it back guarded
-// by the revision it read; a conflict (another server wrote) starts over from a fresh read. Requests that
-// arrive while a write is under way are applied together in the next one, so a burst of creates costs one
-// read and one write per batch rather than per port.
+// store never hand out one port twice. A change is applied to the snapshot as this server last saw it and
+// written back guarded by that revision; a conflict (another server wrote) starts over from a fresh read.
+// Requests that arrive while a write is under way are applied together in the next one, so a burst of
+// creates costs one write per batch rather than per port.
 import type { Store } from '../../storage/store.js';
 import { isStoreError } from '../../storage/errors.js';
 import { PortAllocator } from './service-allocator-bitmaps.js';
@@ -48,8 +48,9 @@ function parseRange(text: string): { base: number; size: number } | undefined {
 export class StoredPortAllocator {
   readonly range: { base: number; size: number };
   private readonly store: Store;
-  /** The snapshot as this server last read or wrote it. */
+  /** The snapshot as this server last read or wrote it, and the key's revision then (undefined: not read yet). */
   private last: PortAllocator;
+  private lastRevision: number | undefined;
   private queue: Pending[] = [];
   private flushing = false;
 
@@ -104,12 +105,22 @@ export class StoredPortAllocator {
   /** Reads the snapshot (an empty one when the key does not exist yet). */
   async read(): Promise<{ bitmap: PortAllocator; revision: number | undefined }> {
     const { kv } = await this.store.get(nodePortsKey);
-    if (!kv) return { bitmap: new PortAllocator(this.range), revision: undefined };
+    if (!kv) {
+      this.lastRevision = undefined;
+      return { bitmap: new PortAllocator(this.range), revision: undefined };
+    }
     const stored = JSON.parse(decoder.decode(kv.value)) as Partial<RangeAllocation>;
     const storedRange = parseRange(stored.range ?? '') ?? this.range;
     const bitmap = PortAllocator.decode(this.range, storedRange, stored.data ?? '');
-    this.last = bitmap;
+    this.last = PortAllocator.decode(this.range, this.range, bitmap.encode());
+    this.lastRevision = kv.modRevision;
     return { bitmap, revision: kv.modRevision };
+  }
+
+  /** The snapshot as this server last read or wrote it, to change optimistically (a copy). */
+  private cached(): { bitmap: PortAllocator; revision: number | undefined } | undefined {
+    if (this.lastRevision === undefined) return undefined;
+    return { bitmap: PortAllocator.decode(this.range, this.range, this.last.encode()), revision: this.lastRevision };
   }
 
   private enqueue(op: Op): Promise<number> {
@@ -132,14 +143,21 @@ export class StoredPortAllocator {
     }
   }
 
-  /** Applies a batch to a fresh read and writes it back, starting over when another server wrote first. */
+  /**
+   * Applies a batch and writes it back guarded by the revision it was applied to. It starts from the
+   * snapshot as this server last wrote it, which is usually still current: when another server wrote since,
+   * the write fails and the batch runs again on a fresh read; a refusal (port taken, range full) is only
+   * answered after a fresh read confirms it.
+   */
   private async apply(batch: Pending[]): Promise<void> {
+    // The repair judges the stored state itself: it always reads.
+    let fresh = batch.some((p) => p.op.kind === 'replace');
     for (;;) {
       let results: ({ ok: number } | { err: unknown })[];
       try {
-        const { bitmap: read, revision } = await this.read();
-        const before = read.encode();
-        let bitmap = read;
+        const base = (fresh ? undefined : this.cached()) ?? (await this.read());
+        const before = base.bitmap.encode();
+        let bitmap = base.bitmap;
         results = batch.map(({ op }) => {
           try {
             switch (op.kind) {
@@ -159,15 +177,22 @@ export class StoredPortAllocator {
             return { err };
           }
         });
+        if (!fresh && results.some((r) => 'err' in r)) {
+          fresh = true;
+          continue;
+        }
         // Nothing changed (a release of free ports, a repair that found all well): no write.
         if (results.some((r) => 'ok' in r) && bitmap.encode() !== before) {
           const value = encoder.encode(JSON.stringify(this.encode(bitmap)));
-          if (revision === undefined) await this.store.create(nodePortsKey, value);
-          else await this.store.update(nodePortsKey, value, revision);
+          const kv = base.revision === undefined ? await this.store.create(nodePortsKey, value) : await this.store.update(nodePortsKey, value, base.revision);
           this.last = bitmap;
+          this.lastRevision = kv.modRevision;
         }
       } catch (err) {
-        if (isStoreError(err, 'Conflict') || isStoreError(err, 'KeyExists')) continue;
+        if (isStoreError(err, 'Conflict') || isStoreError(err, 'KeyExists')) {
+          fresh = true;
+          continue;
+        }
         for (const p of batch) p.reject(err);
         return;
       }
