@@ -112,7 +112,7 @@ export class StoredPortAllocator {
     const stored = JSON.parse(decoder.decode(kv.value)) as Partial<RangeAllocation>;
     const storedRange = parseRange(stored.range ?? '') ?? this.range;
     const bitmap = PortAllocator.decode(this.range, storedRange, stored.data ?? '');
-    this.last = PortAllocator.decode(this.range, this.range, bitmap.encode());
+    this.last = bitmap.clone();
     this.lastRevision = kv.modRevision;
     return { bitmap, revision: kv.modRevision };
   }
@@ -120,7 +120,7 @@ export class StoredPortAllocator {
   /** The snapshot as this server last read or wrote it, to change optimistically (a copy). */
   private cached(): { bitmap: PortAllocator; revision: number | undefined } | undefined {
     if (this.lastRevision === undefined) return undefined;
-    return { bitmap: PortAllocator.decode(this.range, this.range, this.last.encode()), revision: this.lastRevision };
+    return { bitmap: this.last.clone(), revision: this.lastRevision };
   }
 
   private enqueue(op: Op): Promise<number> {
@@ -156,7 +156,7 @@ export class StoredPortAllocator {
       let results: ({ ok: number } | { err: unknown })[];
       try {
         const base = (fresh ? undefined : this.cached()) ?? (await this.read());
-        const before = base.bitmap.encode();
+        const before = base.bitmap.clone();
         let bitmap = base.bitmap;
         results = batch.map(({ op }) => {
           try {
@@ -182,7 +182,7 @@ export class StoredPortAllocator {
           continue;
         }
         // Nothing changed (a release of free ports, a repair that found all well): no write.
-        if (results.some((r) => 'ok' in r) && bitmap.encode() !== before) {
+        if (results.some((r) => 'ok' in r) && !bitmap.equals(before)) {
           const value = encoder.encode(JSON.stringify(this.encode(bitmap)));
           const kv = base.revision === undefined ? await this.store.create(nodePortsKey, value) : await this.store.update(nodePortsKey, value, base.revision);
           this.last = bitmap;

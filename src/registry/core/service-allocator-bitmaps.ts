@@ -36,6 +36,19 @@ class RangeBitmap {
     return this.used[i] === 1;
   }
 
+  /** Copies another bitmap of the same size into this one. */
+  copyFrom(other: RangeBitmap): void {
+    this.used.set(other.used);
+    this.count = other.count;
+  }
+
+  /** True when both mark the same values. */
+  equals(other: RangeBitmap): boolean {
+    if (this.count !== other.count || this.size !== other.size) return false;
+    for (let i = 0; i < this.size; i++) if (this.used[i] !== other.used[i]) return false;
+    return true;
+  }
+
   take(i: number): boolean {
     if (this.used[i] === 1) return false;
     this.used[i] = 1;
@@ -203,6 +216,18 @@ export class PortAllocator {
   has(port: number): boolean {
     const i = port - this.base;
     return i >= 0 && i < this.size && this.bitmap.has(i);
+  }
+
+  /** A copy of this bitmap. */
+  clone(): PortAllocator {
+    const out = new PortAllocator({ base: this.base, size: this.size });
+    out.bitmap.copyFrom(this.bitmap);
+    return out;
+  }
+
+  /** True when both hold the same ports of the same range. */
+  equals(other: PortAllocator): boolean {
+    return this.base === other.base && this.bitmap.equals(other.bitmap);
   }
 
   /** The ports taken, ascending. */
