@@ -425,6 +425,14 @@ export const resources: readonly ResourceInfo[] = [
   entry({
     group: 'networking.k8s.io',
     version: 'v1',
+    kind: 'IPAddress',
+    plural: 'ipaddresses',
+    namespaced: false,
+    shortNames: ['ip'],
+  }),
+  entry({
+    group: 'networking.k8s.io',
+    version: 'v1',
     kind: 'IngressClass',
     plural: 'ingressclasses',
     namespaced: false,
@@ -446,6 +454,14 @@ export const resources: readonly ResourceInfo[] = [
     plural: 'networkpolicies',
     namespaced: true,
     shortNames: ['netpol'],
+  }),
+  entry({
+    group: 'networking.k8s.io',
+    version: 'v1',
+    kind: 'ServiceCIDR',
+    plural: 'servicecidrs',
+    namespaced: false,
+    subresources: [status('ServiceCIDR')],
   }),
 
   // policy/v1

@@ -34,6 +34,7 @@ import { parseAccept, writeError, writeJson } from './http/respond.js';
 import { authenticateTlsPeer } from './pki/authenticate-tls-peer.js';
 import { parseRequestInfo } from './request-info.js';
 import { reconcileKubernetesService, runKubernetesServiceReconciler } from './kubernetes-service.js';
+import { startServiceAllocation } from './service-allocation.js';
 import { WatchCache } from './watch-cache/watch-cache.js';
 import { admitPodServiceAccount, lookupIgnoringNotFound } from './serviceaccount/admission.js';
 import type { IssuerDiscoveryDocuments } from './serviceaccount/issuer-discovery.js';
@@ -96,6 +97,8 @@ export interface ApiServerOptions {
   kubeletClient?: KubeletClientConfig;
   /** The service CIDRs (--service-cidr): one, or an IPv4 and an IPv6 one, the primary first. Default 10.43.0.0/16 and fd43::/112. */
   serviceCIDRs?: readonly string[];
+  /** How often service allocations are repaired; default 3 minutes, as upstream. */
+  serviceRepairIntervalMs?: number;
   /** The node port range (--service-node-port-range); default 30000-32767. */
   nodePortRange?: { base: number; size: number };
   /** The address the kubernetes Service's endpoints name (upstream's --advertise-address); default: the bind address, or the host's first non-loopback IPv4 address. */
@@ -187,8 +190,20 @@ export class ApiServer {
     });
     strategies.set('/v1/services', serviceStrategy);
     for (const [id, s] of options.strategies ?? []) strategies.set(id, s);
-    this.serviceAllocator = new ServiceAllocator({ serviceCIDRs: cidrs, nodePortRange, strategy: serviceStrategy });
+    const ipAddresses = new RegistryStore(strategies.get('networking.k8s.io/v1/ipaddresses')!, options.store, { now: this.now });
+    this.serviceAllocator = new ServiceAllocator({
+      serviceCIDRs: cidrs,
+      nodePortRange,
+      strategy: serviceStrategy,
+      ipAddresses,
+      store: options.store,
+      log: this.log,
+    });
     for (const [id, strategy] of strategies) {
+      if (id === 'networking.k8s.io/v1/ipaddresses') {
+        this.registries.set(id, ipAddresses);
+        continue;
+      }
       const hooks = id === '/v1/services' ? { hooks: this.serviceAllocator } : {};
       this.registries.set(id, new RegistryStore(strategy, options.store, { now: this.now, ...hooks }));
     }
@@ -329,6 +344,7 @@ export class ApiServer {
   async start(): Promise<number> {
     await this.bootstrap();
     await this.cache.start();
+    await this.startServiceAllocation();
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.serve(req, res);
     const tls = this.options.tls;
     this.server = tls
@@ -384,24 +400,26 @@ export class ApiServer {
     void runKubernetesServiceReconciler(options, this.background.signal);
   }
 
-  /** Rebuilds the service allocators from the stored Services (upstream's repair controllers, run at start). */
-  private async repairServiceAllocations(): Promise<void> {
-    const services = this.registries.get('/v1/services')!;
-    const items: KObject[] = [];
-    let after: string | undefined;
-    for (;;) {
-      const page = await services.list('', { limit: 500, ...(after !== undefined ? { after } : {}) });
-      items.push(...page.items);
-      if (!page.more || page.lastKey === undefined) break;
-      after = page.lastKey;
-    }
-    const { conflicts } = this.serviceAllocator.repair(items);
-    for (const c of conflicts) this.log.warn('service allocation conflict', { detail: c });
-    this.log.info('service allocations rebuilt', { services: items.length }, 1);
+  /** The default ServiceCIDR, the allocator's bitmaps from the IPAddresses, and the repair (service-allocation.ts). */
+  private async startServiceAllocation(): Promise<void> {
+    await startServiceAllocation(
+      {
+        allocator: this.serviceAllocator,
+        services: this.registries.get('/v1/services')!,
+        ipAddresses: this.registries.get('networking.k8s.io/v1/ipaddresses')!,
+        serviceCIDRs: this.registries.get('networking.k8s.io/v1/servicecidrs')!,
+        events: this.registries.get('events.k8s.io/v1/events'),
+        cache: this.cache,
+        cidrs: this.options.serviceCIDRs ?? defaultServiceCIDRs,
+        ...(this.options.serviceRepairIntervalMs !== undefined ? { repairIntervalMs: this.options.serviceRepairIntervalMs } : {}),
+        now: this.now,
+        log: this.log,
+      },
+      this.background.signal,
+    );
   }
 
   private async bootstrap(): Promise<void> {
-    await this.repairServiceAllocations();
     // The two system PriorityClasses, as upstream's scheduling bootstrap makes them.
     const priorityClasses = this.registries.get('scheduling.k8s.io/v1/priorityclasses')!;
     for (const pc of systemPriorityClasses) {

@@ -84,7 +84,10 @@ async function ensure(registry: RegistryStore, obj: KObject, fix: (cur: KObject)
       await registry.create(namespace, obj);
       return;
     } catch (err) {
-      if (!isStatus(err, 'AlreadyExists')) throw err;
+      // Another API server on the same store may have made it meanwhile (its address is then taken, which
+      // refuses our create as Invalid rather than AlreadyExists).
+      const nowExists = await registry.get(namespace, name).then(() => true, () => false);
+      if (!nowExists) throw err;
     }
   }
   await registry.guaranteedUpdate(namespace, name, (cur) => fix(cur) ?? cur);

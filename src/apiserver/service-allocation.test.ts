@@ -90,7 +90,11 @@ describe('service allocation', () => {
     const msg = await refused('fixed2', { clusterIP: '10.43.100.100' });
     assert.match(msg, /spec\.clusterIPs: Invalid value: \[\]string\{"10\.43\.100\.100"\}: failed to allocate IP 10\.43\.100\.100: provided IP is already allocated/);
     const out = await refused('outside', { clusterIP: '10.99.0.1' });
-    assert.match(out, /the provided IP \(10\.99\.0\.1\) is not in the valid range\. The range of valid IPs is 10\.43\.0\.0\/16/);
+    // Upstream 1.33's multi-CIDR allocator: an address outside every ServiceCIDR is a mismatched network; one
+    // inside a range but not usable (its network address) is out of the valid range.
+    assert.match(out, /failed to allocate IP 10\.99\.0\.1: the provided network does not match the current range/);
+    const edge = await refused('edge', { clusterIP: '10.43.0.0' });
+    assert.match(edge, /the provided IP \(10\.43\.0\.0\) is not in the valid range\. The range of valid IPs is 10\.43\.0\.0\/16/);
     // A dry run neither takes nor refuses a free address.
     await client.create(services, svc('dry', { clusterIP: '10.43.100.101' }), { dryRun: true });
     assert.equal((await create('notdry', { clusterIP: '10.43.100.101' })).clusterIP, '10.43.100.101');
@@ -153,6 +157,28 @@ describe('service allocation', () => {
     assert.equal(server.serviceAllocator.ipAllocators.get('IPv6')!.has(v6), false);
   });
 
+  it('allocates from the ranges of other ServiceCIDRs while they are not Ready=False', async () => {
+    const serviceCIDRs = { group: 'networking.k8s.io', version: 'v1', resource: 'servicecidrs' };
+    await client.create(serviceCIDRs, { apiVersion: 'networking.k8s.io/v1', kind: 'ServiceCIDR', metadata: { name: 'extra' }, spec: { cidrs: ['10.50.0.0/24'] } });
+    // The allocator learns of the range through the watch cache: retry until it has.
+    let spec: Spec | undefined;
+    for (let i = 0; i < 200 && !spec; i++) {
+      spec = await create('in-extra', { clusterIP: '10.50.0.7' }).catch(() => undefined);
+      if (!spec) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(spec?.clusterIP, '10.50.0.7');
+    const ip = await client.get({ group: 'networking.k8s.io', version: 'v1', resource: 'ipaddresses' }, '10.50.0.7');
+    assert.equal((ip.spec as { parentRef: { name: string } }).parentRef.name, 'in-extra');
+    const sc = await client.get(serviceCIDRs, 'extra');
+    await client.update(serviceCIDRs, { ...sc, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'Terminating', message: 'going', lastTransitionTime: '2026-01-01T00:00:00Z' }] } }, { subresource: 'status' });
+    let msg = '';
+    for (let i = 0; i < 200 && !/does not match/.test(msg); i++) {
+      msg = await refused(`not-ready-${i}`, { clusterIP: '10.50.0.8' }).catch(() => '');
+      if (!/does not match/.test(msg)) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.match(msg, /failed to allocate IP 10\.50\.0\.8: the provided network does not match the current range/);
+  });
+
   it('never hands out one address twice under concurrent creates', async () => {
     const specs = await Promise.all(Array.from({ length: 60 }, (_, i) => create(`many-${i}`, { ipFamilyPolicy: 'PreferDualStack' })));
     const ips = specs.flatMap((s) => s.clusterIPs ?? []);
@@ -176,9 +202,19 @@ describe('service allocation', () => {
     const used = new Set((await client.list(services)).items.flatMap((s) => ((s.spec as Spec).ports ?? []).map((p) => p.nodePort)));
     const nodePort = Array.from({ length: 100 }, (_, i) => 30000 + i).find((p) => !used.has(p))!;
     const spec = await create('before-restart', { type: 'NodePort', ports: [{ port: 80, nodePort }] });
+    // Lose its IPAddress meanwhile (as a crash or a careless user might): the repair at start makes it again.
+    const ipAddresses = { group: 'networking.k8s.io', version: 'v1', resource: 'ipaddresses' };
+    await client.delete(ipAddresses, spec.clusterIP!);
     client.close();
     await server.stop();
     await start();
+    const again = await client.get(ipAddresses, spec.clusterIP!);
+    assert.equal((again.spec as { parentRef: { name: string } }).parentRef.name, 'before-restart');
+    const events = await client.list({ group: 'events.k8s.io', version: 'v1', resource: 'events', namespace: 'default' });
+    const repaired = events.items.find((e) => e.reason === 'ClusterIPNotAllocated' && (e.regarding as { name?: string }).name === 'before-restart');
+    assert.equal(repaired?.note, `Cluster IP [IPv4]: ${spec.clusterIP!} is not allocated; repairing`);
+    assert.equal(repaired?.reportingController, 'ipallocator-repair-controller');
+    assert.equal(repaired?.type, 'Warning');
     assert.ok(server.serviceAllocator.ipAllocators.get('IPv4')!.has(spec.clusterIP!));
     const msg = await refused('after-restart', { clusterIP: spec.clusterIP });
     assert.match(msg, /provided IP is already allocated/);

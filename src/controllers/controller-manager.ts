@@ -25,6 +25,7 @@ import { ReplicaSetController } from './replicaset/replicaset-controller.js';
 import { ServiceAccountController } from './serviceaccount/serviceaccount-controller.js';
 import { TokensController } from './serviceaccount/tokens-controller.js';
 import { RootCACertPublisher } from './rootcacertpublisher/root-ca-cert-publisher.js';
+import { ServiceCIDRsController } from './servicecidrs/servicecidrs-controller.js';
 import { StatefulSetController } from './statefulset/statefulset-controller.js';
 import { TaintEvictionController } from './tainteviction/taint-eviction-controller.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/ttl-after-finished-controller.js';
@@ -50,6 +51,7 @@ const known: Record<string, (ctx: ControllerContext) => Controller> = {
     ),
   replicaset: (ctx) => new ReplicaSetController(ctx),
   'root-ca-cert-publisher': (ctx) => new RootCACertPublisher(ctx),
+  'service-cidr-controller': (ctx) => new ServiceCIDRsController(ctx),
   serviceaccount: (ctx) => new ServiceAccountController(ctx),
   'serviceaccount-token': (ctx) => new TokensController(ctx),
   statefulset: (ctx) => new StatefulSetController(ctx),

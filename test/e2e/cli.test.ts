@@ -59,8 +59,9 @@ describe('k8ts CLI', () => {
     const ready = await first.waitForLog(/"msg":"store ready".*"revision":(\d+)/);
     assert.equal(ready[1], '0');
     assert.match(first.output, new RegExp(`"endpoint":"${path.join(dataDir, 'db', 'state.db')}"`));
-    // The first start creates the two system PriorityClasses, the four system namespaces and the kubernetes
-    // Service (no endpoints when the server is bound to loopback).
+    // The first start creates the two system PriorityClasses, the four system namespaces, the default
+    // ServiceCIDR (and marks it Ready), and the kubernetes Service with the IPAddress of its cluster IP (no
+    // endpoints when the server is bound to loopback).
     await first.waitForLog(/"msg":"API server ready"/);
     assert.equal(await first.stop('SIGTERM'), 0);
     assert.match(first.output, /"msg":"stopped"/);
@@ -74,8 +75,8 @@ describe('k8ts CLI', () => {
     const again = await second.waitForLog(/"msg":"store ready".*"revision":(\d+)/);
     assert.equal(
       again[1],
-      '10',
-      'the two priority classes, the four namespaces, the kubernetes Service and the three writes of the check survive the restart',
+      '13',
+      'the two priority classes, the four namespaces, the ServiceCIDR with its status, the kubernetes Service with its IPAddress and the three writes of the check survive the restart',
     );
     await second.waitForLog(/"msg":"API server ready"/);
     // A second server on the same file is refused while the first runs.

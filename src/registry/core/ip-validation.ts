@@ -3,6 +3,7 @@
 // for addresses a Service or an endpoint may not use.
 import type { ErrorList, Path } from '../../apimachinery/validation/field-errors.js';
 import { field } from '../../apimachinery/validation/field-errors.js';
+import { formatCIDR, formatIP, parseCIDR, parseIP } from '../../api/ip.js';
 
 /** A parsed address: 16 bytes, IPv4 held as an IPv4-mapped IPv6 address like Go's net.IP. */
 export interface ParsedIP {
@@ -193,4 +194,52 @@ export function validateNonSpecialIP(value: string, path: Path): ErrorList {
     );
   }
   return errs;
+}
+
+/** True for an IPv6 text form of an IPv4-mapped address (::ffff:a.b.c.d), as Go's Is4In6 reports it. */
+function isIPv4MappedText(value: string): boolean {
+  return value.includes(':') && parseIPSloppy(value)?.family === 4;
+}
+
+/**
+ * An address field of the newer kinds (apimachinery's strict IsValidIP): parseable, no leading zeros, not
+ * IPv4-mapped, and in canonical form.
+ */
+export function isValidIPStrict(path: Path, value: string): ErrorList {
+  if (parseIPSloppy(value) === undefined) {
+    return [field.invalid(path, value, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)').withOrigin('format=ip-strict')];
+  }
+  const errs: ErrorList = [];
+  const exact = parseIP(value);
+  if (exact === undefined) errs.push(field.invalid(path, value, 'must not have leading 0s').withOrigin('format=ip-strict'));
+  if (isIPv4MappedText(value)) errs.push(field.invalid(path, value, 'must not be an IPv4-mapped IPv6 address').withOrigin('format=ip-strict'));
+  if (errs.length > 0 || exact === undefined) return errs;
+  const canonical = formatIP(exact);
+  if (canonical !== value) {
+    errs.push(field.invalid(path, value, `must be in canonical form (${JSON.stringify(canonical)})`).withOrigin('format=ip-strict'));
+  }
+  return errs;
+}
+
+/**
+ * A subnet field of the newer kinds (apimachinery's strict IsValidCIDR): parseable, no leading zeros, not
+ * IPv4-mapped, no bits past the prefix length, and in canonical form.
+ */
+export function isValidCIDRStrict(path: Path, value: string): ErrorList {
+  const sloppy = parseCIDRSloppy(value);
+  if (sloppy === undefined) return isValidCIDR(path, value);
+  const slash = value.indexOf('/');
+  const ipText = value.slice(0, slash);
+  const lenText = value.slice(slash + 1);
+  const exact = parseIP(ipText);
+  if (exact === undefined || (lenText.length > 1 && lenText.startsWith('0'))) {
+    return [field.invalid(path, value, 'must not have leading 0s in IP or prefix length')];
+  }
+  if (isIPv4MappedText(ipText)) return [field.invalid(path, value, 'must not have an IPv4-mapped IPv6 address')];
+  const cidr = parseCIDR(value);
+  if (cidr === undefined) return isValidCIDR(path, value);
+  if (cidr.base !== exact.value) return [field.invalid(path, value, 'must not have bits set beyond the prefix length')];
+  const canonical = formatCIDR(cidr);
+  if (canonical !== value) return [field.invalid(path, value, `must be in canonical form (${JSON.stringify(canonical)})`)];
+  return [];
 }

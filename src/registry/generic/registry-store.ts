@@ -28,8 +28,8 @@ const maxGeneratePrefix = 253 - generatedNameLength;
 
 /** What an allocation did, to keep (after the write) or undo (when the write fails). */
 export interface AllocationTxn {
-  commit(): void;
-  revert(): void;
+  commit(): Promise<void>;
+  revert(): Promise<void>;
 }
 
 /**
@@ -38,10 +38,10 @@ export interface AllocationTxn {
  * before it validates, and may fill fields or throw a StatusError.
  */
 export interface AllocationHooks {
-  beginCreate(obj: KObject, dryRun: boolean): AllocationTxn;
-  beginUpdate(obj: KObject, old: KObject, dryRun: boolean): AllocationTxn;
+  beginCreate(obj: KObject, dryRun: boolean): Promise<AllocationTxn>;
+  beginUpdate(obj: KObject, old: KObject, dryRun: boolean): Promise<AllocationTxn>;
   /** The object is gone from the store. */
-  afterDelete(obj: KObject): void;
+  afterDelete(obj: KObject): Promise<void>;
 }
 
 export interface RegistryStoreOptions {
@@ -201,15 +201,16 @@ export class RegistryStore {
     else delete meta.generation;
     if (!meta.name && meta.generateName) meta.name = this.generateName(meta.generateName);
     this.strategy.prepareForCreate?.(obj);
-    const txn = this.hooks?.beginCreate(obj, options.dryRun === true);
+    const txn = await this.hooks?.beginCreate(obj, options.dryRun === true);
+    let created: KObject;
     try {
-      const created = await this.createPrepared(namespace, obj, options);
-      txn?.commit();
-      return created;
+      created = await this.createPrepared(namespace, obj, options);
     } catch (err) {
-      txn?.revert();
+      await txn?.revert();
       throw err;
     }
+    await txn?.commit();
+    return created;
   }
 
   private async createPrepared(namespace: string, obj: KObject, options: WriteOptions): Promise<KObject> {
@@ -381,15 +382,16 @@ export class RegistryStore {
       setOrDelete(newMeta, 'generation', oldMeta.generation);
     }
     if (options.subresource === undefined) this.strategy.prepareForUpdate?.(obj, old);
-    const txn = options.subresource === undefined ? this.hooks?.beginUpdate(obj, old, options.dryRun === true) : undefined;
+    const txn = options.subresource === undefined ? await this.hooks?.beginUpdate(obj, old, options.dryRun === true) : undefined;
+    let written: KObject;
     try {
-      const written = await this.writePrepared(namespace, name, cur, obj, options);
-      txn?.commit();
-      return written;
+      written = await this.writePrepared(namespace, name, cur, obj, options);
     } catch (err) {
-      txn?.revert();
+      await txn?.revert();
       throw err;
     }
+    await txn?.commit();
+    return written;
   }
 
   private async writePrepared(
@@ -418,7 +420,7 @@ export class RegistryStore {
     ) {
       const res = await this.storage.delete(this.key(namespace, name), { expectedModRevision: cur.kv.modRevision });
       newMeta.resourceVersion = String(res.revision);
-      this.hooks?.afterDelete(old);
+      await this.hooks?.afterDelete(old);
       return obj;
     }
     // Nothing changed: no write, the object keeps its resourceVersion (upstream skips no-op updates).
@@ -482,7 +484,7 @@ export class RegistryStore {
           if (options.dryRun) return { object: obj, deleted: true };
           const res = await this.storage.delete(this.key(namespace, name), { expectedModRevision: cur.kv.modRevision });
           m.resourceVersion = String(res.revision);
-          this.hooks?.afterDelete(cur.obj);
+          await this.hooks?.afterDelete(cur.obj);
           return { object: obj, deleted: true };
         }
         // Mark: the first delete sets deletionTimestamp; a later one may only shorten the grace period.

@@ -1,5 +1,5 @@
-// Tables of the networking kinds: Services, Endpoints, EndpointSlices, Ingresses, IngressClasses and
-// NetworkPolicies.
+// Tables of the networking kinds: Services, Endpoints, EndpointSlices, Ingresses, IngressClasses,
+// NetworkPolicies, ServiceCIDRs and IPAddresses.
 import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Ingress, IngressClass, NetworkPolicy } from 'kubernetes-types/networking/v1.js';
@@ -233,6 +233,32 @@ const networkPolicyPrinter = printer<NetworkPolicy>(
   }),
 );
 
+const serviceCIDRPrinter = printer<{ metadata?: { name?: string; creationTimestamp?: string }; spec?: { cidrs?: string[] } }>(
+  [{ group: 'networking.k8s.io', kind: 'ServiceCIDR' }],
+  [nameColumn, column('CIDRs', 'string', 'The ranges cluster IPs are allocated from.'), ageColumn],
+  (sc, now) => ({
+    cells: [sc.metadata?.name ?? '', (sc.spec?.cidrs ?? []).join(','), translateTimestampSince(sc.metadata?.creationTimestamp, now)],
+  }),
+);
+
+type ParentRef = { group?: string; resource?: string; namespace?: string; name?: string };
+
+/** An IPAddress's holder as `resource[.group][/namespace]/name`, lower-cased as upstream prints it. */
+function parentRefText(ref: ParentRef | null | undefined): string {
+  if (!ref) return '<none>';
+  const gr = ref.group ? `${ref.resource ?? ''}.${ref.group}` : (ref.resource ?? '');
+  return `${gr.toLowerCase()}${ref.namespace ? `/${ref.namespace}` : ''}/${ref.name ?? ''}`;
+}
+
+// Upstream defines two columns but fills a third cell (the age), which kubectl does not show.
+const ipAddressPrinter = printer<{ metadata?: { name?: string; creationTimestamp?: string }; spec?: { parentRef?: ParentRef | null } }>(
+  [{ group: 'networking.k8s.io', kind: 'IPAddress' }],
+  [nameColumn, column('ParentRef', 'string', 'The object that holds the address.')],
+  (ip, now) => ({
+    cells: [ip.metadata?.name ?? '', parentRefText(ip.spec?.parentRef), translateTimestampSince(ip.metadata?.creationTimestamp, now)],
+  }),
+);
+
 /** Printers of the networking kinds. */
 export const networkPrinters: readonly Printer[] = [
   servicePrinter,
@@ -241,4 +267,6 @@ export const networkPrinters: readonly Printer[] = [
   ingressPrinter,
   ingressClassPrinter,
   networkPolicyPrinter,
+  serviceCIDRPrinter,
+  ipAddressPrinter,
 ];
