@@ -33,7 +33,9 @@ export class ResourceCache {
   readonly prefix: string;
   private readonly objects = new Map<string, { object: KObject; revision: number }>();
   private sortedKeys: string[] | undefined;
-  private readonly events: CachedEvent[] = [];
+  /** The window of recent changes: events[first..] (the entries before `first` are dropped ones). */
+  private events: CachedEvent[] = [];
+  private first = 0;
   /** Every change after this revision is in `events`. */
   private completeAfter = 0;
   private readonly subscribers = new Set<Subscriber>();
@@ -82,9 +84,16 @@ export class ResourceCache {
       }
     }
     this.events.push(ev);
-    if (this.events.length > this.capacity) {
-      const dropped = this.events.splice(0, this.events.length - this.capacity);
-      this.completeAfter = dropped[dropped.length - 1]!.revision;
+    if (this.events.length - this.first > this.capacity) {
+      // Drop the oldest by moving `first`; the array is cut down only now and then, so a full window costs
+      // O(1) per change rather than shifting every kept event each time.
+      this.completeAfter = this.events[this.first]!.revision;
+      this.events[this.first] = undefined as unknown as CachedEvent;
+      this.first++;
+      if (this.first >= 1024 && this.first * 2 >= this.events.length) {
+        this.events = this.events.slice(this.first);
+        this.first = 0;
+      }
     }
     for (const s of this.subscribers) if (ev.key.startsWith(s.prefix)) s.deliver([ev]);
   }
@@ -125,7 +134,11 @@ export class ResourceCache {
    */
   subscribe(prefix: string, afterRevision: number, deliver: (events: CachedEvent[]) => void): { cancel: () => void; oldest: number } | undefined {
     if (afterRevision < this.completeAfter) return undefined;
-    const backlog = this.events.filter((e) => e.revision > afterRevision && e.key.startsWith(prefix));
+    const backlog: CachedEvent[] = [];
+    for (let i = this.first; i < this.events.length; i++) {
+      const e = this.events[i]!;
+      if (e.revision > afterRevision && e.key.startsWith(prefix)) backlog.push(e);
+    }
     const sub: Subscriber = { prefix, deliver };
     this.subscribers.add(sub);
     if (backlog.length > 0) deliver(backlog);
