@@ -54,7 +54,8 @@ export class ResourceCache {
     this.completeAfter = revision;
   }
 
-  apply(e: WatchEvent): void {
+  /** Records a change; `publish` hands it to the subscribers. */
+  apply(e: WatchEvent): CachedEvent {
     let ev: CachedEvent;
     switch (e.type) {
       case 'created': {
@@ -95,7 +96,19 @@ export class ResourceCache {
         this.first = 0;
       }
     }
-    for (const s of this.subscribers) if (ev.key.startsWith(s.prefix)) s.deliver([ev]);
+    return ev;
+  }
+
+  /** Hands recorded changes to the subscribers, each its matching ones in one call. */
+  publish(events: CachedEvent[]): void {
+    for (const s of this.subscribers) {
+      if (s.prefix === this.prefix) {
+        s.deliver(events);
+        continue;
+      }
+      const mine = events.filter((ev) => ev.key.startsWith(s.prefix));
+      if (mine.length > 0) s.deliver(mine);
+    }
   }
 
   /** The objects under a key prefix, in key order. */
@@ -208,11 +221,19 @@ export class WatchCache {
     while (!this.ac.signal.aborted) {
       try {
         for await (const batch of this.store.watch('', { afterRevision: after, signal: this.ac.signal })) {
+          // A batch's changes reach each watcher in one delivery (one socket write), not one per change.
+          const changed = new Map<ResourceCache, CachedEvent[]>();
           for (const e of batch) {
             const cache = this.caches.find((c) => e.key.startsWith(c.prefix));
-            cache?.apply(e);
+            if (cache) {
+              const ev = cache.apply(e);
+              const list = changed.get(cache);
+              if (list) list.push(ev);
+              else changed.set(cache, [ev]);
+            }
             after = e.revision;
           }
+          for (const [cache, events] of changed) cache.publish(events);
           this.advance(after);
         }
       } catch (err) {
