@@ -140,11 +140,6 @@ export class SqliteStore implements Store {
       this.db.pragma('locking_mode = EXCLUSIVE');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.sync === 'full' ? 'FULL' : 'NORMAL'}`);
-      // Checkpoints run on this thread inside a commit and fsync twice; on a busy disk that stalls the event
-      // loop for tens of ms. SQLite's default (every 1,000 WAL pages, about 250 writes) put that stall in the
-      // p99 of requests; every 4,000 pages (16 MiB, the journal size limit) it comes four times less often
-      // and copies a page written many times once. Commits and their durability are unchanged.
-      this.db.pragma('wal_autocheckpoint = 4000');
       this.db.pragma('journal_size_limit = 16777216');
       this.db.pragma('busy_timeout = 2000');
       this.db.exec(schema);
