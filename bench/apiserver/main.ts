@@ -91,9 +91,18 @@ const pod = (name: string) => ({
   spec: { containers: [{ name: 'c', image: 'busybox:1.36', command: ['sleep', '3600'], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
 });
 
+/** CPU seconds (utime + stime) the server process has used, all threads. */
+const serverCpu = (): number => {
+  const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+/** The server's CPU ms per pod created, per phase: steadier than rates on a shared machine. */
+const cpuPerCreate: string[] = [];
+
 let created = 0;
 async function createPods(clients: number, total: number, onLatency?: (ms: number) => void): Promise<number> {
   let next = 0;
+  const cpu0 = serverCpu();
   const t = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async () => {
@@ -105,8 +114,10 @@ async function createPods(clients: number, total: number, onLatency?: (ms: numbe
       }
     }),
   );
+  const rate = total / ((performance.now() - t) / 1000);
+  cpuPerCreate.push(fmt(((serverCpu() - cpu0) * 1000) / total));
   created += total;
-  return total / ((performance.now() - t) / 1000);
+  return rate;
 }
 
 const rows: [string, string][] = [['time from start to /readyz (ms)', fmt(readyMs)]];
@@ -152,6 +163,7 @@ for (const [name, accept] of [
   }
   rows.push([`LIST ${target} pods, ${name}, p50 (ms)`, fmt(percentile(times, 50))]);
 }
+rows.push(['server CPU ms per create, by phase', cpuPerCreate.join(' / ')]);
 const rssMb = (): number => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
   return Number(m?.[1] ?? 0) / 1024;
@@ -186,6 +198,7 @@ const done = new Promise<void>((resolve) => {
   }
 });
 const tw = performance.now();
+const fanCpu0 = serverCpu();
 let next = 0;
 await Promise.all(
   Array.from({ length: 50 }, async () => {
@@ -198,6 +211,7 @@ const fanMs = performance.now() - tw;
 rows.push([`watch fan-out: ${watchers} watchers x ${events} events, all delivered (s)`, fmt(fanMs / 1000)]);
 rows.push(['watch fan-out: events delivered/s', fmt((watchers * events) / (fanMs / 1000))]);
 rows.push([`watch fan-out: the ${events} writes alone (s)`, fmt(writeMs / 1000)]);
+rows.push(['watch fan-out: server CPU ms per write (100 watchers)', fmt(((serverCpu() - fanCpu0) * 1000) / events)]);
 rows.push(['server RSS at the end (MB)', fmt(rssMb())]);
 
 child.kill('SIGTERM');

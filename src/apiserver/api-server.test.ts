@@ -351,6 +351,39 @@ describe('API server over HTTP', () => {
     assert.equal(t.json.rows[0].object.kind, 'PartialObjectMetadata');
   });
 
+  it('streams a long list and keeps a full watch window right past many changes', async () => {
+    assert.equal((await call('POST', '/api/v1/namespaces', { metadata: { name: 'bulk' } })).code, 201);
+    const n = 1200; // beyond the streamed-list threshold, and over 1,024 changes past the 20-event window
+    for (let i = 0; i < n; i++) {
+      const name = `cm-${String(i).padStart(4, '0')}`;
+      assert.equal((await call('POST', '/api/v1/namespaces/bulk/configmaps', cm(name, {}, { i: String(i) }))).code, 201);
+    }
+    const list = await call('GET', '/api/v1/namespaces/bulk/configmaps');
+    assert.equal(list.code, 200);
+    assert.equal(list.json.kind, 'ConfigMapList');
+    assert.equal(list.json.items.length, n);
+    assert.deepEqual(
+      list.json.items.map((o: any) => o.data.i),
+      Array.from({ length: n }, (_, i) => String(i)),
+    );
+    const table = await call('GET', '/api/v1/namespaces/bulk/configmaps', undefined, { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+    assert.equal(table.json.kind, 'Table');
+    assert.equal(table.json.rows.length, n);
+    assert.equal(table.json.rows[n - 1].cells[0], 'cm-1199');
+    // The last 20 changes are still watchable from the revision before them; one older is gone.
+    const rv = Number(list.json.metadata.resourceVersion);
+    const w = watch(`/api/v1/namespaces/bulk/configmaps?watch=true&resourceVersion=${rv - 20}`, 20);
+    const events = await w.events;
+    assert.deepEqual(
+      events.map((e) => e.object.data.i),
+      Array.from({ length: 20 }, (_, i) => String(n - 20 + i)),
+    );
+    const old = watch(`/api/v1/namespaces/bulk/configmaps?watch=true&resourceVersion=${rv - 21}`, 1);
+    const [expired] = await old.events;
+    assert.equal(expired.type, 'ERROR');
+    assert.equal(expired.object.code, 410);
+  });
+
   it('never crashes on malformed bodies', async () => {
     for (const body of ['{', 'null', '[]', '"x"', '{"metadata":5}', 'k8s\u0000garbage']) {
       const r = await call('POST', '/api/v1/namespaces/default/configmaps', body);

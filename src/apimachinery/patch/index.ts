@@ -14,3 +14,4 @@ export type { PatchMeta, PatchMetaLookup } from './patch-meta.js';
 export { PatchError, patchErrors } from './patch-error.js';
 export type { PatchErrorReason } from './patch-error.js';
 export type { JsonObject, JsonValue } from './json-value.js';
+export { cloneJson, jsonEqual } from './json-value.js';

@@ -25,9 +25,31 @@ export function setKey(o: JsonObject, key: string, value: JsonValue): void {
   else o[key] = value;
 }
 
-/** A deep copy, so that a patch never changes the documents it was given. */
+/**
+ * A deep copy, so that a patch never changes the documents it was given. Plain objects and arrays are
+ * copied by hand (several times faster than structuredClone); anything else that is not a primitive (a Date
+ * an internal caller left in) goes through structuredClone as before.
+ */
 export function cloneJson<T extends JsonValue>(v: T): T {
-  return structuredClone(v);
+  return copyValue(v) as T;
+}
+
+function copyValue(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = copyValue(v[i]);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const value = copyValue((v as Record<string, unknown>)[k]);
+    if (k === '__proto__') Object.defineProperty(out, k, { value, writable: true, enumerable: true, configurable: true });
+    else out[k] = value;
+  }
+  return out;
 }
 
 /** Structural equality of two JSON values (member order does not matter, array order does). */

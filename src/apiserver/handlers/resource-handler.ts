@@ -17,7 +17,7 @@ import type { KObject, RegistryStore } from '../../registry/generic/index.js';
 import { printListTable, printTable } from '../../registry/printers/index.js';
 import { isStoreError } from '../../storage/errors.js';
 import type { AcceptEntry } from '../http/respond.js';
-import { mediaType, parseAccept, readBody, writeJson } from '../http/respond.js';
+import { mediaType, parseAccept, readBody, writeJson, writeJsonList } from '../http/respond.js';
 import { Turns } from '../http/turns.js';
 import type { ResourceRequestInfo } from '../request-info.js';
 import type { CachedEvent, WatchCache } from '../watch-cache/watch-cache.js';
@@ -138,12 +138,22 @@ function fieldManagerOf(req: IncomingMessage, query: URLSearchParams): string {
   return managerFromUserAgent(req.headers['user-agent'], explicit);
 }
 
+/** The selectable fields of the watch cache's (frozen, never changed) objects, made once per object. */
+const cachedFields = new WeakMap<KObject, Record<string, string>>();
+
 /** The field values a field selector can match for an object of this resource. */
 function selectableFields(reg: RegistryStore, obj: KObject): Record<string, string> {
+  const frozen = Object.isFrozen(obj);
+  if (frozen) {
+    const hit = cachedFields.get(obj);
+    if (hit !== undefined) return hit;
+  }
   const meta = obj.metadata ?? {};
   const fields: Record<string, string> = { 'metadata.name': meta.name ?? '' };
   if (reg.strategy.info.namespaced) fields['metadata.namespace'] = meta.namespace ?? '';
-  return { ...fields, ...(reg.strategy.selectableFields?.(obj) ?? {}) };
+  const all = { ...fields, ...(reg.strategy.selectableFields?.(obj) ?? {}) };
+  if (frozen) cachedFields.set(obj, all);
+  return all;
 }
 
 /** The request's label and field selectors, checked against what the resource supports. */
@@ -252,7 +262,7 @@ export class ResourceHandler {
         }
         if (info.namespaced) await this.checkNamespace(ri.namespace);
         await this.ctx.admit(info, obj, ri.namespace);
-        const created = await reg.create(ri.namespace, obj, { dryRun: dryRunOf(query), fieldManager: fieldManagerOf(req, query) });
+        const created = await reg.create(ri.namespace, obj, { dryRun: dryRunOf(query), fieldManager: fieldManagerOf(req, query), handOver: true });
         return respond(201, created);
       }
       case 'update': {
@@ -469,7 +479,7 @@ export class ResourceHandler {
       metadata.continue = encodeContinue(listRevision, lastKey.slice(reg.keyPrefix(ri.namespace).length));
       if (sel.labels.empty() && sel.fields.empty()) metadata.remainingItemCount = remaining;
     }
-    this.writeList(res, info, output, items, metadata);
+    return this.writeList(res, info, output, items, metadata);
   }
 
   /**
@@ -511,16 +521,16 @@ export class ResourceHandler {
     output: Output,
     items: KObject[],
     metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number },
-  ): void {
+  ): Promise<void> {
     if (output.kind === 'table') {
-      const table = printListTable(info.group, info.kind, { metadata, items }, {
+      const { rows, ...table } = printListTable(info.group, info.kind, { metadata, items }, {
         now: this.ctx.now(),
         version: output.version,
         includeObject: output.includeObject,
-      });
-      return writeJson(res, 200, table, tableContentType(output));
+      }) as { rows: unknown[] };
+      return writeJsonList(res, { ...table, rows: [] }, rows, tableContentType(output));
     }
-    writeJson(res, 200, { kind: `${info.kind}List`, apiVersion: groupVersion(info), metadata, items });
+    return writeJsonList(res, { kind: `${info.kind}List`, apiVersion: groupVersion(info), metadata, items: [] }, items);
   }
 
   private async watch(

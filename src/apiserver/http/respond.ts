@@ -14,6 +14,53 @@ export function writeJson(res: ServerResponse, code: number, body: unknown, cont
   res.end(text);
 }
 
+/** Lists with more elements than this are streamed (see writeJsonList); smaller ones go in one piece. */
+const streamedListLength = 500;
+/** How much JSON text a streamed list gathers before it writes a chunk. */
+const listChunkChars = 64 * 1024;
+
+/**
+ * Writes a JSON object whose last member is a long array (a list's items, a Table's rows): `head` is the
+ * object with that member empty, `elements` its elements. A long list goes out in chunks of about 64 KiB,
+ * waiting while the socket is full, so that it never exists as one large string and other requests are
+ * served between two chunks; the text is the same as JSON.stringify of the whole object.
+ */
+export async function writeJsonList(res: ServerResponse, head: object, elements: readonly unknown[], contentType = 'application/json'): Promise<void> {
+  const empty = JSON.stringify(head);
+  if (elements.length <= streamedListLength || !empty.endsWith('[]}')) {
+    const last = Object.keys(head).at(-1);
+    writeJson(res, 200, last === undefined ? head : { ...head, [last]: elements }, contentType);
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': contentType });
+  let chunk = empty.slice(0, -2);
+  for (let i = 0; i < elements.length; i++) {
+    chunk += (i === 0 ? '' : ',') + (JSON.stringify(elements[i]) ?? 'null');
+    if (chunk.length >= listChunkChars) {
+      const more = res.write(chunk);
+      chunk = '';
+      if (!more && !(await drained(res))) return;
+    }
+  }
+  res.end(chunk + ']}');
+}
+
+/** Resolves true when the response can take more, false when its connection closed first. */
+function drained(res: ServerResponse): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => (): void => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onClose = done(false);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}
+
 /** Turns any error into the Status answer: StatusErrors as they are, anything else as a 500 InternalError. */
 export function toStatusError(err: unknown): StatusError {
   if (isStatusError(err)) return err;

@@ -33,7 +33,9 @@ export class ResourceCache {
   readonly prefix: string;
   private readonly objects = new Map<string, { object: KObject; revision: number }>();
   private sortedKeys: string[] | undefined;
-  private readonly events: CachedEvent[] = [];
+  /** The window of recent changes: events[first..] (the entries before `first` are dropped ones). */
+  private events: CachedEvent[] = [];
+  private first = 0;
   /** Every change after this revision is in `events`. */
   private completeAfter = 0;
   private readonly subscribers = new Set<Subscriber>();
@@ -52,7 +54,8 @@ export class ResourceCache {
     this.completeAfter = revision;
   }
 
-  apply(e: WatchEvent): void {
+  /** Records a change; `publish` hands it to the subscribers. */
+  apply(e: WatchEvent): CachedEvent {
     let ev: CachedEvent;
     switch (e.type) {
       case 'created': {
@@ -82,11 +85,30 @@ export class ResourceCache {
       }
     }
     this.events.push(ev);
-    if (this.events.length > this.capacity) {
-      const dropped = this.events.splice(0, this.events.length - this.capacity);
-      this.completeAfter = dropped[dropped.length - 1]!.revision;
+    if (this.events.length - this.first > this.capacity) {
+      // Drop the oldest by moving `first`; the array is cut down only now and then, so a full window costs
+      // O(1) per change rather than shifting every kept event each time.
+      this.completeAfter = this.events[this.first]!.revision;
+      this.events[this.first] = undefined as unknown as CachedEvent;
+      this.first++;
+      if (this.first >= 1024 && this.first * 2 >= this.events.length) {
+        this.events = this.events.slice(this.first);
+        this.first = 0;
+      }
     }
-    for (const s of this.subscribers) if (ev.key.startsWith(s.prefix)) s.deliver([ev]);
+    return ev;
+  }
+
+  /** Hands recorded changes to the subscribers, each its matching ones in one call. */
+  publish(events: CachedEvent[]): void {
+    for (const s of this.subscribers) {
+      if (s.prefix === this.prefix) {
+        s.deliver(events);
+        continue;
+      }
+      const mine = events.filter((ev) => ev.key.startsWith(s.prefix));
+      if (mine.length > 0) s.deliver(mine);
+    }
   }
 
   /** The objects under a key prefix, in key order. */
@@ -125,7 +147,11 @@ export class ResourceCache {
    */
   subscribe(prefix: string, afterRevision: number, deliver: (events: CachedEvent[]) => void): { cancel: () => void; oldest: number } | undefined {
     if (afterRevision < this.completeAfter) return undefined;
-    const backlog = this.events.filter((e) => e.revision > afterRevision && e.key.startsWith(prefix));
+    const backlog: CachedEvent[] = [];
+    for (let i = this.first; i < this.events.length; i++) {
+      const e = this.events[i]!;
+      if (e.revision > afterRevision && e.key.startsWith(prefix)) backlog.push(e);
+    }
     const sub: Subscriber = { prefix, deliver };
     this.subscribers.add(sub);
     if (backlog.length > 0) deliver(backlog);
@@ -195,11 +221,19 @@ export class WatchCache {
     while (!this.ac.signal.aborted) {
       try {
         for await (const batch of this.store.watch('', { afterRevision: after, signal: this.ac.signal })) {
+          // A batch's changes reach each watcher in one delivery (one socket write), not one per change.
+          const changed = new Map<ResourceCache, CachedEvent[]>();
           for (const e of batch) {
             const cache = this.caches.find((c) => e.key.startsWith(c.prefix));
-            cache?.apply(e);
+            if (cache) {
+              const ev = cache.apply(e);
+              const list = changed.get(cache);
+              if (list) list.push(ev);
+              else changed.set(cache, [ev]);
+            }
             after = e.revision;
           }
+          for (const [cache, events] of changed) cache.publish(events);
           this.advance(after);
         }
       } catch (err) {

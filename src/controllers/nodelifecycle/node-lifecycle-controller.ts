@@ -191,9 +191,16 @@ export class NodeLifecycleController implements Controller {
           } catch (err) {
             this.log.warn('node lifecycle pass failed', { error: err instanceof Error ? err.message : String(err) });
           }
+          // The abort listener goes when the pause ends: one left behind per pass (ten a second for the
+          // eviction pass) piled up on the signal and made every later addEventListener slower.
           await new Promise<void>((resolve) => {
-            const h = this.clock.setTimeout(resolve, periodMs);
-            onAbort(signal, () => (this.clock.clearTimeout(h), resolve()));
+            const wake = (): void => {
+              this.clock.clearTimeout(h);
+              signal.removeEventListener('abort', wake);
+              resolve();
+            };
+            const h = this.clock.setTimeout(wake, periodMs);
+            onAbort(signal, wake);
           });
         }
       })();

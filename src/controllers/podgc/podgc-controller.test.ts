@@ -1,11 +1,12 @@
 // The pod garbage collector against a real API server, its passes driven by hand on a fake clock.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import type { KubeObject, SharedInformer } from '../../client/index.js';
 import { FakeClock } from '../../client/index.js';
 import { until, useApiServer } from '../../../test/helpers/controller-harness.js';
 import type { Pod } from '../replicaset/pod.js';
-import { PodGCController } from './podgc-controller.js';
+import { gcCheckPeriodMs, PodGCController } from './podgc-controller.js';
 
 const api = useApiServer();
 const podsRef = (namespace: string) => ({ group: '', version: 'v1', resource: 'pods', namespace });
@@ -102,5 +103,15 @@ describe('pod GC', () => {
     assert.equal(p.status?.phase, 'Failed');
     await api.client.patch(podsRef(ns), 'stuck', { metadata: { finalizers: null } }, 'merge');
     await until('the pod to go', async () => ((await names(ns)).length === 0 ? true : undefined));
+  });
+
+  it('leaves no abort listener behind on the signal from its passes', async () => {
+    const stop = new AbortController();
+    const running = gc.run(stop.signal);
+    for (let i = 0; i < 30; i++) await clock.step(gcCheckPeriodMs);
+    const left = getEventListeners(stop.signal, 'abort').length;
+    stop.abort();
+    await running;
+    assert.ok(left <= 2, `${left} abort listeners after 30 passes`);
   });
 });

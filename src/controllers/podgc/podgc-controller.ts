@@ -77,12 +77,15 @@ export class PodGCController implements Controller {
       } catch (err) {
         this.log.warn('pod GC pass failed', { error: err instanceof Error ? err.message : String(err) });
       }
+      // The abort listener goes when the pause ends, so that passes leave none behind on the signal.
       await new Promise<void>((resolve) => {
-        const t = this.clock.setTimeout(resolve, this.periodMs);
-        onAbort(signal, () => {
+        const wake = (): void => {
           this.clock.clearTimeout(t);
+          signal.removeEventListener('abort', wake);
           resolve();
-        });
+        };
+        const t = this.clock.setTimeout(wake, this.periodMs);
+        onAbort(signal, wake);
       });
     }
   }

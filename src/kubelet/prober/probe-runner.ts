@@ -4,7 +4,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import net from 'node:net';
-import * as grpc from '@grpc/grpc-js';
 import type { Container, HTTPGetAction, Pod } from 'kubernetes-types/core/v1.js';
 import type * as cri from '../../cri/index.js';
 
@@ -126,7 +125,9 @@ function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeR
 const servingStatus = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
 
 /** grpc.health.v1.Health/Check with a hand-encoded request (field 1: service) and response (field 1: status). */
-function grpcProbe(host: string, port: number, service: string, timeoutMs: number): Promise<ProbeResult> {
+async function grpcProbe(host: string, port: number, service: string, timeoutMs: number): Promise<ProbeResult> {
+  // gRPC loads with the first gRPC probe: every k8ts command imports the kubelet, few pods have such probes.
+  const grpc = await import('@grpc/grpc-js');
   const target = hostPort(host, port);
   const client = new grpc.Client(target, grpc.credentials.createInsecure());
   const serialize = (s: string): Buffer => {

@@ -3,7 +3,6 @@
 // and the status/spec split. It owns the object metadata rules every kind shares: uid, creationTimestamp,
 // generateName, resourceVersion (the store's modRevision), generation, finalizers and deletionTimestamp.
 import { randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import type { GroupResource , StatusError } from '../../apimachinery/errors/status-error.js';
 import { apiErrors } from '../../apimachinery/errors/status-error.js';
 import type { ErrorList } from '../../apimachinery/validation/field-errors.js';
@@ -11,7 +10,8 @@ import { field, GoValue, newPath } from '../../apimachinery/validation/field-err
 import { updateManagedFields } from '../../apimachinery/fieldmanager/index.js';
 import type { SchemaNode } from '../../apimachinery/openapi/index.js';
 import { SchemaIndex } from '../../apimachinery/openapi/index.js';
-import type { JsonObject } from '../../apimachinery/patch/index.js';
+import type { JsonObject, JsonValue } from '../../apimachinery/patch/index.js';
+import { cloneJson, jsonEqual } from '../../apimachinery/patch/index.js';
 import { isStoreError } from '../../storage/errors.js';
 import type { KeyValue, Store } from '../../storage/store.js';
 import type { KObject, ResourceStrategy } from './strategy.js';
@@ -58,6 +58,11 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** The field manager of an API request (?fieldManager= or the User-Agent): managedFields are recorded for it. */
   fieldManager?: string;
+  /**
+   * The caller hands its input over (a request body it decoded for this write alone): create may fill in and
+   * keep that object instead of copying it first.
+   */
+  handOver?: boolean;
 }
 
 /** Options of updates: which part of the object they may change. */
@@ -95,7 +100,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 function clone<T>(v: T): T {
-  return structuredClone(v);
+  return cloneJson(v as JsonValue) as T;
 }
 
 /** The spec-like part of an object: every top-level field except the envelope, metadata and status. */
@@ -187,7 +192,7 @@ export class RegistryStore {
 
   /** Creates an object in `namespace` ('' for cluster-scoped kinds). */
   async create(namespace: string, input: KObject, options: WriteOptions = {}): Promise<KObject> {
-    const obj = clone(input);
+    const obj = options.handOver ? input : clone(input);
     const meta = (obj.metadata ??= {});
     if (this.strategy.info.namespaced) meta.namespace = namespace;
     else delete meta.namespace;
@@ -326,7 +331,8 @@ export class RegistryStore {
     for (let attempt = 0; ; attempt++) {
       const cur = await this.read(namespace, name);
       if (!cur) throw apiErrors.notFound(this.groupResource, name);
-      const next = await transform(clone(cur.obj));
+      // A second decode of the stored bytes is the transform's own copy (cheaper than cloning cur.obj).
+      const next = await transform(this.decode(cur.kv));
       const wanted = next.metadata?.resourceVersion;
       if (wanted !== undefined && wanted !== '' && wanted !== cur.obj.metadata?.resourceVersion) {
         throw apiErrors.conflict(this.groupResource, name, optimisticLockMessage);
@@ -365,7 +371,7 @@ export class RegistryStore {
     if (options.subresource === 'status') {
       // The status subresource changes status alone (metadata labels and annotations stay as stored).
       const status = obj.status;
-      const next: KObject = clone(old);
+      const next: KObject = this.decode(cur.kv);
       if (status === undefined) delete next.status;
       else next.status = status;
       next.metadata = { ...oldMeta };
@@ -377,7 +383,7 @@ export class RegistryStore {
     const newMeta = obj.metadata ?? {};
     if (this.strategy.tracksGeneration) {
       const gen = oldMeta.generation ?? 1;
-      newMeta.generation = isDeepStrictEqual(specOf(obj), specOf(old)) ? gen : gen + 1;
+      newMeta.generation = jsonEqual(specOf(obj) as JsonValue, specOf(old) as JsonValue) ? gen : gen + 1;
     } else {
       setOrDelete(newMeta, 'generation', oldMeta.generation);
     }
@@ -424,7 +430,7 @@ export class RegistryStore {
       return obj;
     }
     // Nothing changed: no write, the object keeps its resourceVersion (upstream skips no-op updates).
-    if (isDeepStrictEqual(storedForm(obj), storedForm(old))) return obj;
+    if (jsonEqual(storedForm(obj) as unknown as JsonValue, storedForm(old) as unknown as JsonValue)) return obj;
     const kv = await this.storage.update(this.key(namespace, name), this.encode(obj), cur.kv.modRevision, this.ttl());
     newMeta.resourceVersion = String(kv.modRevision);
     return obj;
@@ -454,7 +460,7 @@ export class RegistryStore {
           `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ''}`,
         );
       }
-      const obj = clone(cur.obj);
+      const obj = this.decode(cur.kv);
       const m = (obj.metadata ??= {});
       const finalizers = new Set(m.finalizers ?? []);
       if (options.propagationPolicy === 'Orphan') {

@@ -106,6 +106,14 @@ export class SqliteStore implements Store {
   private closed = false;
   private compacting: Promise<void> | undefined;
   private lastCompactionTarget = 0;
+  /** The write transactions, made once (better-sqlite3 wraps a function per transaction() call). */
+  private readonly txn: {
+    create: Database.Transaction<(key: string, value: Uint8Array, expiresAt: number | null) => WatchEvent & { type: 'created' }>;
+    update: Database.Transaction<
+      (key: string, value: Uint8Array, expectedModRevision: number, expiresAt: number | null) => WatchEvent & { type: 'updated' }
+    >;
+    delete: Database.Transaction<(key: string, expectedModRevision: number | undefined) => WatchEvent & { type: 'deleted' }>;
+  };
 
   private readonly stmt: {
     latest: Database.Statement<[string], LogRow>;
@@ -172,8 +180,10 @@ export class SqliteStore implements Store {
          FROM log l LEFT JOIN log p ON p.revision = l.prev_revision
          WHERE l.revision > ? AND l.key >= ? AND l.key < ? ORDER BY l.revision`,
       ),
+      // Joined on the key as well, so that SQLite walks the expiry index and looks each row up in
+      // `current`, rather than scanning every live key on each sweep.
       expired: db.prepare(
-        `SELECT c.key, c.revision FROM log l JOIN current c ON c.revision = l.revision
+        `SELECT l.key, l.revision FROM log l JOIN current c ON c.key = l.key AND c.revision = l.revision
          WHERE l.expires_at IS NOT NULL AND l.expires_at <= ? LIMIT ?`,
       ),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)'),
@@ -182,6 +192,40 @@ export class SqliteStore implements Store {
          WHERE revision > ? AND revision <= ? AND prev_revision > 0)`,
       ),
       compactTombstones: db.prepare('DELETE FROM log WHERE revision >= ? AND revision < ? AND deleted = 1'),
+    };
+    this.txn = {
+      create: db.transaction((key: string, value: Uint8Array, expiresAt: number | null) => {
+        if (this.stmt.latest.get(key)) throw storeErrors.keyExists(key);
+        const rev = this.head + 1;
+        this.stmt.insert.run(rev, key, rev, 0, 0, expiresAt, asBuffer(value));
+        this.stmt.setCurrent.run(key, rev);
+        this.head = rev;
+        const kv: KeyValue = { key, value, createRevision: rev, modRevision: rev };
+        return { type: 'created', revision: rev, key, kv } satisfies WatchEvent;
+      }),
+      update: db.transaction((key: string, value: Uint8Array, expectedModRevision: number, expiresAt: number | null) => {
+        const cur = this.stmt.latest.get(key);
+        if (!cur) throw storeErrors.keyNotFound(key);
+        if (cur.revision !== expectedModRevision) throw storeErrors.conflict(key, toKeyValue(cur));
+        const rev = this.head + 1;
+        this.stmt.insert.run(rev, key, cur.create_revision, cur.revision, 0, expiresAt, asBuffer(value));
+        this.stmt.setCurrent.run(key, rev);
+        this.head = rev;
+        const kv: KeyValue = { key, value, createRevision: cur.create_revision, modRevision: rev };
+        return { type: 'updated', revision: rev, key, kv, prevKv: toKeyValue(cur) } satisfies WatchEvent;
+      }),
+      delete: db.transaction((key: string, expectedModRevision: number | undefined) => {
+        const cur = this.stmt.latest.get(key);
+        if (!cur) throw storeErrors.keyNotFound(key);
+        if (expectedModRevision !== undefined && cur.revision !== expectedModRevision) {
+          throw storeErrors.conflict(key, toKeyValue(cur));
+        }
+        const rev = this.head + 1;
+        this.stmt.insert.run(rev, key, cur.create_revision, cur.revision, 1, null, null);
+        this.stmt.dropCurrent.run(key);
+        this.head = rev;
+        return { type: 'deleted', revision: rev, key, prevKv: toKeyValue(cur) } satisfies WatchEvent;
+      }),
     };
     // Take the file's lock now, so that a second process fails at open rather than at its first write.
     db.exec('BEGIN EXCLUSIVE; COMMIT');
@@ -274,15 +318,7 @@ export class SqliteStore implements Store {
   create(key: string, value: Uint8Array, options: WriteOptions = {}): Promise<KeyValue> {
     return this.run(() => {
       this.checkSize(key, value);
-      const event = this.db.transaction(() => {
-        if (this.stmt.latest.get(key)) throw storeErrors.keyExists(key);
-        const rev = this.head + 1;
-        this.stmt.insert.run(rev, key, rev, 0, 0, this.expiry(options), asBuffer(value));
-        this.stmt.setCurrent.run(key, rev);
-        this.head = rev;
-        const kv: KeyValue = { key, value, createRevision: rev, modRevision: rev };
-        return { type: 'created', revision: rev, key, kv } satisfies WatchEvent;
-      }).immediate();
+      const event = this.txn.create.immediate(key, value, this.expiry(options));
       this.dispatch(event);
       return event.kv;
     });
@@ -291,17 +327,7 @@ export class SqliteStore implements Store {
   update(key: string, value: Uint8Array, expectedModRevision: number, options: WriteOptions = {}): Promise<KeyValue> {
     return this.run(() => {
       this.checkSize(key, value);
-      const event = this.db.transaction(() => {
-        const cur = this.stmt.latest.get(key);
-        if (!cur) throw storeErrors.keyNotFound(key);
-        if (cur.revision !== expectedModRevision) throw storeErrors.conflict(key, toKeyValue(cur));
-        const rev = this.head + 1;
-        this.stmt.insert.run(rev, key, cur.create_revision, cur.revision, 0, this.expiry(options), asBuffer(value));
-        this.stmt.setCurrent.run(key, rev);
-        this.head = rev;
-        const kv: KeyValue = { key, value, createRevision: cur.create_revision, modRevision: rev };
-        return { type: 'updated', revision: rev, key, kv, prevKv: toKeyValue(cur) } satisfies WatchEvent;
-      }).immediate();
+      const event = this.txn.update.immediate(key, value, expectedModRevision, this.expiry(options));
       this.dispatch(event);
       return event.kv;
     });
@@ -315,18 +341,7 @@ export class SqliteStore implements Store {
   }
 
   private deleteNow(key: string, expectedModRevision: number | undefined): WatchEvent & { type: 'deleted' } {
-    const event = this.db.transaction(() => {
-      const cur = this.stmt.latest.get(key);
-      if (!cur) throw storeErrors.keyNotFound(key);
-      if (expectedModRevision !== undefined && cur.revision !== expectedModRevision) {
-        throw storeErrors.conflict(key, toKeyValue(cur));
-      }
-      const rev = this.head + 1;
-      this.stmt.insert.run(rev, key, cur.create_revision, cur.revision, 1, null, null);
-      this.stmt.dropCurrent.run(key);
-      this.head = rev;
-      return { type: 'deleted', revision: rev, key, prevKv: toKeyValue(cur) } satisfies WatchEvent;
-    }).immediate();
+    const event = this.txn.delete.immediate(key, expectedModRevision);
     this.dispatch(event);
     return event;
   }

@@ -8,5 +8,7 @@ const store = await openStore(endpoint, { dataDir: process.argv[3] ?? '.', compa
 const payload = new TextEncoder().encode('x'.repeat(200));
 for (let i = 0; ; i++) {
   await store.create(`/crash/${String(i).padStart(8, '0')}`, payload);
-  process.stdout.write(`${i}\n`);
+  // Wait until the line is out: an embedded store acknowledges without yielding to the event loop, and a
+  // loop that never yields leaves its output queued forever once the pipe to the test is full.
+  await new Promise((resolve) => process.stdout.write(`${i}\n`, resolve));
 }
