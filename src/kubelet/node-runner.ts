@@ -2,6 +2,8 @@
 // to it), or a fleet of simulated nodes in one process as kwok does: one shared pod informer routes pods to
 // per-node kubelets by spec.nodeName, one Service informer serves every node's environment variables, and
 // each node's lease and status run on its own cheap timer.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { Logger } from '../base/log.js';
 import type { EventRecorder, RESTClient } from '../client/index.js';
@@ -14,11 +16,12 @@ import { pressure, readHostInfo, readPressureSignals, simulatedHostInfo } from '
 import { NodeAgent } from './node/node-agent.js';
 import { nodeResources } from './node/node-status.js';
 import { ApiPodObjects } from './objects.js';
-import { StaticPodSource } from './static-pods.js';
+import { removePostedManifest, StaticPodSource, writePostedManifest } from './static-pods.js';
 import type { CriStreamingRuntime } from './server/cri-bridge.js';
 import { streamingRuntimeFromCri } from './server/cri-bridge.js';
 import { criNames } from './server/cri-names.js';
 import { criStatsProvider } from './server/cri-stats.js';
+import type { PostedManifests } from './server/kubelet-server.js';
 import { defaultKubeletPort, KubeletServer } from './server/kubelet-server.js';
 import type { StreamingRuntime } from './server/streaming-runtime.js';
 import { remoteStreamingRuntime } from './server/remote-streaming.js';
@@ -147,7 +150,30 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
   const name = host.hostname;
   // The server's pods are the informer's below; it starts first, so the Node names its real port.
   let podList: () => Kube<Pod>[] = () => [];
-  const server = o.serving ? await startKubeletServer(o, name, host, () => podList()) : undefined;
+  // Static pods come from --pod-manifest-path (config.source "file") and from manifests posted to the
+  // kubelet's server (kept in <root>/posted-manifests, config.source "http"); both are mirrored into the API.
+  const postedDir = path.join(o.rootDir, 'posted-manifests');
+  await mkdir(postedDir, { recursive: true });
+  const sourcePods = { file: new Map<string, Kube<Pod>>(), http: new Map<string, Kube<Pod>>() };
+  let applyStaticPods = (): void => undefined;
+  const onSource = (which: 'file' | 'http') => (pods: Map<string, Kube<Pod>>): void => {
+    sourcePods[which] = pods;
+    applyStaticPods();
+  };
+  const posted = new StaticPodSource(postedDir, name, o.log, onSource('http'), 'http');
+  const manifests: PostedManifests = {
+    post: async (text) => {
+      const { namespace, name: podName } = await writePostedManifest(postedDir, text);
+      await posted.scan();
+      return [...sourcePods.http.values()].find((p) => p.metadata?.namespace === namespace && p.metadata?.name === `${podName}-${name}`);
+    },
+    remove: async (namespace, podName) => {
+      const removed = await removePostedManifest(postedDir, namespace, podName);
+      if (removed) await posted.scan();
+      return removed;
+    },
+  };
+  const server = o.serving ? await startKubeletServer(o, name, host, () => podList(), manifests) : undefined;
   if (server) host.kubeletPort = server.port;
   const version = await o.runtime.runtime.version({}).catch(() => ({ runtimeName: o.runtime.name, runtimeVersion: 'unknown' }));
   let health = 'container runtime status check may not have completed yet';
@@ -187,13 +213,14 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
   node.kubelet.setNode(name, registered.metadata?.uid ?? '');
   node.agent.start();
   let staticUIDs = new Set<string>();
-  const staticPods = o.podManifestPath
-    ? new StaticPodSource(o.podManifestPath, name, o.log, (pods) => {
-        staticUIDs = new Set(pods.keys());
-        node.kubelet.setStaticPods(pods);
-      })
-    : undefined;
+  applyStaticPods = () => {
+    const all = new Map([...sourcePods.file, ...sourcePods.http]);
+    staticUIDs = new Set(all.keys());
+    node.kubelet.setStaticPods(all);
+  };
+  const staticPods = o.podManifestPath ? new StaticPodSource(o.podManifestPath, name, o.log, onSource('file')) : undefined;
   await staticPods?.start();
+  await posted.start();
   // The node IPAM controller gives the Node its pod ranges; the runtime's network follows them.
   const self = SharedInformer.forResource<Kube<Node>>(o.client, nodesRef, { fieldSelector: `metadata.name=${name}` });
   let podCIDRs = '';
@@ -230,6 +257,7 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
   clearInterval(healthTimer);
   await server?.server.stop();
   staticPods?.stop();
+  posted.stop();
   node.kubelet.stop();
   node.agent.stop();
   void recorder.flush().then(() => eventClient.close());
@@ -246,6 +274,7 @@ async function startKubeletServer(
   name: string,
   host: HostInfo,
   pods: () => Kube<Pod>[],
+  manifests: PostedManifests,
 ): Promise<{ server: KubeletServer; port: number }> {
   const addresses = host.addresses.filter((a) => a.type !== 'Hostname').map((a) => a.address);
   const tls = await o.serving!(name, addresses);
@@ -256,6 +285,7 @@ async function startKubeletServer(
     stats: criStatsProvider(rt, name),
     tls,
     port: o.kubeletPort ?? defaultKubeletPort,
+    manifests,
     log: o.log.with({ component: 'kubelet-server' }),
   });
   const port = await server.start();

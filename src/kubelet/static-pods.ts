@@ -2,11 +2,13 @@
 // does. Each file holds one Pod (YAML or JSON); the kubelet names it <name>-<node>, gives it a UID hashed
 // from the manifest and the node, the config.* annotations, and a toleration of every NoExecute taint, and
 // re-reads the folder on changes (and every 20 s). Each static pod is mirrored into the API as a mirror pod
-// (annotation kubernetes.io/config.mirror) owned by the Node, which carries its status.
+// (annotation kubernetes.io/config.mirror) owned by the Node, which carries its status. Manifests posted to
+// the kubelet's HTTP server (POST /pods) are kept in a folder of the kubelet's own and run the same way,
+// with config.source "http" (upstream's name for its HTTP source).
 import { createHash } from 'node:crypto';
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { parseAllDocuments } from 'yaml';
@@ -31,8 +33,50 @@ export function isStaticPod(pod: Pod): boolean {
   return src !== undefined && src !== 'api';
 }
 
-/** Turns a manifest into the static pod the kubelet runs. */
-export function staticPodFromManifest(manifest: Pod, nodeName: string, source: string, now: Date): Kube<Pod> {
+/** Reads one manifest: exactly one Pod (YAML or JSON) with a name and containers, else an error saying why. */
+export function parseManifest(text: string): Pod {
+  const docs = parseAllDocuments(text).map((d) => {
+    if (d.errors.length > 0) throw new Error(d.errors[0]!.message);
+    return d.toJS() as Pod | null;
+  }).filter((d): d is Pod => d !== null);
+  const manifest = docs[0];
+  if (docs.length !== 1 || !manifest || manifest.kind !== 'Pod' || !manifest.metadata?.name || !manifest.spec?.containers?.length) {
+    throw new Error('the manifest must hold exactly one Pod with a name and containers');
+  }
+  return manifest;
+}
+
+/** Where a posted manifest is kept in the kubelet's folder of posted manifests. */
+function postedFile(dir: string, namespace: string, name: string): string {
+  return path.join(dir, `${namespace}_${name}.json`);
+}
+
+/** Keeps a posted manifest (replacing one of the same namespace and name); returns its namespace and name. */
+export async function writePostedManifest(dir: string, text: string): Promise<{ namespace: string; name: string }> {
+  const manifest = parseManifest(text);
+  const namespace = manifest.metadata?.namespace || 'default';
+  const name = manifest.metadata!.name!;
+  const file = postedFile(dir, namespace, name);
+  // Written whole, then renamed, so that a scan never reads half a manifest.
+  await writeFile(`${file}.tmp`, JSON.stringify(manifest));
+  await rename(`${file}.tmp`, file);
+  return { namespace, name };
+}
+
+/** Forgets a posted manifest; false when there was none. */
+export async function removePostedManifest(dir: string, namespace: string, name: string): Promise<boolean> {
+  const file = postedFile(dir, namespace, name);
+  try {
+    await readFile(file);
+  } catch {
+    return false;
+  }
+  await rm(file, { force: true });
+  return true;
+}
+
+/** Turns a manifest into the static pod the kubelet runs; `sourceName` is config.source ("file" or "http"). */
+export function staticPodFromManifest(manifest: Pod, nodeName: string, source: string, now: Date, sourceName = 'file'): Kube<Pod> {
   const meta = manifest.metadata ?? {};
   const name = `${meta.name ?? ''}-${nodeName}`;
   const namespace = meta.namespace || 'default';
@@ -47,7 +91,7 @@ export function staticPodFromManifest(manifest: Pod, nodeName: string, source: s
       name,
       namespace,
       uid,
-      annotations: { ...meta.annotations, [configHashAnnotation]: uid, [configSeenAnnotation]: now.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z'), [configSourceAnnotation]: 'file' },
+      annotations: { ...meta.annotations, [configHashAnnotation]: uid, [configSeenAnnotation]: now.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z'), [configSourceAnnotation]: sourceName },
     },
     spec: { ...manifest.spec!, nodeName, tolerations, restartPolicy: manifest.spec?.restartPolicy ?? 'Always', terminationGracePeriodSeconds: manifest.spec?.terminationGracePeriodSeconds ?? 30 },
     status: { phase: 'Pending' },
@@ -75,13 +119,15 @@ export class StaticPodSource {
   readonly #nodeName: string;
   readonly #log: Logger;
   readonly #onChange: (pods: Map<string, Kube<Pod>>) => void;
+  readonly #sourceName: string;
   #current = new Map<string, { text: string; pod: Kube<Pod> }>();
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
   #pending: NodeJS.Timeout | undefined;
 
-  constructor(dir: string, nodeName: string, log: Logger, onChange: (pods: Map<string, Kube<Pod>>) => void) {
+  constructor(dir: string, nodeName: string, log: Logger, onChange: (pods: Map<string, Kube<Pod>>) => void, sourceName = 'file') {
     this.#dir = dir;
+    this.#sourceName = sourceName;
     this.#nodeName = nodeName;
     this.#log = log;
     this.#onChange = onChange;
@@ -113,7 +159,7 @@ export class StaticPodSource {
   async scan(): Promise<void> {
     let names: string[];
     try {
-      names = (await readdir(this.#dir)).filter((n) => !n.startsWith('.')).sort();
+      names = (await readdir(this.#dir)).filter((n) => !n.startsWith('.') && !n.endsWith('.tmp')).sort();
     } catch {
       names = [];
     }
@@ -132,12 +178,7 @@ export class StaticPodSource {
         continue;
       }
       try {
-        const docs = parseAllDocuments(text).map((d) => d.toJS() as Pod | null).filter((d): d is Pod => d !== null);
-        const manifest = docs[0];
-        if (docs.length !== 1 || !manifest || manifest.kind !== 'Pod' || !manifest.metadata?.name || !manifest.spec?.containers?.length) {
-          throw new Error('the file must hold exactly one Pod with a name and containers');
-        }
-        next.set(file, { text, pod: staticPodFromManifest(manifest, this.#nodeName, file, new Date()) });
+        next.set(file, { text, pod: staticPodFromManifest(parseManifest(text), this.#nodeName, file, new Date(), this.#sourceName) });
       } catch (err) {
         this.#log.warn('could not read static pod manifest', { file, error: err instanceof Error ? err.message : String(err) });
       }

@@ -32,20 +32,20 @@ async function runPod(cluster: RuntimeNode, name: string, containers: object[]):
   );
 }
 
-/** GETs a path of the node's kubelet server: with the admin's client certificate, or none. */
-async function kubeletGet(cluster: RuntimeNode, path: string, anonymous = false): Promise<{ code: number; body: string }> {
+/** Calls a path of the node's kubelet server (GET unless said): with the admin's client certificate, or none. */
+async function kubeletGet(cluster: RuntimeNode, path: string, anonymous = false, method = 'GET', body?: string): Promise<{ code: number; body: string }> {
   const node = await cluster.client.get<Kube<Node>>({ group: '', version: 'v1', resource: 'nodes' }, cluster.node);
   const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port;
   const config = loadKubeconfig(cluster.kubeconfig);
   return new Promise((resolve, reject) => {
     // The serving certificate must verify against the cluster's server CA for 127.0.0.1.
-    const req = request({ host: '127.0.0.1', port, path, ca: config.ca, ...(anonymous ? {} : { cert: config.cert, key: config.key }), agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, ca: config.ca, ...(anonymous ? {} : { cert: config.cert, key: config.key }), agent: false }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -222,6 +222,27 @@ describe('kubectl logs, exec, attach, port-forward and cp on the built-in runtim
       });
     });
   }
+
+  it('runs a manifest posted to the kubelet as a static pod with a mirror pod, and stops it on DELETE', async () => {
+    const manifest = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: posted\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: c\n    image: ${cluster.image}\n    imagePullPolicy: Never\n    command: [sleep, "3600"]\n`;
+    assert.equal((await kubeletGet(cluster, '/pods', true, 'POST', manifest)).code, 401);
+    const bad = await kubeletGet(cluster, '/pods', false, 'POST', 'kind: Pod\nmetadata: {name: x}\n');
+    assert.deepEqual([bad.code, bad.body], [400, 'invalid pod manifest: the manifest must hold exactly one Pod with a name and containers\n']);
+    const created = await kubeletGet(cluster, '/pods', false, 'POST', manifest);
+    assert.equal(created.code, 201, created.body);
+    const pod = JSON.parse(created.body) as Kube<Pod>;
+    const mirrorName = `posted-${cluster.node}`;
+    assert.equal(pod.metadata?.name, mirrorName);
+    assert.equal(pod.metadata?.annotations?.['kubernetes.io/config.source'], 'http');
+    const mirror = await eventually('the mirror pod Running', async () => {
+      const p = await cluster.client.get<Kube<Pod>>(podsRef, mirrorName).catch(() => undefined);
+      return p?.status?.phase === 'Running' ? p : undefined;
+    }, 60_000);
+    assert.equal(mirror.metadata?.annotations?.['kubernetes.io/config.mirror'], pod.metadata?.uid);
+    assert.equal((await kubeletGet(cluster, '/pods/default/posted', false, 'DELETE')).code, 200);
+    await eventually('the mirror pod gone', async () => ((await cluster.client.get(podsRef, mirrorName).catch((e: { code?: number }) => e.code)) === 404 ? true : undefined), 60_000);
+    assert.equal((await kubeletGet(cluster, '/pods/default/posted', false, 'DELETE')).code, 404);
+  });
 });
 
 describe('kubectl logs and exec through containerd', { skip: runtimeSkipReason() }, () => {

@@ -39,7 +39,36 @@ export interface KubeletServerOptions {
   onSession?: (session: StreamingSession) => void;
   /** Default 10250; 0 picks a free port. */
   port?: number;
+  /** Manifests posted to POST /pods run as static pods (config.source "http"); DELETE /pods/NS/NAME stops one. */
+  manifests?: PostedManifests;
   log?: Logger;
+}
+
+/** The kubelet's side of POST /pods and DELETE /pods/NS/NAME. */
+export interface PostedManifests {
+  /** Runs the manifest (YAML or JSON, one Pod); returns the static pod. Throws with a message for a bad one. */
+  post(text: string): Promise<unknown>;
+  /** Stops a posted pod by its manifest's namespace and name; false when there is none. */
+  remove(namespace: string, name: string): Promise<boolean>;
+}
+
+/** The largest manifest POST /pods takes. */
+const maxManifestBytes = 1024 * 1024;
+
+function readText(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size > limit) {
+        reject(new HttpError(413, 'Request Entity Too Large'));
+        req.destroy();
+      } else chunks.push(d);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }
 
 /** How a streaming session was set up. */
@@ -125,6 +154,7 @@ export class KubeletServer {
         case 'healthz':
           return text(res, 200, 'ok');
         case 'pods': {
+          if (method === 'POST' || method === 'DELETE') return await this.postedManifest(req, res, method, parts);
           const items = this.options.pods ? await this.options.pods.pods() : [];
           return json(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items });
         }
@@ -152,6 +182,26 @@ export class KubeletServer {
       if (res.headersSent) res.destroy();
       else text(res, e.code, e.message + '\n');
     }
+  }
+
+  /** POST /pods runs a manifest as a static pod; DELETE /pods/NS/NAME stops one that was posted. */
+  private async postedManifest(req: IncomingMessage, res: ServerResponse, method: string, parts: string[]): Promise<void> {
+    const manifests = this.options.manifests;
+    if (!manifests) throw new HttpError(405, 'Method Not Allowed');
+    if (method === 'POST') {
+      if (parts.length !== 1) throw new HttpError(404, '404 page not found');
+      const body = await readText(req, maxManifestBytes);
+      let pod: unknown;
+      try {
+        pod = await manifests.post(body);
+      } catch (err) {
+        throw new HttpError(400, `invalid pod manifest: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return json(res, 201, pod);
+    }
+    if (parts.length !== 3) throw new HttpError(404, '404 page not found');
+    if (!(await manifests.remove(parts[1]!, parts[2]!))) throw new HttpError(404, `no posted pod ${parts[1]}/${parts[2]}`);
+    return json(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success' });
   }
 
   private serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
