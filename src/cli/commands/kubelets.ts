@@ -11,6 +11,7 @@ import { runNodeKubelet, SimulatedFleet } from '../../kubelet/node-runner.js';
 export type { KubeletServing } from '../../kubelet/node-runner.js';
 import { SimulatedRuntime } from '../../runtime/simulated/simulated-runtime.js';
 import type { FlagSpec } from '../flags.js';
+import { runtimeFlags } from './runtime-flags.js';
 import { kubernetesVersion } from '../version.js';
 
 /** The kubelet flags `server` and `agent` share (upstream's kubelet names). */
@@ -202,14 +203,14 @@ async function runOnBuiltInRuntime(
   }
 }
 
-/** The built-in runtime's flags in `k8ts server` (the names `k8ts runtime` gives them; --cgroup-root is the kubelet's). */
+/** The built-in runtime's flags in `k8ts server`: `k8ts runtime`'s, with the server's folders and bridge. */
 export const builtInRuntimeFlags: FlagSpec = {
-  'runtime-state-dir': { type: 'string', help: "the built-in runtime's volatile state (namespaces, OCI runtime state)", default: '/run/k8ts/agent' },
-  'oci-runtime': { type: 'string', help: 'OCI runtime of the built-in runtime: runc or crun (or a path)', default: 'runc' },
-  'cni-conf-dir': { type: 'string', help: 'CNI configuration folder (default: agent/etc/cni/net.d in the data directory)', default: '' },
-  'cni-bin-dir': { type: 'string', help: 'CNI plugin folders, comma-separated', default: '/usr/lib/cni,/opt/cni/bin' },
-  'cni-bridge': { type: 'string', help: 'bridge of the default CNI configuration', default: 'cni0' },
-  'cgroup-root': { type: 'string', help: 'cgroup under which pods get theirs', default: '/k8ts' },
-  'private-registry': { type: 'string', help: 'registries file (mirrors, auth, plain HTTP)', default: '/etc/k8ts/registries.yaml' },
-  'images-dir': { type: 'string', help: 'folder of image archives imported at start (default: agent/images in the data directory)', default: '' },
+  'runtime-state-dir': { ...runtimeFlags['state-dir']!, default: '/run/k8ts/agent' },
+  'oci-runtime': runtimeFlags['oci-runtime']!,
+  'cni-conf-dir': { ...runtimeFlags['cni-conf-dir']!, help: 'CNI configuration folder (default: agent/etc/cni/net.d in the data directory)' },
+  'cni-bin-dir': runtimeFlags['cni-bin-dir']!,
+  'cni-bridge': { ...runtimeFlags['cni-bridge']!, default: 'cni0' },
+  'cgroup-root': runtimeFlags['cgroup-root']!,
+  'private-registry': runtimeFlags['private-registry']!,
+  'images-dir': { ...runtimeFlags['images-dir']!, help: 'folder of image archives imported at start (default: agent/images in the data directory)' },
 }; // prettier-ignore
