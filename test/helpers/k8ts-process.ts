@@ -32,8 +32,8 @@ export class K8tsProcess {
   private readonly exited: Promise<number | null>;
 
   /**
-   * Starts `k8ts ARGS`. A server's kube-proxy would program the host's nftables, so it runs only inside a
-   * network namespace the test made (`netns`); elsewhere the server gets --disable-kube-proxy. A server's
+   * Starts `k8ts ARGS`. A server's or agent's kube-proxy would program the host's nftables, so it runs only
+   * inside a network namespace the test made (`netns`); elsewhere they get --disable-kube-proxy. A server's
    * own kubelet would run containers on the host's built-in runtime, so a server gets --disable-agent unless
    * the test asks for a kubelet: `agent: true`, --container-runtime-endpoint or --simulate-nodes. A kubelet
    * for this machine gets --kubelet-port 0 unless the test names a port. `ip netns exec` gives the process
@@ -42,7 +42,7 @@ export class K8tsProcess {
    */
   constructor(args: string[], options: { netns?: string; agent?: boolean; hostMounts?: boolean } = {}) {
     const all = [...args];
-    if (all[0] === 'server' && options.netns === undefined && !all.includes('--disable-kube-proxy')) all.push('--disable-kube-proxy');
+    if ((all[0] === 'server' || all[0] === 'agent') && options.netns === undefined && !all.includes('--disable-kube-proxy')) all.push('--disable-kube-proxy');
     const wantsKubelet = options.agent === true || all.some((a) => /^--(container-runtime-endpoint|simulate-nodes)(=|$)/.test(a));
     if (all[0] === 'server' && !wantsKubelet && !all.includes('--disable-agent')) all.push('--disable-agent');
     // A kubelet's server would take port 10250, which parallel tests share: tests get a free port.

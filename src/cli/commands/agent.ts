@@ -9,10 +9,13 @@ import path from 'node:path';
 import { parseJoinToken, validateCABundle } from '../../apiserver/pki/join-token.js';
 import { caCertsPath, clientCACertPath, ensureServerTokenSecret, kubeletServingCertPath, nodeCertPath, serverJoinToken } from '../../apiserver/pki/node-join.js';
 import { serverCertFiles } from '../../apiserver/pki/server-certs.js';
+import type { Logger } from '../../base/log.js';
 import { logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
+import { RESTClient } from '../../client/index.js';
 import type { FlagSpec } from '../flags.js';
 import { defaultDataDir } from '../flags.js';
+import { kubernetesVersion } from '../version.js';
 import type { KubeletServing } from './kubelets.js';
 import { kubeletFlags, startKubelets } from './kubelets.js';
 
@@ -24,6 +27,9 @@ export const agentFlags: FlagSpec = {
   // The server defines these two for its DNS; an agent's kubelet only points pods at it.
   'cluster-dns': { type: 'string', help: 'DNS server IPs for ClusterFirst pods, comma-separated', default: '10.43.0.10' },
   'cluster-domain': { type: 'string', help: "the cluster's DNS domain", default: 'cluster.local' },
+  // kube-proxy programs this machine's nftables for the cluster's Services, as on the server.
+  'cluster-cidr': { type: 'string', help: "the cluster's pod ranges (traffic from elsewhere to a cluster IP is masqueraded)", default: '10.42.0.0/16,fd42::/48' },
+  'disable-kube-proxy': { type: 'boolean', help: 'do not run kube-proxy (it programs the nftables tables ip/ip6 k8ts-proxy)' },
   ...kubeletFlags,
 };
 
@@ -106,11 +112,31 @@ export async function agentCommand(values: Record<string, string | boolean | und
   if (endpoint === '' && Number(values['simulate-nodes'] ?? 0) === 0) throw new Error('nothing to run: give --container-runtime-endpoint and/or --simulate-nodes N');
   const serving = (nodeName: string, addresses: string[]): Promise<KubeletServing> => kubeletServingFromServer(server, token, nodeName, addresses);
   const running = startKubelets(values, clientConfig, dataDir, log, signal, { serving });
+  // kube-proxy, for this machine only (simulated nodes have no network to program), as the node's identity.
+  if (endpoint !== '' && values['disable-kube-proxy'] !== true) running.push(runKubeProxy(values, clientConfig, signal, log));
   log.info('agent started', { server, node: (values['node-name']) || os.hostname(), simulated: Number(values['simulate-nodes'] ?? 0) });
   const results = await Promise.allSettled(running);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
   return 0;
+}
+
+/** Runs kube-proxy for this machine's node until the signal aborts. */
+async function runKubeProxy(
+  values: Record<string, string | boolean | undefined>,
+  clientConfig: (nodeName: string) => Promise<ClientConfig>,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  const nodeName = ((values['node-name'] as string) || os.hostname()).toLowerCase();
+  const client = new RESTClient({ ...(await clientConfig(nodeName)), userAgent: `kube-proxy/${kubernetesVersion}` });
+  const clusterCIDRs = String(values['cluster-cidr'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const { Proxier } = await import('../../proxy/proxier.js');
+  try {
+    await new Proxier({ client, nodeName, clusterCIDRs, log: log.with({ component: 'kube-proxy' }) }).run(signal);
+  } finally {
+    client.close();
+  }
 }
 
 /** `k8ts token create`: prints the server's join token. */
