@@ -245,12 +245,17 @@ export class KubeletProxy {
     if (head.length > 0) upstream.write(head);
     upstream.pipe(socket);
     socket.pipe(upstream);
-    const cut = (): void => {
+    // A kubelet that resets its end after its last frames (the exit status, the close) must not cost the
+    // client those frames: the client's side is ended, so what was already piped to it is still delivered.
+    upstream.on('error', () => {
+      upstream.destroy();
+      socket.end();
+      setTimeout(() => socket.destroy(), 5000).unref();
+    });
+    socket.on('error', () => {
       upstream.destroy();
       socket.destroy();
-    };
-    upstream.on('error', cut);
-    socket.on('error', cut);
+    });
     upstream.on('close', () => socket.end());
     socket.on('close', () => upstream.end());
   }
