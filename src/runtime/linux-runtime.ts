@@ -48,7 +48,7 @@ import {
 } from './namespaces.js';
 import { findTerminal, OciRuntime, resizeTerminal } from './oci-runtime.js';
 import type { StartedProgram } from './spawner.js';
-import { buildSpec, resolveUser, type OciSpec, type SpecSandbox } from './spec.js';
+import { buildSpec, ociCpuAndMemory, resolveUser, type OciSpec, type SpecSandbox } from './spec.js';
 
 /** Networking settings of the runtime. */
 export interface RuntimeNetworkOptions {
@@ -1067,21 +1067,8 @@ export class LinuxRuntime implements cri.RuntimeService {
   ): Promise<cri.UpdateContainerResourcesResponse> {
     const rec = findById(this.#containers, request.containerId ?? '', 'container');
     const r = request.linux ?? {};
-    const resources: Record<string, unknown> = {};
-    const cpu: Record<string, unknown> = {};
-    if (r.cpuShares) cpu.shares = r.cpuShares;
-    if (r.cpuQuota) cpu.quota = r.cpuQuota;
-    if (r.cpuPeriod) cpu.period = r.cpuPeriod;
-    if (r.cpusetCpus) cpu.cpus = r.cpusetCpus;
-    if (r.cpusetMems) cpu.mems = r.cpusetMems;
-    if (Object.keys(cpu).length > 0) resources.cpu = cpu;
-    // Swap equal to the limit (no swap), as at creation; runc orders the two writes.
-    if (r.memoryLimitInBytes) {
-      resources.memory = {
-        limit: r.memoryLimitInBytes,
-        swap: r.memorySwapLimitInBytes || r.memoryLimitInBytes,
-      };
-    }
+    // The same cpu and memory settings as at creation (runc orders the memory and swap writes).
+    const resources = ociCpuAndMemory(r);
     rec.config = {
       ...rec.config,
       linux: { ...rec.config.linux, resources: { ...rec.config.linux?.resources, ...r } },

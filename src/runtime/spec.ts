@@ -4,7 +4,7 @@
 // working dir from the image unless the pod sets them.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ContainerConfig, KeyValue, Mount as CriMount } from '../cri/types.js';
+import type { ContainerConfig, KeyValue, LinuxContainerResources, Mount as CriMount } from '../cri/types.js';
 import type { ImageConfig } from './images/oci.js';
 import type { SandboxNamespaces } from './namespaces.js';
 
@@ -273,6 +273,24 @@ function bindOptions(m: CriMount): string[] {
   return ['rbind', propagation, m.readonly === true ? 'ro' : 'rw'];
 }
 
+
+/**
+ * The OCI runtime spec's linux.resources cpu and memory from CRI's LinuxContainerResources: at creation and
+ * in `runc update`. Swap as large as the limit (memory+swap = limit) means no swap, as containerd sets it.
+ */
+export function ociCpuAndMemory(res: LinuxContainerResources): { cpu?: Record<string, unknown>; memory?: Record<string, unknown> } {
+  const out: { cpu?: Record<string, unknown>; memory?: Record<string, unknown> } = {};
+  const cpu: Record<string, unknown> = {};
+  if (res.cpuShares) cpu.shares = res.cpuShares;
+  if (res.cpuQuota) cpu.quota = res.cpuQuota;
+  if (res.cpuPeriod) cpu.period = res.cpuPeriod;
+  if (res.cpusetCpus) cpu.cpus = res.cpusetCpus;
+  if (res.cpusetMems) cpu.mems = res.cpusetMems;
+  if (Object.keys(cpu).length > 0) out.cpu = cpu;
+  if (res.memoryLimitInBytes) out.memory = { limit: res.memoryLimitInBytes, swap: res.memorySwapLimitInBytes || res.memoryLimitInBytes };
+  return out;
+}
+
 /** Builds the spec. */
 export function buildSpec(input: SpecInput): OciSpec {
   const { config, sandbox, image } = input;
@@ -291,21 +309,8 @@ export function buildSpec(input: SpecInput): OciSpec {
   const res = config.linux?.resources ?? {};
   const resources: Record<string, unknown> = {
     devices: privileged ? [{ allow: true, access: 'rwm' }] : [{ allow: false, access: 'rwm' }],
+    ...ociCpuAndMemory(res),
   };
-  const cpu: Record<string, unknown> = {};
-  if (res.cpuShares) cpu.shares = res.cpuShares;
-  if (res.cpuQuota) cpu.quota = res.cpuQuota;
-  if (res.cpuPeriod) cpu.period = res.cpuPeriod;
-  if (res.cpusetCpus) cpu.cpus = res.cpusetCpus;
-  if (res.cpusetMems) cpu.mems = res.cpusetMems;
-  if (Object.keys(cpu).length > 0) resources.cpu = cpu;
-  if (res.memoryLimitInBytes) {
-    // Swap as large as the limit (memory+swap = limit) means no swap, as containerd sets it by default.
-    resources.memory = {
-      limit: res.memoryLimitInBytes,
-      swap: res.memorySwapLimitInBytes || res.memoryLimitInBytes,
-    };
-  }
   if (res.hugepageLimits && res.hugepageLimits.length > 0) {
     resources.hugepageLimits = res.hugepageLimits.map((h) => ({ pageSize: h.pageSize, limit: h.limit }));
   }
