@@ -4,7 +4,7 @@
 import { Agent, request } from 'node:https';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { port, path, ca, cert, key } = workerData as { port: number; path: string; ca: Buffer; cert: Buffer; key: Buffer };
+const { port, path, ca, cert, key } = workerData as { port: number; path: string; ca: string; cert: string; key: string };
 const agent = new Agent({ keepAlive: true, ca, cert, key });
 let stop = false;
 parentPort!.on('message', () => (stop = true));

@@ -6,12 +6,12 @@
 //   K8TS_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the server.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { parse as parseYaml } from 'yaml';
+import { adminConnection } from '../lib/admin-agent.js';
 import { fmt, percentile, printTable } from '../lib/stats.js';
 
 const { values: flags } = parseArgs({
@@ -54,18 +54,7 @@ const port = await new Promise<number>((resolve, reject) => {
     }
   }, 2);
 });
-const kubeconfig = parseYaml(readFileSync(path.join(dir, 'kubeconfig.yaml'), 'utf8')) as {
-  clusters: { cluster: { 'certificate-authority-data': string } }[];
-  users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-};
-const b64 = (s: string): Buffer => Buffer.from(s, 'base64');
-const agent = new Agent({
-  keepAlive: true,
-  maxSockets: 256,
-  ca: b64(kubeconfig.clusters[0]!.cluster['certificate-authority-data']),
-  cert: b64(kubeconfig.users[0]!.user['client-certificate-data']),
-  key: b64(kubeconfig.users[0]!.user['client-key-data']),
-});
+const { agent, tls } = adminConnection(path.join(dir, 'kubeconfig.yaml'));
 
 function call(method: string, p: string, body?: unknown, accept = 'application/json'): Promise<{ code: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -134,9 +123,7 @@ const probe = new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); 
   workerData: {
     port,
     path: '/api/v1/namespaces/default/pods/p-0',
-    ca: b64(kubeconfig.clusters[0]!.cluster['certificate-authority-data']),
-    cert: b64(kubeconfig.users[0]!.user['client-certificate-data']),
-    key: b64(kubeconfig.users[0]!.user['client-key-data']),
+    ...tls,
   },
 });
 const probed = new Promise<number[]>((resolve) => probe.once('message', resolve));

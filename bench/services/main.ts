@@ -3,10 +3,9 @@
 // costs on the write path.
 //
 //   node --import tsx bench/services/main.ts [--count 1000] [--concurrency 10]
-import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { request } from 'node:https';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
+import { adminConnection } from '../lib/admin-agent.js';
 import { startBenchServer } from '../lib/k8ts-server.js';
 import { fmt, printTable } from '../lib/stats.js';
 
@@ -21,19 +20,7 @@ const server = await startBenchServer(
   ['--disable-scheduler', '--disable-cloud-controller', '--disable-controller-manager', '--disable', 'coredns,servicelb'],
   /"msg":"API server ready"/,
 );
-const kubeconfig = parseYaml(readFileSync(server.kubeconfig, 'utf8')) as {
-  clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
-  users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-};
-const port = Number(new URL(kubeconfig.clusters[0]!.cluster.server).port);
-const b64 = (s: string): Buffer => Buffer.from(s, 'base64');
-const agent = new Agent({
-  keepAlive: true,
-  maxSockets: 256,
-  ca: b64(kubeconfig.clusters[0]!.cluster['certificate-authority-data']),
-  cert: b64(kubeconfig.users[0]!.user['client-certificate-data']),
-  key: b64(kubeconfig.users[0]!.user['client-key-data']),
-});
+const { port, agent } = adminConnection(server.kubeconfig);
 
 function post(p: string, body: unknown): Promise<number> {
   return new Promise((resolve, reject) => {
