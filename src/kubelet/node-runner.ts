@@ -218,6 +218,8 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
     staticUIDs = new Set(all.keys());
     node.kubelet.setStaticPods(all);
   };
+  // A manifest posted while the node registered was read then, but could not be handed over yet.
+  if (sourcePods.http.size > 0) applyStaticPods();
   const staticPods = o.podManifestPath ? new StaticPodSource(o.podManifestPath, name, o.log, onSource('file')) : undefined;
   await staticPods?.start();
   await posted.start();
