@@ -37,7 +37,7 @@ function timed(minor: number, args: string[]): Promise<{ ms: number; bytes: numb
     const child = spawn(kubectlPath(minor), args, { env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, stdio: ['ignore', 'pipe', 'inherit'] });
     let bytes = 0;
     child.stdout.on('data', (d: Buffer) => (bytes += d.length));
-    child.on('exit', (code) => (code === 0 ? resolve({ ms: performance.now() - t0, bytes }) : reject(new Error(`kubectl ${args.join(' ')} exited ${code}`))));
+    child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - t0, bytes }) : reject(new Error(`kubectl ${args.join(' ')} exited ${code}`))));
   });
 }
 

@@ -18,7 +18,7 @@ export function runK8ts(args: string[], timeoutMs = 60_000): Promise<{ code: num
       child.kill('SIGKILL');
       reject(new Error(`k8ts ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
     }, timeoutMs);
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

@@ -35,7 +35,8 @@ export function kubectl(binary: string, kubeconfig: string, args: string[], stdi
       child.kill('SIGKILL');
       reject(new Error(`kubectl ${args.join(' ')} timed out\n${stderr}`));
     }, timeoutMs);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': 'exit' can come before the last of stdout and stderr has been read.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
@@ -90,7 +91,7 @@ export function kubectlInBackground(binary: string, kubeconfig: string, args: st
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin.on('error', () => undefined);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   return {
     stdout: () => stdout,
     stderr: () => stderr,
