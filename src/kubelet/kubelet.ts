@@ -136,6 +136,11 @@ export class Kubelet {
     for (const pod of pods.values()) this.upsertPod(pod);
   }
 
+  /** The static pods it runs, each with the status it last computed (as upstream's GetPods lists them). */
+  staticPods(): Kube<Pod>[] {
+    return [...this.#workers.values()].filter((w) => w.isStatic && !w.gone).map((w) => w.pod);
+  }
+
   /** A pod bound to this node was added or changed. */
   upsertPod(pod: Kube<Pod>): void {
     if (this.#stopped) return;

@@ -16,7 +16,7 @@ import { pressure, readHostInfo, readPressureSignals, simulatedHostInfo } from '
 import { NodeAgent } from './node/node-agent.js';
 import { nodeResources } from './node/node-status.js';
 import { ApiPodObjects } from './objects.js';
-import { removePostedManifest, StaticPodSource, writePostedManifest } from './static-pods.js';
+import { isMirrorPod, removePostedManifest, StaticPodSource, writePostedManifest } from './static-pods.js';
 import type { CriStreamingRuntime } from './server/cri-bridge.js';
 import { streamingRuntimeFromCri } from './server/cri-bridge.js';
 import { criNames } from './server/cri-names.js';
@@ -243,7 +243,8 @@ export async function runNodeKubelet(o: NodeKubeletOptions, signal: AbortSignal)
   self.addEventHandler({ onAdd: followCIDRs, onUpdate: (_a, n) => followCIDRs(n) });
   void self.run(signal);
   const pods = SharedInformer.forResource<Kube<Pod>>(o.client, podsRef, { fieldSelector: `spec.nodeName=${name}` });
-  podList = () => pods.lister.list();
+  // As upstream's /pods: the API's pods without the mirrors, and the static pods themselves (their own UIDs).
+  podList = () => [...pods.lister.list().filter((p) => !isMirrorPod(p)), ...node.kubelet.staticPods()];
   pods.addEventHandler({
     onAdd: (p) => node.kubelet.upsertPod(p),
     onUpdate: (_o, p) => node.kubelet.upsertPod(p),

@@ -223,7 +223,7 @@ describe('kubectl logs, exec, attach, port-forward and cp on the built-in runtim
     });
   }
 
-  it('runs a manifest posted to the kubelet as a static pod with a mirror pod, and stops it on DELETE', async () => {
+  it('runs a manifest posted to the kubelet as a static pod with a mirror pod, keeps it over a restart, and stops it on DELETE', async () => {
     const manifest = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: posted\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: c\n    image: ${cluster.image}\n    imagePullPolicy: Never\n    command: [sleep, "3600"]\n`;
     assert.equal((await kubeletGet(cluster, '/pods', true, 'POST', manifest)).code, 401);
     const bad = await kubeletGet(cluster, '/pods', false, 'POST', 'kind: Pod\nmetadata: {name: x}\n');
@@ -239,6 +239,19 @@ describe('kubectl logs, exec, attach, port-forward and cp on the built-in runtim
       return p?.status?.phase === 'Running' ? p : undefined;
     }, 60_000);
     assert.equal(mirror.metadata?.annotations?.['kubernetes.io/config.mirror'], pod.metadata?.uid);
+    const containerID = mirror.status?.containerStatuses?.[0]?.containerID;
+    assert.ok(containerID, 'the mirror pod names its container');
+    // The manifest is kept on disk: after a restart the kubelet runs the same pod, and finds its container again.
+    await cluster.restartServer();
+    const again = await eventually('the posted pod after the restart', async () => {
+      const pods = JSON.parse((await kubeletGet(cluster, '/pods')).body) as { items: Pod[] };
+      // Upstream's /pods lists static pods as themselves, never their mirrors.
+      assert.ok(pods.items.every((p) => !p.metadata?.annotations?.['kubernetes.io/config.mirror']), 'no mirror pod in /pods');
+      return pods.items.find((p) => p.metadata?.name === mirrorName && p.status?.containerStatuses?.[0]?.ready);
+    }, 60_000);
+    assert.equal(again.metadata?.uid, pod.metadata?.uid);
+    assert.equal(again.status?.containerStatuses?.[0]?.containerID, containerID);
+    assert.equal(again.status?.containerStatuses?.[0]?.restartCount, 0);
     assert.equal((await kubeletGet(cluster, '/pods/default/posted', false, 'DELETE')).code, 200);
     await eventually('the mirror pod gone', async () => ((await cluster.client.get(podsRef, mirrorName).catch((e: { code?: number }) => e.code)) === 404 ? true : undefined), 60_000);
     assert.equal((await kubeletGet(cluster, '/pods/default/posted', false, 'DELETE')).code, 404);

@@ -182,6 +182,9 @@ export class RuntimeNode {
     if (this.options.agent) throw new Error('restartServer: not with an agent');
     const code = await this.server!.stop();
     if (code !== 0) throw new Error(`k8ts server exited with ${code}:\n${this.server!.output}`);
+    // The new server listens on another port: the next `client` reads the rewritten kubeconfig.
+    this.#client?.close();
+    this.#client = undefined;
     await this.startServer();
   }
 
