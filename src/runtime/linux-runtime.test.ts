@@ -88,17 +88,25 @@ describe('the built-in runtime through CRI gRPC', { skip }, () => {
     );
   });
 
-  it('fails CreateContainer for a missing executable, and removes a created container never started', async () => {
+  it('fails StartContainer for a missing executable (StartError), and removes a created container never started', async () => {
     const sandboxConfig = fx.sandboxConfig('create');
     const { podSandboxId } = await fx.client.runtime.runPodSandbox({ config: sandboxConfig });
+    // As with containerd, the OCI runtime first runs at StartContainer: that is where a bad command fails.
+    const { containerId: bad } = await fx.client.runtime.createContainer({
+      podSandboxId,
+      config: { metadata: { name: 'bad' }, image: { image: fx.image }, command: ['/no/such/binary'] },
+      sandboxConfig,
+    });
     await assert.rejects(
-      fx.client.runtime.createContainer({
-        podSandboxId,
-        config: { metadata: { name: 'bad' }, image: { image: fx.image }, command: ['/no/such/binary'] },
-        sandboxConfig,
-      }),
+      fx.client.runtime.startContainer({ containerId: bad! }),
       (err) => isCriError(err, Code.Unknown) && /no such file|not found/i.test(err.message),
     );
+    const { status: failed } = await fx.client.runtime.containerStatus({ containerId: bad! });
+    assert.equal(failed?.state, 'CONTAINER_EXITED');
+    assert.equal(failed?.reason, 'StartError');
+    assert.equal(failed?.exitCode, 128);
+    assert.match(failed?.message ?? '', /no such file|not found/i);
+    await fx.client.runtime.removeContainer({ containerId: bad! });
     const { containerId } = await fx.client.runtime.createContainer({
       podSandboxId,
       config: { metadata: { name: 'idle' }, image: { image: fx.image }, command: ['sleep', '3600'] },

@@ -22,7 +22,7 @@ import type * as cri from '../cri/types.js';
 import { Code, CriError, criErrors } from '../cri/errors.js';
 import type { ExecResult, StreamingRuntime, StreamOptions, TerminalSize } from '../cri/streaming.js';
 import { logger, type Logger } from '../base/log.js';
-import { cgroupVersion, oomKills, readCgroupStats, removeCgroup, type CgroupStats } from './cgroups.js';
+import { cgroupDirsCached, cgroupVersion, oomKills, readCgroupStats, removeCgroup, type CgroupStats } from './cgroups.js';
 import {
   CniInvoker,
   defaultConfigFile,
@@ -47,7 +47,8 @@ import {
   type SandboxNamespaces,
 } from './namespaces.js';
 import { findTerminal, OciRuntime, resizeTerminal } from './oci-runtime.js';
-import type { StartedProgram } from './spawner.js';
+import { canDoFsOps, runFsOps, type SpawnStdio, type StartedProgram } from './spawner.js';
+import { traceStep } from './trace.js';
 import { buildSpec, ociCpuAndMemory, resolveUser, type OciSpec, type SpecSandbox } from './spec.js';
 
 /** Networking settings of the runtime. */
@@ -130,8 +131,8 @@ interface ContainerRecord {
   cgroupPath: string;
   pid: number;
   monitorPid: number;
-  /** How the container is watched: created under the Perl monitor, or `run` at start (tty). */
-  mode?: 'create' | 'run';
+  /** How the container is watched: run under the spawner's monitor, or `run` in the foreground (tty). */
+  mode?: 'monitor' | 'run';
   stopSignal: string;
 }
 
@@ -307,6 +308,7 @@ export class LinuxRuntime implements cri.RuntimeService {
         continue;
       }
       this.#containers.set(id, rec);
+      if (rec.state === 'CONTAINER_CREATED' && rec.monitorPid === 0) await this.#recoverStart(rec);
       if (!watched(rec)) continue;
       if (existsSync(this.#exitFile(id))) {
         await this.#finalise(rec);
@@ -329,6 +331,31 @@ export class LinuxRuntime implements cri.RuntimeService {
       sandboxes: this.#sandboxes.size,
       containers: this.#containers.size,
     });
+  }
+
+  /**
+   * A container whose start was under way when we stopped: its monitor's files tell whether it runs (the
+   * started file: init and monitor PIDs) or failed to start.
+   */
+  async #recoverStart(rec: ContainerRecord): Promise<void> {
+    const dir = this.#containerDir(rec.id);
+    let started: string;
+    try {
+      started = readFileSync(path.join(dir, 'started'), 'utf8');
+    } catch {
+      if (existsSync(`${this.#exitFile(rec.id)}.start`)) {
+        rec.monitorPid = -1; // the runtime ran: its state, if any, goes with RemoveContainer
+        await this.#startFailed(rec, (await this.#ociError(rec.id)) ?? 'the OCI runtime failed to start the container');
+      }
+      return;
+    }
+    const [pid, monitorPid] = started.trim().split(' ').map(Number);
+    rec.pid = pid ?? 0;
+    rec.monitorPid = monitorPid ?? 0;
+    rec.mode = 'monitor';
+    rec.startedAt = Math.round(statSync(path.join(dir, 'started')).mtimeMs * 1e6);
+    rec.state = 'CONTAINER_RUNNING';
+    await this.#saveContainer(rec);
   }
 
   /** Whether the container's monitor still runs (its command line names the container: no reused PID). */
@@ -676,10 +703,24 @@ export class LinuxRuntime implements cri.RuntimeService {
       stopSignal: 'SIGTERM',
     };
     this.#containers.set(id, rec); // reserves the name before the first await
+    traceStep('begin', id);
     try {
       await mkdir(dir, { recursive: true });
-      const { rootfs } = await this.images.mountRootfs(id, image.id);
-      const imageConfig = await this.images.config(image.id);
+      // The rootfs is mounted while the image config is read and the stdio FIFOs are made.
+      const [{ rootfs }, imageConfig] = await Promise.all([
+        this.images.mountRootfs(id, image.id),
+        this.images.config(image.id),
+        this.#fifos.make(
+          (config.stdin || config.tty ? ['stdout', 'stderr', 'stdin'] : ['stdout', 'stderr']).map((s) =>
+            path.join(dir, s),
+          ),
+        ),
+        // As containerd does: a bind mount whose host path is missing gets a directory there.
+        ...(config.mounts ?? [])
+          .filter((m) => m.hostPath && !existsSync(m.hostPath))
+          .map((m) => mkdir(m.hostPath!, { recursive: true })),
+      ]);
+      traceStep('rootfs mounted', id);
       const sc = config.linux?.securityContext ?? {};
       const user = await resolveUser(rootfs, imageConfig.config?.User, {
         ...(sc.runAsUser ? { runAsUser: sc.runAsUser.value ?? 0 } : {}),
@@ -702,10 +743,6 @@ export class LinuxRuntime implements cri.RuntimeService {
         cgroupParent: sandbox.cgroupParent,
         ...(sandbox.config.linux?.sysctls ? { sysctls: sandbox.config.linux.sysctls } : {}),
       };
-      // As containerd does: a bind mount whose host path is missing gets a directory there.
-      for (const m of config.mounts ?? []) {
-        if (m.hostPath && !existsSync(m.hostPath)) await mkdir(m.hostPath, { recursive: true });
-      }
       const spec = buildSpec({
         containerId: id,
         rootfs,
@@ -725,14 +762,9 @@ export class LinuxRuntime implements cri.RuntimeService {
           : /^\d+$/.test(stop ?? '')
             ? stop!
             : 'SIGTERM';
-      await writeFile(path.join(dir, 'config.json'), JSON.stringify(spec));
-      await this.#fifos.make(
-        (config.stdin || config.tty ? ['stdout', 'stderr', 'stdin'] : ['stdout', 'stderr']).map((s) =>
-          path.join(dir, s),
-        ),
-      );
-      await this.#saveContainer(rec);
-      if (config.tty !== true && this.oci.canCreate) await this.#createUnderMonitor(rec);
+      // The bundle and the record (on disk before we answer: a restarted runtime finds the container).
+      await Promise.all([writeFile(path.join(dir, 'config.json'), JSON.stringify(spec)), this.#saveContainer(rec)]);
+      traceStep('created', id);
     } catch (err) {
       this.#containers.delete(id);
       await this.images.removeRootfs(id).catch(() => undefined);
@@ -750,32 +782,12 @@ export class LinuxRuntime implements cri.RuntimeService {
     return new LogPump(rec.logPath, { stdout: path.join(dir, 'stdout'), stderr: path.join(dir, 'stderr') });
   }
 
-  /** Starts the container's log pump and its monitor (create or run), which opens the FIFOs read-write. */
-  async #spawnMonitor(rec: ContainerRecord, mode: 'create' | 'run'): Promise<LiveContainer> {
+  /** The container's stdio for its monitor: its FIFOs, opened read-write by the spawner's helper. */
+  #monitorStdio(rec: ContainerRecord): [SpawnStdio, SpawnStdio, SpawnStdio] {
     const dir = this.#containerDir(rec.id);
     // A tty gets a stdin that never ends (script would pass an end of input on to the terminal).
     const stdin = rec.config.stdin || rec.config.tty ? { path: path.join(dir, 'stdin') } : 'ignore';
-    const stdio = [stdin, { path: path.join(dir, 'stdout') }, { path: path.join(dir, 'stderr') }] as const;
-    const live: LiveContainer = { pump: this.#startPump(rec) };
-    this.#live.set(rec.id, live);
-    const files = { bundle: dir, pidFile: this.#pidFile(rec.id), exitFile: this.#exitFile(rec.id) };
-    try {
-      live.monitor =
-        mode === 'create'
-          ? await this.oci.create(
-              rec.id,
-              { ...files, createdFile: path.join(dir, 'created'), logFile: path.join(dir, 'oci.log') },
-              [...stdio],
-            )
-          : await this.oci.run(rec.id, files, [...stdio], rec.config.tty === true);
-    } catch (err) {
-      live.pump?.close();
-      this.#live.delete(rec.id);
-      throw err;
-    }
-    rec.monitorPid = live.monitor.pid;
-    rec.mode = mode;
-    return live;
+    return [stdin, { path: path.join(dir, 'stdout') }, { path: path.join(dir, 'stderr') }];
   }
 
   /** The last error the OCI runtime logged (its --log file), if any. */
@@ -793,58 +805,78 @@ export class LinuxRuntime implements cri.RuntimeService {
     return message;
   }
 
-  /** Creates the container under the create monitor; resolves once created, rejects with the runtime's error. */
-  async #createUnderMonitor(rec: ContainerRecord): Promise<void> {
-    const live = await this.#spawnMonitor(rec, 'create');
-    const dir = this.#containerDir(rec.id);
-    const exited = live.monitor?.exited.then(() => undefined, () => undefined) ?? Promise.resolve();
-    let monitorGone = false;
-    void exited.then(() => (monitorGone = true));
-    for (;;) {
-      if (existsSync(path.join(dir, 'created'))) break;
-      if (existsSync(`${this.#exitFile(rec.id)}.create`) || monitorGone) {
-        live.pump?.close();
-        this.#live.delete(rec.id);
-        const message = (await this.#ociError(rec.id)) ?? 'the OCI runtime failed to create the container';
-        await this.oci.delete(rec.id).catch(() => undefined);
-        throw new Error(message);
-      }
-      await sleep(2);
-    }
+  /** Records a failed start as containerd does: exited, exit code 128, reason StartError. */
+  async #startFailed(rec: ContainerRecord, message: string): Promise<CriError> {
+    rec.state = 'CONTAINER_EXITED';
+    rec.exitCode = 128;
+    rec.reason = 'StartError';
+    rec.message = message;
+    rec.finishedAt = nsNow();
     await this.#saveContainer(rec);
-    void this.#watchExit(rec);
+    return new CriError(Code.Unknown, `failed to create containerd task: ${message}`);
   }
 
   async startContainer(request: cri.StartContainerRequest): Promise<cri.StartContainerResponse> {
     const rec = findById(this.#containers, request.containerId ?? '', 'container');
-    if (rec.state !== 'CONTAINER_CREATED') {
+    if (rec.state !== 'CONTAINER_CREATED' || rec.monitorPid > 0) {
       throw criErrors.failedPrecondition(`container "${rec.id}" is in ${rec.state} state, not created`);
     }
     const sandbox = this.#sandboxes.get(rec.sandboxId);
     if (!sandbox || sandbox.state !== 'SANDBOX_READY') {
       throw criErrors.failedPrecondition(`sandbox container "${rec.sandboxId}" is not running`);
     }
-    if (rec.mode === 'create') {
-      // Set before the start: a container may exit (and be finalised) before `start` returns.
+    traceStep('start', rec.id);
+    const dir = this.#containerDir(rec.id);
+    const live: LiveContainer = { pump: this.#startPump(rec) };
+    this.#live.set(rec.id, live);
+    const files = { bundle: dir, pidFile: this.#pidFile(rec.id), exitFile: this.#exitFile(rec.id) };
+    if (rec.config.tty !== true && this.oci.canMonitor) {
+      // Set before the start: a container may exit (and be finalised) before the start is reported.
       rec.startedAt = nsNow();
+      rec.mode = 'monitor';
+      let running: Promise<number>;
       try {
-        await this.oci.start(rec.id);
-      } catch (err) {
-        rec.startedAt = 0;
-        throw new CriError(
-          Code.Unknown,
-          `failed to start containerd task "${rec.id}": ${(err as Error).message}`,
-          {
-            cause: err,
-          },
+        const started = await this.oci.startMonitored(
+          rec.id,
+          { ...files, startedFile: path.join(dir, 'started'), logFile: path.join(dir, 'oci.log') },
+          this.#monitorStdio(rec),
         );
+        live.monitor = started.monitor;
+        rec.monitorPid = started.monitor.pid;
+        running = started.running;
+      } catch (err) {
+        live.pump?.close();
+        this.#live.delete(rec.id);
+        rec.startedAt = 0;
+        throw new CriError(Code.Unknown, `failed to start containerd task "${rec.id}": ${(err as Error).message}`, {
+          cause: err,
+        });
       }
-      rec.pid = Number(readFileSync(this.#pidFile(rec.id), 'utf8').trim()) || 0;
+      traceStep('monitor forked', rec.id);
+      try {
+        rec.pid = await running;
+      } catch {
+        live.pump?.close();
+        this.#live.delete(rec.id);
+        const message = (await this.#ociError(rec.id)) ?? 'the OCI runtime failed to start the container';
+        throw await this.#startFailed(rec, message);
+      }
+      traceStep('running', rec.id);
       if (rec.state === 'CONTAINER_CREATED') rec.state = 'CONTAINER_RUNNING';
-      await this.#saveContainer(rec);
+      // Not saved: the monitor wrote its started file (init and monitor PIDs) before it reported, and a
+      // restarted runtime reads it there (#recoverStart).
+      void this.#watchExit(rec);
       return {};
     }
-    const live = await this.#spawnMonitor(rec, 'run');
+    rec.mode = 'run';
+    try {
+      live.monitor = await this.oci.run(rec.id, files, this.#monitorStdio(rec), rec.config.tty === true);
+    } catch (err) {
+      live.pump?.close();
+      this.#live.delete(rec.id);
+      throw err;
+    }
+    rec.monitorPid = live.monitor.pid;
     // Started when runc wrote the pid file; failed when the monitor recorded a status without one.
     for (;;) {
       if (existsSync(this.#pidFile(rec.id))) break;
@@ -854,13 +886,7 @@ export class LinuxRuntime implements cri.RuntimeService {
         const lastLine = log.trim().split('\n').pop() ?? '';
         const message =
           lastLine.replace(/^\S+ \S+ [FP] /, '') || 'the OCI runtime failed to start the container';
-        rec.state = 'CONTAINER_EXITED';
-        rec.exitCode = 128;
-        rec.reason = 'StartError';
-        rec.message = message;
-        rec.finishedAt = nsNow();
-        await this.#saveContainer(rec);
-        throw new CriError(Code.Unknown, `failed to start containerd task "${rec.id}": ${message}`);
+        throw await this.#startFailed(rec, message);
       }
       await sleep(2);
     }
@@ -900,7 +926,9 @@ export class LinuxRuntime implements cri.RuntimeService {
       await Promise.race([exited, sleep(pollMs)]);
     }
     if (this.#closed || !this.#containers.has(rec.id)) return;
+    traceStep('exit seen', rec.id);
     await this.#finalise(rec);
+    traceStep('exit recorded', rec.id);
   }
 
   /** Records how a container ended: exit code, reason (Completed, Error, OOMKilled), finish time. */
@@ -925,7 +953,9 @@ export class LinuxRuntime implements cri.RuntimeService {
       rec.reason = oom ? 'OOMKilled' : code === 0 ? 'Completed' : 'Error';
       rec.finishedAt = Math.max(rec.startedAt, stat ? Math.round(stat.mtimeMs * 1e6) : nsNow());
       rec.state = 'CONTAINER_EXITED';
-      await this.#saveContainer(rec);
+      // The exit file is the durable record of the end (a restarted runtime reads it again, and the cgroup's
+      // OOM counter stays until RemoveContainer): only an end without one is written down here.
+      if (stat === undefined) await this.#saveContainer(rec);
       await live.pump?.done;
     })();
     return live.finalising;
@@ -946,7 +976,7 @@ export class LinuxRuntime implements cri.RuntimeService {
 
   async #stop(rec: ContainerRecord, timeoutSeconds: number): Promise<void> {
     if (rec.state === 'CONTAINER_CREATED' && rec.monitorPid > 0) {
-      // Created but never started: its init waits for a start that will not come.
+      // Being started (StartContainer has not returned yet): kill what runs, and wait for its end.
       await this.oci.kill(rec.id, 'SIGKILL').catch(() => undefined);
       await this.#waitExited(rec, 30_000);
       return;
@@ -994,15 +1024,27 @@ export class LinuxRuntime implements cri.RuntimeService {
     this.#containers.delete(rec.id);
     // A container that has exited needs no `runc delete` (another Go process start): what it would do, remove
     // the cgroup and the state directory, is done here, beside unmounting the rootfs.
-    const stopped = !watched(rec) && existsSync(this.#exitFile(rec.id));
-    await Promise.all([
-      stopped
-        ? rm(path.join(this.oci.root, rec.id), { recursive: true, force: true })
-        : this.oci.delete(rec.id),
-      this.images.removeRootfs(rec.id),
-    ]);
-    await removeCgroup(rec.cgroupPath, this.#cgroupVersion);
-    await rm(this.#containerDir(rec.id), { recursive: true, force: true });
+    // A container never started has no OCI state (the runtime first runs at StartContainer). One that has
+    // exited needs no `runc delete` (another Go process start): what it would do, remove the cgroup and the
+    // state directory, is done here in one batch of the spawner's file system operations with the removal of
+    // the container's directory, beside the unmount of its rootfs.
+    const stopped = rec.monitorPid === 0 || (!watched(rec) && existsSync(this.#exitFile(rec.id)));
+    const cleanUp = async (): Promise<void> => {
+      if (!stopped) await this.oci.delete(rec.id);
+      if (!canDoFsOps) {
+        if (stopped) await rm(path.join(this.oci.root, rec.id), { recursive: true, force: true });
+        await removeCgroup(rec.cgroupPath, this.#cgroupVersion);
+        await rm(this.#containerDir(rec.id), { recursive: true, force: true });
+        return;
+      }
+      await runFsOps([
+        ...(stopped ? [{ op: 'rmtree' as const, path: path.join(this.oci.root, rec.id) }] : []),
+        ...cgroupDirsCached(rec.cgroupPath, this.#cgroupVersion).map((d) => ({ op: 'rmcgroup' as const, path: d })),
+        { op: 'rmtree', path: this.#containerDir(rec.id) },
+      ]);
+    };
+    await Promise.all([cleanUp(), this.images.removeRootfs(rec.id)]);
+    traceStep('removed', rec.id);
     return {};
   }
 
