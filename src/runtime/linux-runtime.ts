@@ -46,7 +46,7 @@ import {
   type SandboxNamespaceKind,
   type SandboxNamespaces,
 } from './namespaces.js';
-import { findTerminal, OciRuntime, resizeTerminal } from './oci-runtime.js';
+import { findTerminal, OciRuntime, prepareHybridCgroupsForCrun, resizeTerminal } from './oci-runtime.js';
 import { canDoFsOps, runFsOps, type SpawnStdio, type StartedProgram } from './spawner.js';
 import { traceStep } from './trace.js';
 import { buildSpec, ociCpuAndMemory, resolveUser, type OciSpec, type SpecSandbox } from './spec.js';
@@ -256,6 +256,10 @@ export class LinuxRuntime implements cri.RuntimeService {
       rt.#minOomScoreAdj = Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim()) || 0;
     } catch {
       rt.#minOomScoreAdj = 0;
+    }
+    if (rt.oci.isCrun) {
+      const moved = await prepareHybridCgroupsForCrun(path.join(rt.stateDir, 'cgroup-v1'));
+      if (moved.length > 0) rt.#log.info('gave cgroup controllers a v1 hierarchy for crun', { controllers: moved });
     }
     await rt.#recover();
     return rt;

@@ -13,7 +13,9 @@
 // read; `delete` (or the runtime, for an exited container) removes it. The stdio are FIFOs k8ts owns, which
 // the spawner's helper (spawner.ts) opens read-write for the monitor it starts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { execFileChecked } from './images/exec.js';
 import { childrenOf } from './namespaces.js';
 import { startProgram, syscallNumbers, type SpawnStdio, type StartedProgram } from './spawner.js';
@@ -173,6 +175,43 @@ export class OciRuntime {
     const [file, ...args] = tty ? withTerminal(command) : command;
     return spawn(file!, args, { stdio });
   }
+}
+
+/**
+ * Makes a hybrid cgroup host acceptable to crun. crun (1.8) refuses a hybrid layout whose cgroup2 hierarchy
+ * still has controllers ("cgroups in hybrid mode not supported, drop all controllers from cgroupv2"), as when
+ * one controller (hugetlb on these hosts) has no v1 hierarchy; runc does not mind. Each such controller gets a
+ * v1 hierarchy of its own, which takes it out of cgroup2: mounted in a private mount namespace (nothing shows in
+ * the host's mount table, and the container rootfs mounts of the host stay visible to crun), and kept after
+ * that namespace has ended by a child cgroup (a v1 hierarchy with a child cgroup outlives its last mount), so
+ * this is done once a boot. Nothing to do on pure v1 or v2 hosts. Resolves with the controllers it moved.
+ */
+export async function prepareHybridCgroupsForCrun(dir: string, cgroupRoot = '/sys/fs/cgroup'): Promise<string[]> {
+  if (existsSync(path.join(cgroupRoot, 'cgroup.controllers'))) return []; // v2
+  const unified = path.join(cgroupRoot, 'unified', 'cgroup.controllers');
+  const controllers = (): string[] => {
+    try {
+      return readFileSync(unified, 'utf8').trim().split(/\s+/).filter(Boolean);
+    } catch {
+      return []; // v1 without a cgroup2 hierarchy
+    }
+  };
+  const moving = controllers();
+  if (moving.length === 0) return [];
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const script =
+    'for c in "$@"; do mkdir -p "$K8TS_DIR/$c" && mount -t cgroup -o "$c" cgroup "$K8TS_DIR/$c" && ' +
+    'mkdir -p "$K8TS_DIR/$c/k8ts-crun" || exit 1; done';
+  try {
+    await execFileChecked('unshare', ['--mount', '--propagation', 'private', 'env', `K8TS_DIR=${dir}`, 'sh', '-c', script, 'sh', ...moving]);
+  } catch (err) {
+    throw new Error(
+      `crun cannot run on this hybrid cgroup host: moving ${moving.join(', ')} out of cgroup2 failed: ${(err as Error).message}`,
+    );
+  }
+  const left = controllers();
+  if (left.length > 0) throw new Error(`crun cannot run on this hybrid cgroup host: cgroup2 still has ${left.join(', ')}`);
+  return moving;
 }
 
 const shellQuote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
