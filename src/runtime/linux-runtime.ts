@@ -35,6 +35,7 @@ import {
   type NetworkConfigList,
 } from './cni.js';
 import type { ImageService as ImageStore } from './images/image-service.js';
+import type { ImageConfig } from './images/oci.js';
 import { execFileChecked } from './images/exec.js';
 import { FifoMaker, LogPump, openFifoReadWrite } from './logs.js';
 import {
@@ -222,6 +223,7 @@ export class LinuxRuntime implements cri.RuntimeService {
   readonly #writes = new Map<string, Promise<void>>();
   readonly #cgroupVersion = cgroupVersion();
   readonly #fifos: FifoMaker;
+  readonly #imageConfigs = new Map<string, ImageConfig>();
   #minOomScoreAdj = 0;
   #closed = false;
 
@@ -713,7 +715,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       // The rootfs is mounted while the image config is read and the stdio FIFOs are made.
       const [{ rootfs }, imageConfig] = await Promise.all([
         this.images.mountRootfs(id, image.id),
-        this.images.config(image.id),
+        this.#imageConfig(image.id),
         this.#fifos.make(
           (config.stdin || config.tty ? ['stdout', 'stderr', 'stdin'] : ['stdout', 'stderr']).map((s) =>
             path.join(dir, s),
@@ -779,6 +781,16 @@ export class LinuxRuntime implements cri.RuntimeService {
       });
     }
     return { containerId: id };
+  }
+
+  /** An image's config (immutable: its ID is its digest), read once for the containers made from it. */
+  async #imageConfig(imageId: string): Promise<ImageConfig> {
+    const known = this.#imageConfigs.get(imageId);
+    if (known) return known;
+    const config = await this.images.config(imageId);
+    if (this.#imageConfigs.size >= 64) this.#imageConfigs.delete(this.#imageConfigs.keys().next().value!);
+    this.#imageConfigs.set(imageId, config);
+    return config;
   }
 
   #startPump(rec: ContainerRecord): LogPump {
