@@ -444,6 +444,8 @@ export const syscallNumbers: { mount: number; umount2: number; prctl: number } |
 export const MS_RDONLY = 1;
 export const MS_REMOUNT = 32;
 export const MS_BIND = 4096;
+/** umount2(2) flag: detach now, tear down when no longer busy. */
+export const MNT_DETACH = 2;
 
 /** A file system operation of the helper's `ops` builtin. */
 export type FsOp =

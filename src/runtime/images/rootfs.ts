@@ -5,7 +5,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ImageError } from './errors.js';
 import { execFileChecked } from './exec.js';
-import { canDoFsOps, MS_BIND, MS_RDONLY, MS_REMOUNT, runFsOps, type FsOp } from '../spawner.js';
+import { canDoFsOps, MNT_DETACH, MS_BIND, MS_RDONLY, MS_REMOUNT, runFsOps, type FsOp } from '../spawner.js';
 
 /** The directories of one container rootfs. */
 export interface RootfsPaths {
@@ -163,9 +163,11 @@ export async function removeRootfs(containerDir: string): Promise<void> {
   const paths = rootfsPaths(containerDir);
   if (canDoFsOps) {
     try {
-      // Unmounted (if mounted) and removed in one batch; the removal does not enter another file system.
+      // Unmounted (if mounted) and removed in one batch; the removal does not enter another file system. The
+      // unmount is lazy (MNT_DETACH): the container's processes are gone, nothing else uses the mount, and the
+      // kernel then tears it down without making us wait.
       await runFsOps([
-        { op: 'umount', target: paths.rootfs },
+        { op: 'umount', target: paths.rootfs, flags: MNT_DETACH },
         { op: 'rmtree', path: containerDir },
       ]);
     } catch (err) {
