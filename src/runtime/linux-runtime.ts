@@ -163,6 +163,39 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * The first terminal size of `sizes` if it comes within `ms`, and the sizes after it (all of them if none
+ * came in time).
+ */
+async function firstSize(
+  sizes: AsyncIterable<TerminalSize>,
+  ms: number,
+): Promise<{ initial?: TerminalSize; rest: AsyncIterable<TerminalSize> }> {
+  const it = sizes[Symbol.asyncIterator]();
+  const next = it.next();
+  let timer: NodeJS.Timeout | undefined;
+  const first = await Promise.race([
+    next,
+    new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms))),
+  ]).catch(() => undefined);
+  clearTimeout(timer);
+  async function* rest(pending?: Promise<IteratorResult<TerminalSize>>): AsyncGenerator<TerminalSize> {
+    if (pending) {
+      const r = await pending;
+      if (r.done) return;
+      yield r.value;
+    }
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  if (first === undefined) return { rest: rest(next) };
+  if (first.done) return { rest: rest() };
+  return { initial: first.value, rest: rest() };
+}
+
 /** Finds a sandbox or container by full ID or unique prefix (as crictl's short IDs are). */
 function findById<T>(map: Map<string, T>, id: string, what: string): T {
   const exact = map.get(id);
@@ -1255,8 +1288,12 @@ export class LinuxRuntime implements cri.RuntimeService {
   async #execStreams(containerId: string, cmd: string[], streams: StreamOptions): Promise<ExecResult> {
     const rec = findById(this.#containers, containerId, 'container');
     const file = await this.#execProcessFile(rec, cmd, streams.tty);
+    // The first terminal size (clients send it at once) is the terminal's from the start.
+    let sizes = streams.tty ? streams.resize : undefined;
+    let initial: TerminalSize | undefined;
+    if (sizes) ({ initial, rest: sizes } = await firstSize(sizes, 500));
     try {
-      const child = this.oci.exec(rec.id, file, ['pipe', 'pipe', 'pipe'], streams.tty);
+      const child = this.oci.exec(rec.id, file, ['pipe', 'pipe', 'pipe'], streams.tty, initial);
       child.stdin?.on('error', () => undefined);
       if (streams.stdin && child.stdin) streams.stdin.pipe(child.stdin);
       else child.stdin?.end();
@@ -1265,8 +1302,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       else child.stdout?.resume();
       if (errOut) child.stderr?.pipe(errOut, { end: false });
       else child.stderr?.resume();
-      if (streams.tty && streams.resize && child.pid !== undefined)
-        void this.#followResize(child.pid, streams.resize);
+      if (sizes && child.pid !== undefined) void this.#followResize(child.pid, sizes);
       const onAbort = () => child.kill('SIGKILL');
       streams.signal?.addEventListener('abort', onAbort, { once: true });
       const exitCode = await new Promise<number>((resolve, reject) => {

@@ -170,9 +170,15 @@ export class OciRuntime {
    * Runs a process in the container in the foreground (`exec --process FILE`), its stdio passed through as
    * given; the child's exit status is the process'.
    */
-  exec(id: string, processFile: string, stdio: ('pipe' | 'ignore' | number)[], tty = false): ChildProcess {
+  exec(
+    id: string,
+    processFile: string,
+    stdio: ('pipe' | 'ignore' | number)[],
+    tty = false,
+    size?: { width: number; height: number },
+  ): ChildProcess {
     const command = [this.binary, '--root', this.root, 'exec', '--process', processFile, id];
-    const [file, ...args] = tty ? withTerminal(command) : command;
+    const [file, ...args] = tty ? withTerminal(command, size) : command;
     return spawn(file!, args, { stdio });
   }
 }
@@ -221,8 +227,11 @@ const shellQuote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
  * then finds a terminal on its stdin, as `runc run`/`runc exec` with a tty in the foreground require, and
  * relays it to the container's own terminal. `script -e` exits with the command's status.
  */
-function withTerminal(command: string[]): string[] {
-  return ['script', '-q', '-e', '-c', command.map(shellQuote).join(' '), '/dev/null'];
+function withTerminal(command: string[], size?: { width: number; height: number }): string[] {
+  // A size known at the start is the terminal's before the runtime starts (it copies it to the container's
+  // terminal then; a SIGWINCH sent before it handles them would be lost).
+  const sized = size ? `stty rows ${Math.floor(size.height)} cols ${Math.floor(size.width)} 2>/dev/null; exec ` : '';
+  return ['script', '-q', '-e', '-c', sized + command.map(shellQuote).join(' '), '/dev/null'];
 }
 
 /** The pseudo-terminal under `pid` (the first descendant whose stdin is one), if any. */
