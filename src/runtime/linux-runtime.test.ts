@@ -371,6 +371,22 @@ for (const oci of ['runc', 'crun'] as const) {
       assert.equal((await exited(containerId, 1000)).state, 'CONTAINER_EXITED');
     });
 
+    it('finishes after a restart a removal that was committed but not cleaned up', async () => {
+      const { containerId } = await fx.runPod('removed', sleeper('removed'));
+      await fx.client.runtime.stopContainer({ containerId, timeout: 0 });
+      const dir = path.join(fx.dir, 'runtime', 'containers', containerId);
+      const mounted = async () => (await readFile('/proc/self/mountinfo', 'utf8')).includes(containerId);
+      assert.ok(await mounted());
+      // As RemoveContainer commits a removal (the record renamed) before its cleanup, and k8ts then stopped.
+      await fx.runtime.close();
+      await rename(path.join(dir, 'container.json'), path.join(dir, 'removed.json'));
+      await fx.restart();
+      const { containers } = await fx.client.runtime.listContainers({ filter: { id: containerId } });
+      assert.deepEqual(containers, []);
+      assert.ok(!existsSync(dir), 'its directory is gone');
+      assert.ok(!(await mounted()), 'its rootfs is unmounted');
+    });
+
     it('streams exec (pipes and a resizable tty), attach and port-forward for the streaming server', async () => {
       const { podId, containerId } = await fx.runPod('streams', {
         metadata: { name: 'streams' },

@@ -257,6 +257,8 @@ export class LinuxRuntime implements cri.RuntimeService {
   readonly #cgroupVersion = cgroupVersion();
   readonly #fifos: FifoMaker;
   readonly #imageConfigs = new Map<string, ImageConfig>();
+  /** Cleanups of removed containers still under way. */
+  readonly #removals = new Map<string, { sandboxId: string; cleanup: Promise<void> }>();
   #minOomScoreAdj = 0;
   #closed = false;
 
@@ -300,12 +302,12 @@ export class LinuxRuntime implements cri.RuntimeService {
     return rt;
   }
 
-  /** Stops pumping logs (containers keep running; a new runtime finds them again). */
-  close(): Promise<void> {
+  /** Stops pumping logs (containers keep running; a new runtime finds them again), after pending cleanups. */
+  async close(): Promise<void> {
     this.#closed = true;
     for (const live of this.#live.values()) live.pump?.close();
     this.#live.clear();
-    return Promise.resolve();
+    await Promise.all([...this.#removals.values()].map((r) => r.cleanup));
   }
 
   // ---- recovery
@@ -343,6 +345,14 @@ export class LinuxRuntime implements cri.RuntimeService {
       try {
         rec = JSON.parse(await readFile(this.#containerFile(id), 'utf8')) as ContainerRecord;
       } catch (err) {
+        // Removed, but not cleaned up before we stopped: finish that.
+        const removed = await readFile(path.join(this.#containerDir(id), 'removed.json'), 'utf8').catch(() => undefined);
+        if (removed !== undefined) {
+          await this.#cleanUp(JSON.parse(removed) as ContainerRecord).catch((e: unknown) =>
+            this.#log.warn('cleaning up a removed container failed', { id, err: e }),
+          );
+          continue;
+        }
         this.#log.warn('skipping unreadable container state', { id, err });
         continue;
       }
@@ -622,9 +632,9 @@ export class LinuxRuntime implements cri.RuntimeService {
   async removePodSandbox(request: cri.RemovePodSandboxRequest): Promise<cri.RemovePodSandboxResponse> {
     const rec = this.#sandboxes.get(request.podSandboxId ?? '');
     if (!rec) return {};
-    for (const c of [...this.#containers.values()].filter((c) => c.sandboxId === rec.id)) {
-      await this.removeContainer({ containerId: c.id });
-    }
+    for (const c of [...this.#containers.values()].filter((c) => c.sandboxId === rec.id)) await this.#remove(c);
+    // The containers' cleanups (of those removed earlier too) are waited for: the pod's cgroup goes next.
+    await Promise.all([...this.#removals.values()].filter((r) => r.sandboxId === rec.id).map((r) => r.cleanup));
     await this.#tearDownNetwork(rec).catch((err: unknown) =>
       this.#log.warn('CNI DEL failed', { id: rec.id, err }),
     );
@@ -1066,19 +1076,43 @@ export class LinuxRuntime implements cri.RuntimeService {
   async removeContainer(request: cri.RemoveContainerRequest): Promise<cri.RemoveContainerResponse> {
     const rec = this.#containers.get(request.containerId ?? '');
     if (!rec) return {};
+    await this.#remove(rec);
+    return {};
+  }
+
+  /**
+   * Removes a container: once its record is renamed to removed.json it is gone (a restarted runtime finishes
+   * the removal from that file); what remains to clean up (rootfs, cgroups, OCI state, the directory) runs
+   * on without the caller, as containerd's snapshots go by its garbage collector. Resolves with that cleanup.
+   */
+  async #remove(rec: ContainerRecord): Promise<{ cleanup: Promise<void> }> {
     await this.#stop(rec, 0);
     const live = this.#live.get(rec.id);
     live?.pump?.close();
     this.#live.delete(rec.id);
     this.#containers.delete(rec.id);
-    // A container that has exited needs no `runc delete` (another Go process start): what it would do, remove
-    // the cgroup and the state directory, is done here, beside unmounting the rootfs.
-    // A container never started has no OCI state (the runtime first runs at StartContainer). One that has
-    // exited needs no `runc delete` (another Go process start): what it would do, remove the cgroup and the
-    // state directory, is done here in one batch of the spawner's file system operations with the removal of
-    // the container's directory, beside the unmount of its rootfs.
+    await this.#writes.get(this.#containerFile(rec.id)); // a record write under way lands first
+    await rename(this.#containerFile(rec.id), path.join(this.#containerDir(rec.id), 'removed.json')).catch(
+      () => undefined, // never written (a failed create), or already renamed
+    );
+    const cleanup = this.#cleanUp(rec)
+      .catch((err: unknown) => this.#log.warn('cleaning up a removed container failed', { id: rec.id, err }))
+      .finally(() => this.#removals.delete(rec.id));
+    this.#removals.set(rec.id, { sandboxId: rec.sandboxId, cleanup });
+    traceStep('removed', rec.id);
+    return { cleanup };
+  }
+
+  /**
+   * A removed container's rootfs, cgroups, OCI state and directory. One that never started has no OCI state
+   * (the runtime first runs at StartContainer); one that has exited needs no `runc delete` (another Go
+   * process start): what it would do, remove the cgroup and the state directory, is done in one batch of the
+   * spawner's file system operations with the removal of the container's directory, beside the unmount of
+   * its rootfs.
+   */
+  async #cleanUp(rec: ContainerRecord): Promise<void> {
     const stopped = rec.monitorPid === 0 || (!watched(rec) && existsSync(this.#exitFile(rec.id)));
-    const cleanUp = async (): Promise<void> => {
+    const ours = async (): Promise<void> => {
       if (!stopped) await this.oci.delete(rec.id);
       if (!canDoFsOps) {
         if (stopped) await rm(path.join(this.oci.root, rec.id), { recursive: true, force: true });
@@ -1092,9 +1126,8 @@ export class LinuxRuntime implements cri.RuntimeService {
         { op: 'rmtree', path: this.#containerDir(rec.id) },
       ]);
     };
-    await Promise.all([cleanUp(), this.images.removeRootfs(rec.id)]);
-    traceStep('removed', rec.id);
-    return {};
+    await Promise.all([ours(), this.images.removeRootfs(rec.id)]);
+    traceStep('cleaned up', rec.id);
   }
 
   async #containerStatus(rec: ContainerRecord): Promise<cri.ContainerStatus> {
