@@ -418,7 +418,8 @@ export class ContentStore {
     containerId: string,
     imageId: string,
   ): Promise<{ image: ImageRecord; lease: Lease; saved: Promise<void> }> {
-    return this.#locked(async () => {
+    // (Not an async function: what it throws rejects the lock's promise all the same.)
+    return this.#locked(() => {
       if (this.#index.leases[containerId] !== undefined) {
         throw new ImageError('Mount', `container ${containerId} already has a rootfs`);
       }
@@ -434,7 +435,7 @@ export class ContentStore {
       // The caller mounts the layers while the index is written, and waits for both.
       const saved = this.#save();
       saved.catch(() => undefined);
-      return { image: structuredClone(record), lease: structuredClone(lease), saved };
+      return Promise.resolve({ image: structuredClone(record), lease: structuredClone(lease), saved });
     });
   }
 
