@@ -7,10 +7,12 @@
 //
 // State on disk, so that a restarted runtime finds its pods and containers again:
 //   <root>/sandboxes/<id>/sandbox.json, hosts, resolv.conf, hostname
-//   <root>/containers/<id>/container.json, config.json (the bundle), stdin/stdout/stderr FIFOs, pid, exit
+//   <root>/containers/<id>/container.json (removed.json once removed, until cleaned up), config.json (the
+//                          bundle), stdin/stdout/stderr FIFOs, and the monitor's pid, started, exit files
 //   <root>/fifos/                              spare FIFOs, made a batch at a time (logs.ts FifoMaker)
 //   <stateDir>/ns/<sandbox id>/{net,uts,ipc}   the namespace bind mounts
-//   <stateDir>/runc                            the OCI runtime's own state (--root)
+//   <stateDir>/oci                             the OCI runtime's own state (--root)
+//   <stateDir>/cgroup-v1                       crun on a hybrid cgroup host (oci-runtime.ts)
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
