@@ -52,7 +52,15 @@ import {
 import { findTerminal, OciRuntime, prepareHybridCgroupsForCrun, resizeTerminal } from './oci-runtime.js';
 import { canDoFsOps, runFsOps, type SpawnStdio, type StartedProgram } from './spawner.js';
 import { traceStep } from './trace.js';
-import { buildSpec, ociCpuAndMemory, resolveUser, type OciSpec, type SpecSandbox } from './spec.js';
+import {
+  buildSpec,
+  ociCpuAndMemory,
+  readUserFiles,
+  resolveUser,
+  type OciSpec,
+  type SpecSandbox,
+  type UserFiles,
+} from './spec.js';
 
 /** Networking settings of the runtime. */
 export interface RuntimeNetworkOptions {
@@ -259,6 +267,7 @@ export class LinuxRuntime implements cri.RuntimeService {
   readonly #cgroupVersion = cgroupVersion();
   readonly #fifos: FifoMaker;
   readonly #imageConfigs = new Map<string, ImageConfig>();
+  readonly #imageUsers = new Map<string, UserFiles>();
   /** Cleanups of removed containers still under way. */
   readonly #removals = new Map<string, { sandboxId: string; cleanup: Promise<void> }>();
   #minOomScoreAdj = 0;
@@ -773,7 +782,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       ]);
       traceStep('rootfs mounted', id);
       const sc = config.linux?.securityContext ?? {};
-      const user = await resolveUser(rootfs, imageConfig.config?.User, {
+      const user = await resolveUser(await this.#userFiles(image.id, rootfs), imageConfig.config?.User, {
         ...(sc.runAsUser ? { runAsUser: sc.runAsUser.value ?? 0 } : {}),
         ...(sc.runAsGroup ? { runAsGroup: sc.runAsGroup.value ?? 0 } : {}),
         ...(sc.runAsUsername ? { runAsUsername: sc.runAsUsername } : {}),
@@ -836,6 +845,19 @@ export class LinuxRuntime implements cri.RuntimeService {
     if (this.#imageConfigs.size >= 64) this.#imageConfigs.delete(this.#imageConfigs.keys().next().value!);
     this.#imageConfigs.set(imageId, config);
     return config;
+  }
+
+  /**
+   * An image's /etc/passwd and /etc/group, read once from the first fresh rootfs of the image (a new
+   * container's rootfs shows just the image's files).
+   */
+  async #userFiles(imageId: string, rootfs: string): Promise<UserFiles> {
+    const known = this.#imageUsers.get(imageId);
+    if (known) return known;
+    const files = await readUserFiles(rootfs);
+    if (this.#imageUsers.size >= 64) this.#imageUsers.delete(this.#imageUsers.keys().next().value!);
+    this.#imageUsers.set(imageId, files);
+    return files;
   }
 
   #startPump(rec: ContainerRecord): LogPump {

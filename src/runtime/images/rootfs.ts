@@ -130,12 +130,22 @@ async function mountWithOps(
     await runFsOps([
       ...dirs,
       { op: 'mount', source, target: paths.rootfs, type: '', flags: MS_BIND, data: '' },
-      { op: 'mount', source: '', target: paths.rootfs, type: '', flags: MS_BIND | MS_REMOUNT | MS_RDONLY, data: '' },
+      {
+        op: 'mount',
+        source: '',
+        target: paths.rootfs,
+        type: '',
+        flags: MS_BIND | MS_REMOUNT | MS_RDONLY,
+        data: '',
+      },
     ]);
     return;
   }
   if (options.readonly !== true) {
-    dirs.push({ op: 'mkdir', path: paths.upper, mode: 0o755 }, { op: 'mkdir', path: paths.work, mode: 0o700 });
+    dirs.push(
+      { op: 'mkdir', path: paths.upper, mode: 0o755 },
+      { op: 'mkdir', path: paths.work, mode: 0o700 },
+    );
   }
   const mount = (extra: string): FsOp => ({
     op: 'mount',
