@@ -1,7 +1,7 @@
 // Reading containers' cgroups, v1 (one hierarchy per controller, also the hybrid layout with a cgroup2 mount
 // beside them) and v2 (one unified hierarchy). runc creates and deletes the cgroups; we read usage, limits,
 // throttling and OOM kills from them, and remove the parent directories we made.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readdir, readFile, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -113,6 +113,20 @@ export async function oomKills(cgroupPath: string, version = cgroupVersion()): P
   return (
     keyed(await readText(path.join(root, 'memory', cgroupPath, 'memory.oom_control'))).get('oom_kill') ?? 0
   );
+}
+
+let hierarchies: string[] | undefined;
+
+/**
+ * The directories of one cgroup path in every hierarchy, from a list of the hierarchies read once (the
+ * mounts under /sys/fs/cgroup do not change while we run).
+ */
+export function cgroupDirsCached(cgroupPath: string, version: CgroupVersion): string[] {
+  if (version === 2) return [path.join(root, cgroupPath)];
+  hierarchies ??= readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+  return hierarchies.map((h) => path.join(root, h, cgroupPath));
 }
 
 /** The directories of one cgroup path in every hierarchy (one on v2, one per mounted controller on v1). */

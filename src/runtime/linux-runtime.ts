@@ -7,10 +7,12 @@
 //
 // State on disk, so that a restarted runtime finds its pods and containers again:
 //   <root>/sandboxes/<id>/sandbox.json, hosts, resolv.conf, hostname
-//   <root>/containers/<id>/container.json, config.json (the bundle), stdin/stdout/stderr FIFOs, pid, exit
+//   <root>/containers/<id>/container.json (removed.json once removed, until cleaned up), config.json (the
+//                          bundle), stdin/stdout/stderr FIFOs, and the monitor's pid, started, exit files
 //   <root>/fifos/                              spare FIFOs, made a batch at a time (logs.ts FifoMaker)
 //   <stateDir>/ns/<sandbox id>/{net,uts,ipc}   the namespace bind mounts
-//   <stateDir>/runc                            the OCI runtime's own state (--root)
+//   <stateDir>/oci                             the OCI runtime's own state (--root)
+//   <stateDir>/cgroup-v1                       crun on a hybrid cgroup host (oci-runtime.ts)
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -22,7 +24,7 @@ import type * as cri from '../cri/types.js';
 import { Code, CriError, criErrors } from '../cri/errors.js';
 import type { ExecResult, StreamingRuntime, StreamOptions, TerminalSize } from '../cri/streaming.js';
 import { logger, type Logger } from '../base/log.js';
-import { cgroupVersion, oomKills, readCgroupStats, removeCgroup, type CgroupStats } from './cgroups.js';
+import { cgroupDirsCached, cgroupVersion, oomKills, readCgroupStats, removeCgroup, type CgroupStats } from './cgroups.js';
 import {
   CniInvoker,
   defaultConfigFile,
@@ -35,6 +37,7 @@ import {
   type NetworkConfigList,
 } from './cni.js';
 import type { ImageService as ImageStore } from './images/image-service.js';
+import type { ImageConfig } from './images/oci.js';
 import { execFileChecked } from './images/exec.js';
 import { FifoMaker, LogPump, openFifoReadWrite } from './logs.js';
 import {
@@ -46,9 +49,18 @@ import {
   type SandboxNamespaceKind,
   type SandboxNamespaces,
 } from './namespaces.js';
-import { findTerminal, OciRuntime, resizeTerminal } from './oci-runtime.js';
-import type { StartedProgram } from './spawner.js';
-import { buildSpec, ociCpuAndMemory, resolveUser, type OciSpec, type SpecSandbox } from './spec.js';
+import { findTerminal, OciRuntime, prepareHybridCgroupsForCrun, resizeTerminal } from './oci-runtime.js';
+import { canDoFsOps, runFsOps, type SpawnStdio, type StartedProgram } from './spawner.js';
+import { traceStep } from './trace.js';
+import {
+  buildSpec,
+  ociCpuAndMemory,
+  readUserFiles,
+  resolveUser,
+  type OciSpec,
+  type SpecSandbox,
+  type UserFiles,
+} from './spec.js';
 
 /** Networking settings of the runtime. */
 export interface RuntimeNetworkOptions {
@@ -130,8 +142,8 @@ interface ContainerRecord {
   cgroupPath: string;
   pid: number;
   monitorPid: number;
-  /** How the container is watched: created under the Perl monitor, or `run` at start (tty). */
-  mode?: 'create' | 'run';
+  /** How the container is watched: run under the spawner's monitor, or `run` in the foreground (tty). */
+  mode?: 'monitor' | 'run';
   stopSignal: string;
 }
 
@@ -159,6 +171,39 @@ function matchesLabels(
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The first terminal size of `sizes` if it comes within `ms`, and the sizes after it (all of them if none
+ * came in time).
+ */
+async function firstSize(
+  sizes: AsyncIterable<TerminalSize>,
+  ms: number,
+): Promise<{ initial?: TerminalSize; rest: AsyncIterable<TerminalSize> }> {
+  const it = sizes[Symbol.asyncIterator]();
+  const next = it.next();
+  let timer: NodeJS.Timeout | undefined;
+  const first = await Promise.race([
+    next,
+    new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms))),
+  ]).catch(() => undefined);
+  clearTimeout(timer);
+  async function* rest(pending?: Promise<IteratorResult<TerminalSize>>): AsyncGenerator<TerminalSize> {
+    if (pending) {
+      const r = await pending;
+      if (r.done) return;
+      yield r.value;
+    }
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  if (first === undefined) return { rest: rest(next) };
+  if (first.done) return { rest: rest() };
+  return { initial: first.value, rest: rest() };
 }
 
 /** Finds a sandbox or container by full ID or unique prefix (as crictl's short IDs are). */
@@ -221,6 +266,10 @@ export class LinuxRuntime implements cri.RuntimeService {
   readonly #writes = new Map<string, Promise<void>>();
   readonly #cgroupVersion = cgroupVersion();
   readonly #fifos: FifoMaker;
+  readonly #imageConfigs = new Map<string, ImageConfig>();
+  readonly #imageUsers = new Map<string, UserFiles>();
+  /** Cleanups of removed containers still under way. */
+  readonly #removals = new Map<string, { sandboxId: string; cleanup: Promise<void> }>();
   #minOomScoreAdj = 0;
   #closed = false;
 
@@ -256,16 +305,20 @@ export class LinuxRuntime implements cri.RuntimeService {
     } catch {
       rt.#minOomScoreAdj = 0;
     }
+    if (rt.oci.isCrun) {
+      const moved = await prepareHybridCgroupsForCrun(path.join(rt.stateDir, 'cgroup-v1'));
+      if (moved.length > 0) rt.#log.info('gave cgroup controllers a v1 hierarchy for crun', { controllers: moved });
+    }
     await rt.#recover();
     return rt;
   }
 
-  /** Stops pumping logs (containers keep running; a new runtime finds them again). */
-  close(): Promise<void> {
+  /** Stops pumping logs (containers keep running; a new runtime finds them again), after pending cleanups. */
+  async close(): Promise<void> {
     this.#closed = true;
     for (const live of this.#live.values()) live.pump?.close();
     this.#live.clear();
-    return Promise.resolve();
+    await Promise.all([...this.#removals.values()].map((r) => r.cleanup));
   }
 
   // ---- recovery
@@ -303,10 +356,19 @@ export class LinuxRuntime implements cri.RuntimeService {
       try {
         rec = JSON.parse(await readFile(this.#containerFile(id), 'utf8')) as ContainerRecord;
       } catch (err) {
+        // Removed, but not cleaned up before we stopped: finish that.
+        const removed = await readFile(path.join(this.#containerDir(id), 'removed.json'), 'utf8').catch(() => undefined);
+        if (removed !== undefined) {
+          await this.#cleanUp(JSON.parse(removed) as ContainerRecord).catch((e: unknown) =>
+            this.#log.warn('cleaning up a removed container failed', { id, err: e }),
+          );
+          continue;
+        }
         this.#log.warn('skipping unreadable container state', { id, err });
         continue;
       }
       this.#containers.set(id, rec);
+      if (rec.state === 'CONTAINER_CREATED' && rec.monitorPid === 0) await this.#recoverStart(rec);
       if (!watched(rec)) continue;
       if (existsSync(this.#exitFile(id))) {
         await this.#finalise(rec);
@@ -329,6 +391,31 @@ export class LinuxRuntime implements cri.RuntimeService {
       sandboxes: this.#sandboxes.size,
       containers: this.#containers.size,
     });
+  }
+
+  /**
+   * A container whose start was under way when we stopped: its monitor's files tell whether it runs (the
+   * started file: init and monitor PIDs) or failed to start.
+   */
+  async #recoverStart(rec: ContainerRecord): Promise<void> {
+    const dir = this.#containerDir(rec.id);
+    let started: string;
+    try {
+      started = readFileSync(path.join(dir, 'started'), 'utf8');
+    } catch {
+      if (existsSync(`${this.#exitFile(rec.id)}.start`)) {
+        rec.monitorPid = -1; // the runtime ran: its state, if any, goes with RemoveContainer
+        await this.#startFailed(rec, (await this.#ociError(rec.id)) ?? 'the OCI runtime failed to start the container');
+      }
+      return;
+    }
+    const [pid, monitorPid] = started.trim().split(' ').map(Number);
+    rec.pid = pid ?? 0;
+    rec.monitorPid = monitorPid ?? 0;
+    rec.mode = 'monitor';
+    rec.startedAt = Math.round(statSync(path.join(dir, 'started')).mtimeMs * 1e6);
+    rec.state = 'CONTAINER_RUNNING';
+    await this.#saveContainer(rec);
   }
 
   /** Whether the container's monitor still runs (its command line names the container: no reused PID). */
@@ -556,9 +643,9 @@ export class LinuxRuntime implements cri.RuntimeService {
   async removePodSandbox(request: cri.RemovePodSandboxRequest): Promise<cri.RemovePodSandboxResponse> {
     const rec = this.#sandboxes.get(request.podSandboxId ?? '');
     if (!rec) return {};
-    for (const c of [...this.#containers.values()].filter((c) => c.sandboxId === rec.id)) {
-      await this.removeContainer({ containerId: c.id });
-    }
+    for (const c of [...this.#containers.values()].filter((c) => c.sandboxId === rec.id)) await this.#remove(c);
+    // The containers' cleanups (of those removed earlier too) are waited for: the pod's cgroup goes next.
+    await Promise.all([...this.#removals.values()].filter((r) => r.sandboxId === rec.id).map((r) => r.cleanup));
     await this.#tearDownNetwork(rec).catch((err: unknown) =>
       this.#log.warn('CNI DEL failed', { id: rec.id, err }),
     );
@@ -676,12 +763,26 @@ export class LinuxRuntime implements cri.RuntimeService {
       stopSignal: 'SIGTERM',
     };
     this.#containers.set(id, rec); // reserves the name before the first await
+    traceStep('begin', id);
     try {
       await mkdir(dir, { recursive: true });
-      const { rootfs } = await this.images.mountRootfs(id, image.id);
-      const imageConfig = await this.images.config(image.id);
+      // The rootfs is mounted while the image config is read and the stdio FIFOs are made.
+      const [{ rootfs }, imageConfig] = await Promise.all([
+        this.images.mountRootfs(id, image.id),
+        this.#imageConfig(image.id),
+        this.#fifos.make(
+          (config.stdin || config.tty ? ['stdout', 'stderr', 'stdin'] : ['stdout', 'stderr']).map((s) =>
+            path.join(dir, s),
+          ),
+        ),
+        // As containerd does: a bind mount whose host path is missing gets a directory there.
+        ...(config.mounts ?? [])
+          .filter((m) => m.hostPath && !existsSync(m.hostPath))
+          .map((m) => mkdir(m.hostPath!, { recursive: true })),
+      ]);
+      traceStep('rootfs mounted', id);
       const sc = config.linux?.securityContext ?? {};
-      const user = await resolveUser(rootfs, imageConfig.config?.User, {
+      const user = await resolveUser(await this.#userFiles(image.id, rootfs), imageConfig.config?.User, {
         ...(sc.runAsUser ? { runAsUser: sc.runAsUser.value ?? 0 } : {}),
         ...(sc.runAsGroup ? { runAsGroup: sc.runAsGroup.value ?? 0 } : {}),
         ...(sc.runAsUsername ? { runAsUsername: sc.runAsUsername } : {}),
@@ -702,10 +803,6 @@ export class LinuxRuntime implements cri.RuntimeService {
         cgroupParent: sandbox.cgroupParent,
         ...(sandbox.config.linux?.sysctls ? { sysctls: sandbox.config.linux.sysctls } : {}),
       };
-      // As containerd does: a bind mount whose host path is missing gets a directory there.
-      for (const m of config.mounts ?? []) {
-        if (m.hostPath && !existsSync(m.hostPath)) await mkdir(m.hostPath, { recursive: true });
-      }
       const spec = buildSpec({
         containerId: id,
         rootfs,
@@ -725,14 +822,9 @@ export class LinuxRuntime implements cri.RuntimeService {
           : /^\d+$/.test(stop ?? '')
             ? stop!
             : 'SIGTERM';
-      await writeFile(path.join(dir, 'config.json'), JSON.stringify(spec));
-      await this.#fifos.make(
-        (config.stdin || config.tty ? ['stdout', 'stderr', 'stdin'] : ['stdout', 'stderr']).map((s) =>
-          path.join(dir, s),
-        ),
-      );
-      await this.#saveContainer(rec);
-      if (config.tty !== true && this.oci.canCreate) await this.#createUnderMonitor(rec);
+      // The bundle and the record (on disk before we answer: a restarted runtime finds the container).
+      await Promise.all([writeFile(path.join(dir, 'config.json'), JSON.stringify(spec)), this.#saveContainer(rec)]);
+      traceStep('created', id);
     } catch (err) {
       this.#containers.delete(id);
       await this.images.removeRootfs(id).catch(() => undefined);
@@ -745,37 +837,40 @@ export class LinuxRuntime implements cri.RuntimeService {
     return { containerId: id };
   }
 
+  /** An image's config (immutable: its ID is its digest), read once for the containers made from it. */
+  async #imageConfig(imageId: string): Promise<ImageConfig> {
+    const known = this.#imageConfigs.get(imageId);
+    if (known) return known;
+    const config = await this.images.config(imageId);
+    if (this.#imageConfigs.size >= 64) this.#imageConfigs.delete(this.#imageConfigs.keys().next().value!);
+    this.#imageConfigs.set(imageId, config);
+    return config;
+  }
+
+  /**
+   * An image's /etc/passwd and /etc/group, read once from the first fresh rootfs of the image (a new
+   * container's rootfs shows just the image's files).
+   */
+  async #userFiles(imageId: string, rootfs: string): Promise<UserFiles> {
+    const known = this.#imageUsers.get(imageId);
+    if (known) return known;
+    const files = await readUserFiles(rootfs);
+    if (this.#imageUsers.size >= 64) this.#imageUsers.delete(this.#imageUsers.keys().next().value!);
+    this.#imageUsers.set(imageId, files);
+    return files;
+  }
+
   #startPump(rec: ContainerRecord): LogPump {
     const dir = this.#containerDir(rec.id);
     return new LogPump(rec.logPath, { stdout: path.join(dir, 'stdout'), stderr: path.join(dir, 'stderr') });
   }
 
-  /** Starts the container's log pump and its monitor (create or run), which opens the FIFOs read-write. */
-  async #spawnMonitor(rec: ContainerRecord, mode: 'create' | 'run'): Promise<LiveContainer> {
+  /** The container's stdio for its monitor: its FIFOs, opened read-write by the spawner's helper. */
+  #monitorStdio(rec: ContainerRecord): [SpawnStdio, SpawnStdio, SpawnStdio] {
     const dir = this.#containerDir(rec.id);
     // A tty gets a stdin that never ends (script would pass an end of input on to the terminal).
     const stdin = rec.config.stdin || rec.config.tty ? { path: path.join(dir, 'stdin') } : 'ignore';
-    const stdio = [stdin, { path: path.join(dir, 'stdout') }, { path: path.join(dir, 'stderr') }] as const;
-    const live: LiveContainer = { pump: this.#startPump(rec) };
-    this.#live.set(rec.id, live);
-    const files = { bundle: dir, pidFile: this.#pidFile(rec.id), exitFile: this.#exitFile(rec.id) };
-    try {
-      live.monitor =
-        mode === 'create'
-          ? await this.oci.create(
-              rec.id,
-              { ...files, createdFile: path.join(dir, 'created'), logFile: path.join(dir, 'oci.log') },
-              [...stdio],
-            )
-          : await this.oci.run(rec.id, files, [...stdio], rec.config.tty === true);
-    } catch (err) {
-      live.pump?.close();
-      this.#live.delete(rec.id);
-      throw err;
-    }
-    rec.monitorPid = live.monitor.pid;
-    rec.mode = mode;
-    return live;
+    return [stdin, { path: path.join(dir, 'stdout') }, { path: path.join(dir, 'stderr') }];
   }
 
   /** The last error the OCI runtime logged (its --log file), if any. */
@@ -793,58 +888,78 @@ export class LinuxRuntime implements cri.RuntimeService {
     return message;
   }
 
-  /** Creates the container under the create monitor; resolves once created, rejects with the runtime's error. */
-  async #createUnderMonitor(rec: ContainerRecord): Promise<void> {
-    const live = await this.#spawnMonitor(rec, 'create');
-    const dir = this.#containerDir(rec.id);
-    const exited = live.monitor?.exited.then(() => undefined, () => undefined) ?? Promise.resolve();
-    let monitorGone = false;
-    void exited.then(() => (monitorGone = true));
-    for (;;) {
-      if (existsSync(path.join(dir, 'created'))) break;
-      if (existsSync(`${this.#exitFile(rec.id)}.create`) || monitorGone) {
-        live.pump?.close();
-        this.#live.delete(rec.id);
-        const message = (await this.#ociError(rec.id)) ?? 'the OCI runtime failed to create the container';
-        await this.oci.delete(rec.id).catch(() => undefined);
-        throw new Error(message);
-      }
-      await sleep(2);
-    }
+  /** Records a failed start as containerd does: exited, exit code 128, reason StartError. */
+  async #startFailed(rec: ContainerRecord, message: string): Promise<CriError> {
+    rec.state = 'CONTAINER_EXITED';
+    rec.exitCode = 128;
+    rec.reason = 'StartError';
+    rec.message = message;
+    rec.finishedAt = nsNow();
     await this.#saveContainer(rec);
-    void this.#watchExit(rec);
+    return new CriError(Code.Unknown, `failed to create containerd task: ${message}`);
   }
 
   async startContainer(request: cri.StartContainerRequest): Promise<cri.StartContainerResponse> {
     const rec = findById(this.#containers, request.containerId ?? '', 'container');
-    if (rec.state !== 'CONTAINER_CREATED') {
+    if (rec.state !== 'CONTAINER_CREATED' || rec.monitorPid > 0) {
       throw criErrors.failedPrecondition(`container "${rec.id}" is in ${rec.state} state, not created`);
     }
     const sandbox = this.#sandboxes.get(rec.sandboxId);
     if (!sandbox || sandbox.state !== 'SANDBOX_READY') {
       throw criErrors.failedPrecondition(`sandbox container "${rec.sandboxId}" is not running`);
     }
-    if (rec.mode === 'create') {
-      // Set before the start: a container may exit (and be finalised) before `start` returns.
+    traceStep('start', rec.id);
+    const dir = this.#containerDir(rec.id);
+    const live: LiveContainer = { pump: this.#startPump(rec) };
+    this.#live.set(rec.id, live);
+    const files = { bundle: dir, pidFile: this.#pidFile(rec.id), exitFile: this.#exitFile(rec.id) };
+    if (rec.config.tty !== true && this.oci.canMonitor) {
+      // Set before the start: a container may exit (and be finalised) before the start is reported.
       rec.startedAt = nsNow();
+      rec.mode = 'monitor';
+      let running: Promise<number>;
       try {
-        await this.oci.start(rec.id);
-      } catch (err) {
-        rec.startedAt = 0;
-        throw new CriError(
-          Code.Unknown,
-          `failed to start containerd task "${rec.id}": ${(err as Error).message}`,
-          {
-            cause: err,
-          },
+        const started = await this.oci.startMonitored(
+          rec.id,
+          { ...files, startedFile: path.join(dir, 'started'), logFile: path.join(dir, 'oci.log') },
+          this.#monitorStdio(rec),
         );
+        live.monitor = started.monitor;
+        rec.monitorPid = started.monitor.pid;
+        running = started.running;
+      } catch (err) {
+        live.pump?.close();
+        this.#live.delete(rec.id);
+        rec.startedAt = 0;
+        throw new CriError(Code.Unknown, `failed to start containerd task "${rec.id}": ${(err as Error).message}`, {
+          cause: err,
+        });
       }
-      rec.pid = Number(readFileSync(this.#pidFile(rec.id), 'utf8').trim()) || 0;
+      traceStep('monitor forked', rec.id);
+      try {
+        rec.pid = await running;
+      } catch {
+        live.pump?.close();
+        this.#live.delete(rec.id);
+        const message = (await this.#ociError(rec.id)) ?? 'the OCI runtime failed to start the container';
+        throw await this.#startFailed(rec, message);
+      }
+      traceStep('running', rec.id);
       if (rec.state === 'CONTAINER_CREATED') rec.state = 'CONTAINER_RUNNING';
-      await this.#saveContainer(rec);
+      // Not saved: the monitor wrote its started file (init and monitor PIDs) before it reported, and a
+      // restarted runtime reads it there (#recoverStart).
+      void this.#watchExit(rec);
       return {};
     }
-    const live = await this.#spawnMonitor(rec, 'run');
+    rec.mode = 'run';
+    try {
+      live.monitor = await this.oci.run(rec.id, files, this.#monitorStdio(rec), rec.config.tty === true);
+    } catch (err) {
+      live.pump?.close();
+      this.#live.delete(rec.id);
+      throw err;
+    }
+    rec.monitorPid = live.monitor.pid;
     // Started when runc wrote the pid file; failed when the monitor recorded a status without one.
     for (;;) {
       if (existsSync(this.#pidFile(rec.id))) break;
@@ -854,13 +969,7 @@ export class LinuxRuntime implements cri.RuntimeService {
         const lastLine = log.trim().split('\n').pop() ?? '';
         const message =
           lastLine.replace(/^\S+ \S+ [FP] /, '') || 'the OCI runtime failed to start the container';
-        rec.state = 'CONTAINER_EXITED';
-        rec.exitCode = 128;
-        rec.reason = 'StartError';
-        rec.message = message;
-        rec.finishedAt = nsNow();
-        await this.#saveContainer(rec);
-        throw new CriError(Code.Unknown, `failed to start containerd task "${rec.id}": ${message}`);
+        throw await this.#startFailed(rec, message);
       }
       await sleep(2);
     }
@@ -900,7 +1009,9 @@ export class LinuxRuntime implements cri.RuntimeService {
       await Promise.race([exited, sleep(pollMs)]);
     }
     if (this.#closed || !this.#containers.has(rec.id)) return;
+    traceStep('exit seen', rec.id);
     await this.#finalise(rec);
+    traceStep('exit recorded', rec.id);
   }
 
   /** Records how a container ended: exit code, reason (Completed, Error, OOMKilled), finish time. */
@@ -925,7 +1036,9 @@ export class LinuxRuntime implements cri.RuntimeService {
       rec.reason = oom ? 'OOMKilled' : code === 0 ? 'Completed' : 'Error';
       rec.finishedAt = Math.max(rec.startedAt, stat ? Math.round(stat.mtimeMs * 1e6) : nsNow());
       rec.state = 'CONTAINER_EXITED';
-      await this.#saveContainer(rec);
+      // The exit file is the durable record of the end (a restarted runtime reads it again, and the cgroup's
+      // OOM counter stays until RemoveContainer): only an end without one is written down here.
+      if (stat === undefined) await this.#saveContainer(rec);
       await live.pump?.done;
     })();
     return live.finalising;
@@ -946,7 +1059,7 @@ export class LinuxRuntime implements cri.RuntimeService {
 
   async #stop(rec: ContainerRecord, timeoutSeconds: number): Promise<void> {
     if (rec.state === 'CONTAINER_CREATED' && rec.monitorPid > 0) {
-      // Created but never started: its init waits for a start that will not come.
+      // Being started (StartContainer has not returned yet): kill what runs, and wait for its end.
       await this.oci.kill(rec.id, 'SIGKILL').catch(() => undefined);
       await this.#waitExited(rec, 30_000);
       return;
@@ -987,23 +1100,58 @@ export class LinuxRuntime implements cri.RuntimeService {
   async removeContainer(request: cri.RemoveContainerRequest): Promise<cri.RemoveContainerResponse> {
     const rec = this.#containers.get(request.containerId ?? '');
     if (!rec) return {};
+    await this.#remove(rec);
+    return {};
+  }
+
+  /**
+   * Removes a container: once its record is renamed to removed.json it is gone (a restarted runtime finishes
+   * the removal from that file); what remains to clean up (rootfs, cgroups, OCI state, the directory) runs
+   * on without the caller, as containerd's snapshots go by its garbage collector. Resolves with that cleanup.
+   */
+  async #remove(rec: ContainerRecord): Promise<{ cleanup: Promise<void> }> {
     await this.#stop(rec, 0);
     const live = this.#live.get(rec.id);
     live?.pump?.close();
     this.#live.delete(rec.id);
     this.#containers.delete(rec.id);
-    // A container that has exited needs no `runc delete` (another Go process start): what it would do, remove
-    // the cgroup and the state directory, is done here, beside unmounting the rootfs.
-    const stopped = !watched(rec) && existsSync(this.#exitFile(rec.id));
-    await Promise.all([
-      stopped
-        ? rm(path.join(this.oci.root, rec.id), { recursive: true, force: true })
-        : this.oci.delete(rec.id),
-      this.images.removeRootfs(rec.id),
-    ]);
-    await removeCgroup(rec.cgroupPath, this.#cgroupVersion);
-    await rm(this.#containerDir(rec.id), { recursive: true, force: true });
-    return {};
+    await this.#writes.get(this.#containerFile(rec.id)); // a record write under way lands first
+    await rename(this.#containerFile(rec.id), path.join(this.#containerDir(rec.id), 'removed.json')).catch(
+      () => undefined, // never written (a failed create), or already renamed
+    );
+    const cleanup = this.#cleanUp(rec)
+      .catch((err: unknown) => this.#log.warn('cleaning up a removed container failed', { id: rec.id, err }))
+      .finally(() => this.#removals.delete(rec.id));
+    this.#removals.set(rec.id, { sandboxId: rec.sandboxId, cleanup });
+    traceStep('removed', rec.id);
+    return { cleanup };
+  }
+
+  /**
+   * A removed container's rootfs, cgroups, OCI state and directory. One that never started has no OCI state
+   * (the runtime first runs at StartContainer); one that has exited needs no `runc delete` (another Go
+   * process start): what it would do, remove the cgroup and the state directory, is done in one batch of the
+   * spawner's file system operations with the removal of the container's directory, beside the unmount of
+   * its rootfs.
+   */
+  async #cleanUp(rec: ContainerRecord): Promise<void> {
+    const stopped = rec.monitorPid === 0 || (!watched(rec) && existsSync(this.#exitFile(rec.id)));
+    const ours = async (): Promise<void> => {
+      if (!stopped) await this.oci.delete(rec.id);
+      if (!canDoFsOps) {
+        if (stopped) await rm(path.join(this.oci.root, rec.id), { recursive: true, force: true });
+        await removeCgroup(rec.cgroupPath, this.#cgroupVersion);
+        await rm(this.#containerDir(rec.id), { recursive: true, force: true });
+        return;
+      }
+      await runFsOps([
+        ...(stopped ? [{ op: 'rmtree' as const, path: path.join(this.oci.root, rec.id) }] : []),
+        ...cgroupDirsCached(rec.cgroupPath, this.#cgroupVersion).map((d) => ({ op: 'rmcgroup' as const, path: d })),
+        { op: 'rmtree', path: this.#containerDir(rec.id) },
+      ]);
+    };
+    await Promise.all([ours(), this.images.removeRootfs(rec.id)]);
+    traceStep('cleaned up', rec.id);
   }
 
   async #containerStatus(rec: ContainerRecord): Promise<cri.ContainerStatus> {
@@ -1197,8 +1345,12 @@ export class LinuxRuntime implements cri.RuntimeService {
   async #execStreams(containerId: string, cmd: string[], streams: StreamOptions): Promise<ExecResult> {
     const rec = findById(this.#containers, containerId, 'container');
     const file = await this.#execProcessFile(rec, cmd, streams.tty);
+    // The first terminal size (clients send it at once) is the terminal's from the start.
+    let sizes = streams.tty ? streams.resize : undefined;
+    let initial: TerminalSize | undefined;
+    if (sizes) ({ initial, rest: sizes } = await firstSize(sizes, 500));
     try {
-      const child = this.oci.exec(rec.id, file, ['pipe', 'pipe', 'pipe'], streams.tty);
+      const child = this.oci.exec(rec.id, file, ['pipe', 'pipe', 'pipe'], streams.tty, initial);
       child.stdin?.on('error', () => undefined);
       if (streams.stdin && child.stdin) streams.stdin.pipe(child.stdin);
       else child.stdin?.end();
@@ -1207,8 +1359,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       else child.stdout?.resume();
       if (errOut) child.stderr?.pipe(errOut, { end: false });
       else child.stderr?.resume();
-      if (streams.tty && streams.resize && child.pid !== undefined)
-        void this.#followResize(child.pid, streams.resize);
+      if (sizes && child.pid !== undefined) void this.#followResize(child.pid, sizes);
       const onAbort = () => child.kill('SIGKILL');
       streams.signal?.addEventListener('abort', onAbort, { once: true });
       const exitCode = await new Promise<number>((resolve, reject) => {

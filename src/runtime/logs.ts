@@ -42,9 +42,8 @@ export class FifoMaker {
     await rm(this.spareDir, { recursive: true, force: true });
   }
 
-  /** Makes `files` FIFOs (mode 0600), replacing what is there. */
+  /** Makes `files` FIFOs (mode 0600), replacing what is there (a rename replaces a file in its way). */
   async make(files: string[]): Promise<void> {
-    await Promise.all(files.map((f) => rm(f, { force: true })));
     for (const file of files) {
       const spare = await this.#take();
       try {

@@ -2,20 +2,23 @@
 //
 // Containers are watched by a monitor process started in its own session, which outlives a restart of k8ts
 // and writes the container's exit status (128+signal when killed) into its exit file:
-// - `create` (the default): a small Perl monitor makes itself a child subreaper, runs `RUNTIME create`, and,
-//   once the runtime has exited, is the parent of the container's init, so it can wait for it. CreateContainer
-//   creates the container and StartContainer only runs `RUNTIME start`, as CRI means them. Perl (perl-base,
-//   always on Debian) costs about 5 MiB a container; a Go `runc run` parent would cost about 10.
+// - the spawner's monitor (the default, startMonitored): forked by the spawner's helper (no exec of a fresh
+//   program), it makes itself a child subreaper and runs `RUNTIME run --detach`; once the runtime has
+//   returned it is the parent of the container's init, so it can wait for it. As containerd does, the OCI
+//   runtime first runs at StartContainer (CreateContainer prepares the rootfs, spec and stdio): one `run
+//   --detach` costs one runtime process where `create` + `start` cost two.
 // - `run`, for containers with a tty: `sh` runs `RUNTIME run --keep` in the foreground on a pseudo-terminal
 //   (see withTerminal) and records its status.
 // Either way the container keeps its cgroup after it exits (no auto-delete), so the OOM kill counter can be
 // read; `delete` (or the runtime, for an exited container) removes it. The stdio are FIFOs k8ts owns, which
 // the spawner's helper (spawner.ts) opens read-write for the monitor it starts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { execFileChecked } from './images/exec.js';
 import { childrenOf } from './namespaces.js';
-import { startProgram, type SpawnStdio, type StartedProgram } from './spawner.js';
+import { startProgram, syscallNumbers, type SpawnStdio, type StartedProgram } from './spawner.js';
 
 /** Which OCI runtime binary. */
 export interface OciRuntimeOptions {
@@ -42,34 +45,29 @@ export interface RunFiles {
 const monitorScript =
   '"$@"; code=$?; echo "$code" > "$K8TS_EXIT_FILE.tmp"; mv "$K8TS_EXIT_FILE.tmp" "$K8TS_EXIT_FILE"';
 
-// The create monitor. Arguments: prctl's syscall number, the exit file, the "created" file, the pid file,
-// then the create command. A failed create leaves its status in "<exit file>.create".
-const createMonitorScript = `
-my ($nr, $exit, $created, $pidfile, @cmd) = @ARGV;
-sub finish { my ($f, $c) = @_; open(my $o, '>', "$f.tmp") or exit 2; print $o "$c\\n"; close $o; rename("$f.tmp", $f); }
-sub status { my $s = shift; return $s == -1 ? 127 : ($s & 127) ? 128 + ($s & 127) : $s >> 8; }
-syscall($nr, 36, 1, 0, 0, 0);
-my $rc = system(@cmd);
-if ($rc != 0) { finish("$exit.create", status($rc)); exit 1; }
-open(my $p, '<', $pidfile) or do { finish("$exit.create", 255); exit 1 };
-my $pid = <$p>; close $p; $pid =~ s/\\s+//g;
-finish($created, $pid);
-for (;;) {
-  my $w = wait();
-  if ($w == -1) { while (kill(0, $pid)) { select(undef, undef, undef, 0.1); } finish($exit, 255); exit 0; }
-  if ($w == $pid) { finish($exit, status($?)); exit 0; }
-}
-`;
-
-/** prctl's system call number, where the create monitor knows it. */
-const prctlSyscall: Partial<Record<NodeJS.Architecture, number>> = { x64: 157, arm64: 167 };
-
-/** The files of a container watched by the create monitor. */
-export interface CreateFiles extends RunFiles {
-  /** Written with the init's PID once the container is created. */
-  createdFile: string;
-  /** The OCI runtime's own log (JSON lines), where a failed create explains itself. */
+/** The files of a container started under the monitor. */
+export interface MonitorFiles extends RunFiles {
+  /** Written with "<init PID> <monitor PID>" once the container runs. */
+  startedFile: string;
+  /** The OCI runtime's own log (JSON lines), where a failed start explains itself. */
   logFile: string;
+}
+
+/** A container started under the monitor: its monitor, and the init's PID once it runs. */
+export interface MonitoredStart {
+  monitor: StartedProgram;
+  /** Resolves with the container init's PID once it runs; rejects (StartFailed) when the start failed. */
+  running: Promise<number>;
+}
+
+/** The OCI runtime could not start the container (its reason is in the runtime's log). */
+export class StartFailed extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`the OCI runtime exited with status ${status}`);
+    this.name = 'StartFailed';
+    this.status = status;
+  }
 }
 
 /** Drives runc or crun. */
@@ -103,40 +101,45 @@ export class OciRuntime {
     });
   }
 
-  /** Whether containers can be created under the Perl monitor on this machine. */
-  get canCreate(): boolean {
-    return prctlSyscall[process.arch] !== undefined;
+  /** Whether containers can be started under the spawner's monitor on this machine. */
+  get canMonitor(): boolean {
+    return syscallNumbers !== undefined;
   }
 
   /**
-   * Creates the container under the create monitor with the given stdio (stdin, stdout, stderr: FIFOs,
-   * opened read-write) and resolves with the monitor once it runs (detached). Created: `files.createdFile`
-   * appears; failed: `<exitFile>.create` appears (the reason is in `files.logFile`).
+   * Starts the container (`RUNTIME run --detach`) under the monitor, forked by the spawner's helper, with the
+   * given stdio (stdin, stdout, stderr: FIFOs, opened read-write). The monitor makes itself a child
+   * subreaper, so once the runtime has returned it is the parent of the container's init and waits for it;
+   * it reports on its note pipe when the container runs (or that the start failed), writes the started file,
+   * and at the end the exit file. Detached: it survives us.
    */
-  create(id: string, files: CreateFiles, stdio: [SpawnStdio, SpawnStdio, SpawnStdio]): Promise<StartedProgram> {
-    const nr = prctlSyscall[process.arch];
-    if (nr === undefined) throw new Error(`no create monitor for ${process.arch}`);
-    const command = [
-      this.binary,
-      '--root',
-      this.root,
-      '--log',
-      files.logFile,
-      '--log-format',
-      'json',
-      'create',
-    ];
+  async startMonitored(
+    id: string,
+    files: MonitorFiles,
+    stdio: [SpawnStdio, SpawnStdio, SpawnStdio],
+  ): Promise<MonitoredStart> {
+    if (!syscallNumbers) throw new Error(`no container monitor for ${process.arch}`);
+    const command = [this.binary, '--root', this.root, '--log', files.logFile, '--log-format', 'json', 'run', '--detach'];
     command.push('--bundle', files.bundle, '--pid-file', files.pidFile, id);
-    return startProgram(
-      'perl',
-      ['-e', createMonitorScript, String(nr), files.exitFile, files.createdFile, files.pidFile, ...command],
-      { detached: true, stdio, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } },
+    let report!: (line: string) => void;
+    const noted = new Promise<string>((resolve) => (report = resolve));
+    const monitor = await startProgram(
+      'k8ts:monitor',
+      [files.exitFile, files.startedFile, files.pidFile, ...command],
+      { detached: true, stdio, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' }, onNote: report },
     );
-  }
-
-  /** Starts a created container. */
-  async start(id: string): Promise<void> {
-    await execFileChecked(this.binary, ['--root', this.root, 'start', id]);
+    // The monitor's exit without a note (killed) counts as a failed start.
+    const gone = monitor.exited.then(
+      (e) => `F ${e.code ?? 255}`,
+      () => 'F 255',
+    );
+    const running = Promise.race([noted, gone]).then((line) => {
+      const [kind, value] = line.split(' ');
+      if (kind === 'R') return Number(value);
+      throw new StartFailed(Number(value));
+    });
+    running.catch(() => undefined);
+    return { monitor, running };
   }
 
   /** Sends a signal to the container's init (or all its processes). */
@@ -167,11 +170,54 @@ export class OciRuntime {
    * Runs a process in the container in the foreground (`exec --process FILE`), its stdio passed through as
    * given; the child's exit status is the process'.
    */
-  exec(id: string, processFile: string, stdio: ('pipe' | 'ignore' | number)[], tty = false): ChildProcess {
+  exec(
+    id: string,
+    processFile: string,
+    stdio: ('pipe' | 'ignore' | number)[],
+    tty = false,
+    size?: { width: number; height: number },
+  ): ChildProcess {
     const command = [this.binary, '--root', this.root, 'exec', '--process', processFile, id];
-    const [file, ...args] = tty ? withTerminal(command) : command;
+    const [file, ...args] = tty ? withTerminal(command, size) : command;
     return spawn(file!, args, { stdio });
   }
+}
+
+/**
+ * Makes a hybrid cgroup host acceptable to crun. crun (1.8) refuses a hybrid layout whose cgroup2 hierarchy
+ * still has controllers ("cgroups in hybrid mode not supported, drop all controllers from cgroupv2"), as when
+ * one controller (hugetlb on these hosts) has no v1 hierarchy; runc does not mind. Each such controller gets a
+ * v1 hierarchy of its own, which takes it out of cgroup2: mounted in a private mount namespace (nothing shows in
+ * the host's mount table, and the container rootfs mounts of the host stay visible to crun), and kept after
+ * that namespace has ended by a child cgroup (a v1 hierarchy with a child cgroup outlives its last mount), so
+ * this is done once a boot. Nothing to do on pure v1 or v2 hosts. Resolves with the controllers it moved.
+ */
+export async function prepareHybridCgroupsForCrun(dir: string, cgroupRoot = '/sys/fs/cgroup'): Promise<string[]> {
+  if (existsSync(path.join(cgroupRoot, 'cgroup.controllers'))) return []; // v2
+  const unified = path.join(cgroupRoot, 'unified', 'cgroup.controllers');
+  const controllers = (): string[] => {
+    try {
+      return readFileSync(unified, 'utf8').trim().split(/\s+/).filter(Boolean);
+    } catch {
+      return []; // v1 without a cgroup2 hierarchy
+    }
+  };
+  const moving = controllers();
+  if (moving.length === 0) return [];
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const script =
+    'for c in "$@"; do mkdir -p "$K8TS_DIR/$c" && mount -t cgroup -o "$c" cgroup "$K8TS_DIR/$c" && ' +
+    'mkdir -p "$K8TS_DIR/$c/k8ts-crun" || exit 1; done';
+  try {
+    await execFileChecked('unshare', ['--mount', '--propagation', 'private', 'env', `K8TS_DIR=${dir}`, 'sh', '-c', script, 'sh', ...moving]);
+  } catch (err) {
+    throw new Error(
+      `crun cannot run on this hybrid cgroup host: moving ${moving.join(', ')} out of cgroup2 failed: ${(err as Error).message}`,
+    );
+  }
+  const left = controllers();
+  if (left.length > 0) throw new Error(`crun cannot run on this hybrid cgroup host: cgroup2 still has ${left.join(', ')}`);
+  return moving;
 }
 
 const shellQuote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -181,8 +227,11 @@ const shellQuote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
  * then finds a terminal on its stdin, as `runc run`/`runc exec` with a tty in the foreground require, and
  * relays it to the container's own terminal. `script -e` exits with the command's status.
  */
-function withTerminal(command: string[]): string[] {
-  return ['script', '-q', '-e', '-c', command.map(shellQuote).join(' '), '/dev/null'];
+function withTerminal(command: string[], size?: { width: number; height: number }): string[] {
+  // A size known at the start is the terminal's before the runtime starts (it copies it to the container's
+  // terminal then; a SIGWINCH sent before it handles them would be lost).
+  const sized = size ? `stty rows ${Math.floor(size.height)} cols ${Math.floor(size.width)} 2>/dev/null; exec ` : '';
+  return ['script', '-q', '-e', '-c', sized + command.map(shellQuote).join(' '), '/dev/null'];
 }
 
 /** The pseudo-terminal under `pid` (the first descendant whose stdin is one), if any. */

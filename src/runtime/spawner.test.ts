@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { FifoMaker } from './logs.js';
-import { runProgram, startProgram, StartError } from './spawner.js';
+import { canDoFsOps, runFsOps, runProgram, startProgram, StartError, syscallNumbers } from './spawner.js';
 
 describe('spawner helper', () => {
   it('runs programs with input, environment and cwd, and reports output, exit codes and signals', async () => {
@@ -63,4 +64,101 @@ describe('spawner helper', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  const asRoot =
+    process.getuid?.() === 0 && canDoFsOps ? {} : { skip: 'needs root (mount) and a known architecture' };
+
+  it(
+    'runs file system operations as builtins: mkdir, mount, umount, a removal that stays on its file system',
+    asRoot,
+    async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'k8ts-spawner-'));
+      const inner = path.join(dir, 'a', 'mnt');
+      try {
+        await runFsOps([
+          { op: 'mkdir', path: path.join(dir, 'a'), mode: 0o750 },
+          { op: 'mkdir', path: inner },
+          { op: 'mount', source: 'tmpfs', target: inner, type: 'tmpfs', flags: 0, data: 'size=1m' },
+        ]);
+        assert.equal((await stat(path.join(dir, 'a'))).mode & 0o777, 0o750);
+        await writeFile(path.join(inner, 'kept'), 'x');
+        await writeFile(path.join(dir, 'a', 'gone'), 'x');
+        // The removal does not enter the tmpfs mounted inside, so the file there (and its parents) stay.
+        await runFsOps([{ op: 'rmtree', path: dir }]);
+        assert.ok(existsSync(path.join(inner, 'kept')));
+        assert.ok(!existsSync(path.join(dir, 'a', 'gone')));
+        // Not a mount point (any more, or ever) is no error; the removal then takes everything.
+        await runFsOps([
+          { op: 'umount', target: inner },
+          { op: 'umount', target: inner },
+          { op: 'rmtree', path: dir },
+        ]);
+        assert.ok(!existsSync(dir));
+        await assert.rejects(
+          runFsOps([
+            {
+              op: 'mount',
+              source: 'none',
+              target: path.join(dir, 'missing'),
+              type: 'tmpfs',
+              flags: 0,
+              data: '',
+            },
+          ]),
+          /^Error: mount .*missing: No such file or directory$/,
+        );
+      } finally {
+        await runFsOps([{ op: 'umount', target: inner }]).catch(() => undefined);
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it(
+    'runs the monitor builtin: it reports the start on its note pipe, reaps the orphaned process and records its status',
+    { skip: syscallNumbers ? false : 'unknown architecture' },
+    async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'k8ts-spawner-'));
+      const files = ['exit', 'started', 'pid'].map((f) => path.join(dir, f));
+      const keepAlive = setInterval(() => undefined, 1000);
+      try {
+        const notes: string[] = [];
+        // The command leaves a background process (as `runc run --detach` leaves the container's init) and
+        // names it in the pid file; the monitor, a child subreaper, inherits it and waits for it.
+        const monitor = await startProgram(
+          'k8ts:monitor',
+          [...files, '/bin/sh', '-c', `sh -c 'sleep 0.3; exit 7' & echo $! > ${files[2]}`],
+          { detached: true, stdio: ['ignore', 'ignore', 'ignore'], onNote: (line) => notes.push(line) },
+        );
+        const cmdline = await readFile(`/proc/${monitor.pid}/cmdline`, 'utf8');
+        assert.ok(
+          cmdline.startsWith('k8ts-monitor ') && cmdline.includes(files[0]!),
+          'named after its files',
+        );
+        const exit = await monitor.exited;
+        assert.equal(exit.code, 0);
+        const pid = (await readFile(files[2]!, 'utf8')).trim();
+        assert.deepEqual(notes, [`R ${pid}`]);
+        assert.equal(await readFile(files[1]!, 'utf8'), `${pid} ${monitor.pid}\n`);
+        assert.equal(await readFile(files[0]!, 'utf8'), '7\n');
+
+        // A command that fails: the note says so, and the status goes to "<exit>.start".
+        const failed: string[] = [];
+        await mkdir(path.join(dir, 'f'));
+        const f = ['exit', 'started', 'pid'].map((n) => path.join(dir, 'f', n));
+        const m2 = await startProgram('k8ts:monitor', [...f, '/bin/sh', '-c', 'exit 3'], {
+          detached: true,
+          stdio: ['ignore', 'ignore', 'ignore'],
+          onNote: (line) => failed.push(line),
+        });
+        await m2.exited;
+        assert.deepEqual(failed, ['F 3']);
+        assert.equal(await readFile(`${f[0]}.start`, 'utf8'), '3\n');
+        assert.ok(!existsSync(f[1]!));
+      } finally {
+        clearInterval(keepAlive);
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

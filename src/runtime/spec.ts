@@ -206,18 +206,29 @@ async function lookupFile(rootfs: string, file: string): Promise<string[][]> {
   }
 }
 
+/** A rootfs' /etc/passwd and /etc/group, parsed (empty when missing). */
+export interface UserFiles {
+  passwd: string[][];
+  groups: string[][];
+}
+
+/** Reads a rootfs' /etc/passwd and /etc/group (an image's are the same for all its containers at creation). */
+export async function readUserFiles(rootfs: string): Promise<UserFiles> {
+  const [passwd, groups] = await Promise.all([lookupFile(rootfs, 'etc/passwd'), lookupFile(rootfs, 'etc/group')]);
+  return { passwd, groups };
+}
+
 /**
  * Resolves the container's user: runAsUser/runAsGroup/runAsUsername from the pod, else the image's User
  * ("name", "uid", "name:group", "uid:gid"), looked up in the rootfs' /etc/passwd and /etc/group; plus the
  * pod's supplemental groups and (as Docker and containerd do) the groups that list the user by name.
  */
 export async function resolveUser(
-  rootfs: string,
+  rootfs: string | UserFiles,
   imageUser: string | undefined,
   pod: { runAsUser?: number; runAsGroup?: number; runAsUsername?: string; supplementalGroups?: number[] },
 ): Promise<ResolvedUser> {
-  const passwd = await lookupFile(rootfs, 'etc/passwd');
-  const groups = await lookupFile(rootfs, 'etc/group');
+  const { passwd, groups } = typeof rootfs === 'string' ? await readUserFiles(rootfs) : rootfs;
   let userSpec = imageUser ?? '';
   let groupSpec: string | undefined;
   const colon = userSpec.indexOf(':');

@@ -124,6 +124,7 @@ export class ContentStore {
   readonly #now: () => number;
   #index: IndexFile = { version: 1, images: [], layers: {}, leases: {} };
   #lock: Promise<unknown> = Promise.resolve();
+  #saving: Promise<void> = Promise.resolve();
   readonly #holds = new Map<string, number>();
 
   private constructor(root: string, now: () => number) {
@@ -413,8 +414,12 @@ export class ContentStore {
   // ---- leases
 
   /** Gives a container the use of an image's layers; they outlive the image record until released. */
-  async acquireLease(containerId: string, imageId: string): Promise<{ image: ImageRecord; lease: Lease }> {
-    return this.#locked(async () => {
+  async acquireLease(
+    containerId: string,
+    imageId: string,
+  ): Promise<{ image: ImageRecord; lease: Lease; saved: Promise<void> }> {
+    // (Not an async function: what it throws rejects the lock's promise all the same.)
+    return this.#locked(() => {
       if (this.#index.leases[containerId] !== undefined) {
         throw new ImageError('Mount', `container ${containerId} already has a rootfs`);
       }
@@ -427,8 +432,10 @@ export class ContentStore {
       const lease: Lease = { imageId, diffIDs: record.layers.map((l) => l.diffID), createdAt: this.#now() };
       this.#index.leases[containerId] = lease;
       record.lastUsedAt = this.#now();
-      await this.#save();
-      return { image: structuredClone(record), lease: structuredClone(lease) };
+      // The caller mounts the layers while the index is written, and waits for both.
+      const saved = this.#save();
+      saved.catch(() => undefined);
+      return Promise.resolve({ image: structuredClone(record), lease: structuredClone(lease), saved });
     });
   }
 
@@ -451,7 +458,8 @@ export class ContentStore {
       delete this.#index.leases[containerId];
       const record = this.#index.images.find((r) => r.id === lease.imageId);
       if (record !== undefined) record.lastUsedAt = this.#now();
-      await this.#save();
+      // Not waited for: a release lost in a crash only keeps the layers a while longer (until the image goes).
+      this.#save().catch(() => undefined);
       await this.#sweep(lease.diffIDs.map((d) => `layer:${d}`));
     });
   }
@@ -522,7 +530,17 @@ export class ContentStore {
     return run;
   }
 
-  async #save(): Promise<void> {
+  /**
+   * Writes the index. Writes are chained, each serialising the index when its turn comes, so the file always
+   * ends with the latest state even when a caller does not wait for its write.
+   */
+  #save(): Promise<void> {
+    const next = this.#saving.then(() => this.#write());
+    this.#saving = next.catch(() => undefined);
+    return next;
+  }
+
+  async #write(): Promise<void> {
     const file = path.join(this.root, 'images.json');
     const tmp = `${file}.${randomUUID()}.tmp`;
     await writeFile(tmp, JSON.stringify(this.#index, null, 1), { mode: 0o600 });

@@ -384,14 +384,18 @@ export class ImageService {
     }
     const record = this.status(image);
     if (record === undefined) throw new ImageError('ImageNotKnown', `image "${image}": not found`);
-    const { lease } = await this.store.acquireLease(containerId, record.id);
+    const { lease, saved } = await this.store.acquireLease(containerId, record.id);
     try {
-      return await mountRootfs({
-        layersRoot: this.store.layersRoot,
-        layers: lease.diffIDs.map((d) => this.store.layerName(d)),
-        containerDir: this.#containerDir(containerId),
-        ...(options.readonly === undefined ? {} : { readonly: options.readonly }),
-      });
+      const [paths] = await Promise.all([
+        mountRootfs({
+          layersRoot: this.store.layersRoot,
+          layers: lease.diffIDs.map((d) => this.store.layerName(d)),
+          containerDir: this.#containerDir(containerId),
+          ...(options.readonly === undefined ? {} : { readonly: options.readonly }),
+        }),
+        saved,
+      ]);
+      return paths;
     } catch (err) {
       await rm(this.#containerDir(containerId), { recursive: true, force: true });
       await this.store.releaseLease(containerId);

@@ -29,7 +29,8 @@ const packageOf: Readonly<Record<string, string>> = {
   perl: 'perl-base',
 };
 
-function onPath(command: string): boolean {
+/** Whether `command` is an executable on PATH. */
+export function onPath(command: string): boolean {
   for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
     try {
       accessSync(path.join(dir, command), constants.X_OK);

@@ -15,13 +15,21 @@ import { CriImageService } from '../cri-image-service.js';
 import { ImageService } from '../images/image-service.js';
 import { LinuxRuntime } from '../linux-runtime.js';
 import { buildBusyboxImage } from './build-busybox-image.js';
-import { requireTools } from './requirements.js';
+import { onPath, requireTools } from './requirements.js';
 
 const execFileAsync = promisify(execFile);
 
 /** Why the runtime tests cannot run here, or undefined when they can. */
 export function runtimeSkipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'the runtime tests need root (namespaces, mounts, cgroups, CNI)';
+  return undefined;
+}
+
+/** Why the runtime tests cannot run here with OCI runtime `binary` (runc, crun), or undefined when they can. */
+export function ociRuntimeSkipReason(binary: string): string | undefined {
+  const reason = runtimeSkipReason();
+  if (reason !== undefined) return reason;
+  if (!onPath(binary)) return `${binary} is not installed (apt-get install -y ${binary})`;
   return undefined;
 }
 
@@ -74,7 +82,7 @@ async function busyboxLayout(): Promise<string> {
 export async function startRuntimeFixture(options: { ociRuntime?: string } = {}): Promise<RuntimeFixture> {
   requireTools(
     [
-      'runc',
+      options.ociRuntime ?? 'runc',
       'unshare',
       'nsenter',
       'mkfifo',
