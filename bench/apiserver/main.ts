@@ -5,7 +5,7 @@
 //   npm run build && npm run bench:apiserver [-- --quick] [-- --with-controllers]
 //   K8TS_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the server.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,12 @@ const child = spawn(process.execPath, [...nodeArgs, ...cmd, ...serverArgs], {
 let log = '';
 child.stderr.on('data', (d: Buffer) => (log += d.toString()));
 child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+// K8TS_BENCH_SERVER_LOG=FILE keeps the server's output (with K8TS_BENCH_NODE_ARGS=--trace-gc, its GC pauses).
+const serverLog = process.env.K8TS_BENCH_SERVER_LOG;
+if (serverLog) {
+  child.stdout.on('data', (d: Buffer) => appendFileSync(serverLog, d));
+  child.stderr.on('data', (d: Buffer) => appendFileSync(serverLog, d));
+}
 const port = await new Promise<number>((resolve, reject) => {
   const timer = setInterval(() => {
     const m = /"msg":"API server ready","port":(\d+)/.exec(log);
@@ -127,8 +133,10 @@ const probe = new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); 
   },
 });
 const probed = new Promise<number[]>((resolve) => probe.once('message', resolve));
+if (serverLog) appendFileSync(serverLog, `=== GET phase starts\n`);
 rows.push(['pod creates/s, 10 clients, while GETs run', fmt(await createPods(10, n(3000)))]);
 probe.postMessage('stop');
+if (serverLog) appendFileSync(serverLog, `=== GET phase ends\n`);
 const getLat = await probed;
 await probe.terminate();
 rows.push(['GET p50 under load (ms)', fmt(percentile(getLat, 50))]);
