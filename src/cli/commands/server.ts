@@ -8,7 +8,6 @@ import { kubernetesServiceIPs, legacyTokenSigner, serviceAccountOptions, service
 import { logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
-import { ControllerManager } from '../../controllers/controller-manager.js';
 import { CidrSet } from '../../controllers/nodeipam/cidr-set.js';
 import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
@@ -17,7 +16,6 @@ import { kubernetesVersion } from '../version.js';
 import type { KubeletServing } from './kubelets.js';
 import { builtInRuntimeFlags, kubeletFlags, startKubelets } from './kubelets.js';
 import { runServiceComponents, serviceAllocationOptions, serviceFlags } from './service-components.js';
-import { loadSchedulerConfig } from './scheduler-config.js';
 import type { SchedulerWorkerData, SchedulerWorkerMessage } from './scheduler-worker.js';
 
 /** `k8ts server`'s flags; names follow k3s's where k3s has the flag. */
@@ -120,7 +118,8 @@ export async function serverCommand(values: Record<string, string | boolean | un
   }
   const terminatedPodGCThreshold = integerFlag(values['terminated-pod-gc-threshold'] ?? '12500', 'terminated-pod-gc-threshold');
   // A bad scheduler configuration stops the server before it starts anything, not later in the thread.
-  if (values['disable-scheduler'] !== true) loadSchedulerConfig((values['scheduler-config'] as string) || '');
+  // (Loaded only when it runs: the scheduler's modules are not needed to serve the API.)
+  if (values['disable-scheduler'] !== true) (await import('./scheduler-config.js')).loadSchedulerConfig((values['scheduler-config'] as string) || '');
   const t0 = performance.now();
   const store = await openStore(endpoint, { dataDir });
   log.info('store ready', {
@@ -174,6 +173,8 @@ export async function serverCommand(values: Record<string, string | boolean | un
     });
   const running: Promise<void>[] = [];
   if (values['disable-controller-manager'] !== true) {
+    // Loaded once the API server is ready, so that its modules do not delay readiness.
+    const { ControllerManager } = await import('../../controllers/controller-manager.js');
     const client = localClient('kube-controller-manager');
     const manager = new ControllerManager({
       client,
