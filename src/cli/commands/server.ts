@@ -121,19 +121,25 @@ export async function serverCommand(values: Record<string, string | boolean | un
   // (Loaded only when it runs: the scheduler's modules are not needed to serve the API.)
   if (values['disable-scheduler'] !== true) (await import('./scheduler-config.js')).loadSchedulerConfig((values['scheduler-config'] as string) || '');
   const t0 = performance.now();
+  // The certificates, the service account key and the join token's secret are files (fsynced when a first
+  // start writes them): that I/O runs while the store opens.
+  const sans = hostSubjectAltNames();
+  const extra = ((values['tls-san'] as string) || '').split(',').filter((s) => s !== '');
+  const certsReady = ensureServerCerts(path.join(dataDir, 'tls'), {
+    hostnames: [...sans.hostnames, ...extra],
+    addresses: [...sans.addresses, ...kubernetesServiceIPs(serviceAllocationOptions(values).serviceCIDRs)],
+  });
+  const tokensReady = serviceAccountOptions(values, path.join(dataDir, 'tls'), log, durationMs);
+  const secretReady = ensureServerTokenSecret(dataDir);
+  // Should the store fail to open, these still settle, unobserved.
+  for (const p of [certsReady, tokensReady, secretReady]) p.catch(() => undefined);
   const store = await openStore(endpoint, { dataDir });
   log.info('store ready', {
     backend: store.backend,
     endpoint: endpoint.kind === 'sqlite' ? endpoint.path : endpoint.endpoints.join(','),
     revision: await store.currentRevision(),
   });
-  const sans = hostSubjectAltNames();
-  const extra = ((values['tls-san'] as string) || '').split(',').filter((s) => s !== '');
-  const certs = await ensureServerCerts(path.join(dataDir, 'tls'), {
-    hostnames: [...sans.hostnames, ...extra],
-    addresses: [...sans.addresses, ...kubernetesServiceIPs(serviceAllocationOptions(values).serviceCIDRs)],
-  });
-  const tokens = await serviceAccountOptions(values, path.join(dataDir, 'tls'), log, durationMs);
+  const [certs, tokens, secret] = await Promise.all([certsReady, tokensReady, secretReady]);
   let schedulerMetrics: () => Promise<string> = () => Promise.resolve('');
   const apiserver = new ApiServer({
     metrics: () => schedulerMetrics(),
@@ -147,7 +153,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
     defaultNotReadyTolerationSeconds: seconds(values['default-not-ready-toleration-seconds'], 'default-not-ready-toleration-seconds'),
     defaultUnreachableTolerationSeconds: seconds(values['default-unreachable-toleration-seconds'], 'default-unreachable-toleration-seconds'),
     // Agents join with the server's token (`k8ts token create` prints it).
-    extraHandlers: nodeJoinHandlers({ serverCAPem: certs.serverCA.certPem, clientCA: certs.clientCA, serverCA: certs.serverCA, secret: await ensureServerTokenSecret(dataDir) }),
+    extraHandlers: nodeJoinHandlers({ serverCAPem: certs.serverCA.certPem, clientCA: certs.clientCA, serverCA: certs.serverCA, secret }),
     ...serviceAllocationOptions(values),
     ...tokens,
   });
