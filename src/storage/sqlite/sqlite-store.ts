@@ -341,8 +341,10 @@ export class SqliteStore implements Store {
       const rev = options.revision ?? 0;
       let rows: LogRow[];
       let revision = this.head;
-      if (rev <= 0) {
+      // At the newest revision, the live rows are the answer: `current` finds them without the history scan.
+      if (rev <= 0 || rev === this.head) {
         rows = this.stmt.listHead.all(prefix, after, end, fetch);
+        if (rev > 0) revision = rev;
       } else {
         this.checkReadRevision(rev);
         revision = rev;
@@ -353,7 +355,7 @@ export class SqliteStore implements Store {
       let remaining = 0;
       if (more) {
         const last = rows[rows.length - 1]!.key;
-        remaining = (rev <= 0 ? this.stmt.countHead.get(prefix, last, end) : this.stmt.countAt.get(prefix, last, end, rev))!.n;
+        remaining = (rev <= 0 || rev === this.head ? this.stmt.countHead.get(prefix, last, end) : this.stmt.countAt.get(prefix, last, end, rev))!.n;
       }
       return { kvs: rows.map(toKeyValue), revision, more, remaining };
     });
