@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ApiServer } from '../../apiserver/api-server.js';
@@ -123,6 +124,8 @@ export async function serverCommand(values: Record<string, string | boolean | un
   const t0 = performance.now();
   // The certificates, the service account key and the join token's secret are files (fsynced when a first
   // start writes them): that I/O runs while the store opens.
+  // The data directory first: the token's secret is written right into it.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const sans = hostSubjectAltNames();
   const extra = ((values['tls-san'] as string) || '').split(',').filter((s) => s !== '');
   const certsReady = ensureServerCerts(path.join(dataDir, 'tls'), {
