@@ -113,6 +113,23 @@ describe('sqlite store durability', () => {
     }
   });
 
+  it('with sync=full (automatic checkpoints, no worker) still refuses a second opener and keeps every write', async () => {
+    const file = path.join(dir, 'full.db');
+    const store = new SqliteStore({ path: file, sync: 'full' });
+    try {
+      for (let i = 0; i < 300; i++) await store.create(`/full/${i}`, new Uint8Array(256));
+      assert.throws(() => new SqliteStore({ path: file }), inUse);
+    } finally {
+      await store.close();
+    }
+    const again = new SqliteStore({ path: file, sync: 'full' });
+    try {
+      assert.equal((await again.list('/full/')).kvs.length, 300);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('keeps the WAL bounded under sustained writes that never yield, checkpointing off the main thread', async () => {
     const file = path.join(dir, 'sustained.db');
     const store = new SqliteStore({ path: file, compactIntervalMs: 0 });
