@@ -5,7 +5,8 @@
 //   npm run build && npm run bench:apiserver [-- --quick] [-- --with-controllers]
 //   K8TS_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the server.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,7 +26,6 @@ const dir = mkdtempSync(path.join(tmpdir(), 'k8ts-bench-apiserver-'));
 // Prefer the compiled CLI (what users run); fall back to the sources through tsx.
 const dist = path.join(root, 'dist', 'cli', 'main.js');
 const cmd = existsSync(dist) ? [dist] : ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts')];
-const t0 = performance.now();
 // The API server alone by default, as upstream benchmarks kube-apiserver; --with-controllers adds the
 // controller manager that `k8ts server` runs in the same process.
 // The other components of `k8ts server` (scheduler, cluster DNS, cloud controller, kube-proxy) are left out:
@@ -36,24 +36,38 @@ serverArgs.push('--disable-kube-proxy', '--disable-agent', '--disable-scheduler'
 if (!flags['with-controllers']) serverArgs.push('--disable-controller-manager', '--disable-admission-plugins', 'ServiceAccount');
 // K8TS_BENCH_NODE_ARGS passes flags to the server's node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 const nodeArgs = (process.env.K8TS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const child = spawn(process.execPath, [...nodeArgs, ...cmd, ...serverArgs], {
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-let log = '';
-child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-child.stdout.on('data', (d: Buffer) => (log += d.toString()));
-const port = await new Promise<number>((resolve, reject) => {
-  const timer = setInterval(() => {
-    const m = /"msg":"API server ready","port":(\d+)/.exec(log);
-    if (m) {
-      clearInterval(timer);
-      resolve(Number(m[1]));
-    } else if (child.exitCode !== null) {
-      clearInterval(timer);
-      reject(new Error(log));
-    }
-  }, 2);
-});
+// K8TS_BENCH_SERVER_LOG=FILE keeps the server's output (with K8TS_BENCH_NODE_ARGS=--trace-gc, its GC pauses).
+const serverLog = process.env.K8TS_BENCH_SERVER_LOG;
+
+/** Spawns the server on `dir` and resolves with the port its log names once it says it is ready. */
+async function startServer(): Promise<{ child: ChildProcess; port: number }> {
+  const started = spawn(process.execPath, [...nodeArgs, ...cmd, ...serverArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  started.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  started.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  if (serverLog) {
+    started.stdout.on('data', (d: Buffer) => appendFileSync(serverLog, d));
+    started.stderr.on('data', (d: Buffer) => appendFileSync(serverLog, d));
+  }
+  const readyPort = await new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /"msg":"API server ready","port":(\d+)/.exec(log);
+      if (m) {
+        clearInterval(timer);
+        resolve(Number(m[1]));
+      } else if (started.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(log));
+      }
+    }, 2);
+  });
+  return { child: started, port: readyPort };
+}
+
+let t0 = performance.now();
+let { child, port } = await startServer();
 const { agent, tls } = adminConnection(path.join(dir, 'kubeconfig.yaml'));
 
 function call(method: string, p: string, body?: unknown, accept = 'application/json'): Promise<{ code: number; text: string }> {
@@ -69,9 +83,12 @@ function call(method: string, p: string, body?: unknown, accept = 'application/j
   });
 }
 
-// Time to ready: from spawning the process to the first 200 from /readyz.
-while ((await call('GET', '/readyz').catch(() => ({ code: 0 }))).code !== 200) await new Promise((r) => setTimeout(r, 2));
-const readyMs = performance.now() - t0;
+/** Time to ready: from spawning the process to the first 200 from /readyz. */
+async function untilReady(): Promise<number> {
+  while ((await call('GET', '/readyz').catch(() => ({ code: 0 }))).code !== 200) await new Promise((r) => setTimeout(r, 2));
+  return performance.now() - t0;
+}
+const readyMs = await untilReady();
 
 const pod = (name: string) => ({
   apiVersion: 'v1',
@@ -127,8 +144,10 @@ const probe = new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); 
   },
 });
 const probed = new Promise<number[]>((resolve) => probe.once('message', resolve));
+if (serverLog) appendFileSync(serverLog, `=== GET phase starts\n`);
 rows.push(['pod creates/s, 10 clients, while GETs run', fmt(await createPods(10, n(3000)))]);
 probe.postMessage('stop');
+if (serverLog) appendFileSync(serverLog, `=== GET phase ends\n`);
 const getLat = await probed;
 await probe.terminate();
 rows.push(['GET p50 under load (ms)', fmt(percentile(getLat, 50))]);
@@ -201,6 +220,12 @@ rows.push([`watch fan-out: the ${events} writes alone (s)`, fmt(writeMs / 1000)]
 rows.push(['watch fan-out: server CPU ms per write (100 watchers)', fmt(((serverCpu() - fanCpu0) * 1000) / events)]);
 rows.push(['server RSS at the end (MB)', fmt(rssMb())]);
 
+child.kill('SIGTERM');
+await new Promise((r) => child.once('exit', r));
+// A restart on the same data: every object written above is in the store.
+t0 = performance.now();
+({ child, port } = await startServer());
+rows.push([`time from restart (${created + events} objects stored) to /readyz (ms)`, fmt(await untilReady())]);
 child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
 agent.destroy();

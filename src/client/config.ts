@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { yaml } from '../base/lazy-yaml.js';
 
 /** What the REST client needs to reach and authenticate to one API server. */
 export interface ClientConfig {
@@ -91,7 +91,7 @@ export function parseKubeconfig(
   baseDir: string,
   options: { context?: string } = {},
 ): ClientConfig {
-  const doc = (parseYaml(text) ?? {}) as KubeconfigFile;
+  const doc = (yaml().parse(text) ?? {}) as KubeconfigFile;
   const contextName = options.context ?? doc['current-context'];
   if (!contextName) throw new Error('invalid configuration: no current-context is set');
   const ctx = doc.contexts?.find((c) => c.name === contextName)?.context;

@@ -11,7 +11,7 @@ import type { FSWatcher } from 'node:fs';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { parseAllDocuments } from 'yaml';
+import { yaml } from '../base/lazy-yaml.js';
 import type { Logger } from '../base/log.js';
 import type { Kube } from './api-types.js';
 
@@ -35,7 +35,7 @@ export function isStaticPod(pod: Pod): boolean {
 
 /** Reads one manifest: exactly one Pod (YAML or JSON) with a name and containers, else an error saying why. */
 export function parseManifest(text: string): Pod {
-  const docs = parseAllDocuments(text).map((d) => {
+  const docs = yaml().parseAllDocuments(text).map((d) => {
     if (d.errors.length > 0) throw new Error(d.errors[0]!.message);
     return d.toJS() as Pod | null;
   }).filter((d): d is Pod => d !== null);

@@ -4,7 +4,7 @@
 // order, `x-` keys become vendor extensions whose values are YAML text, `$ref` objects become JsonReference,
 // parameters split by `in` into the body or one of the four non-body sub-schemas, and proto3 leaves out
 // empty strings, false and zero.
-import { stringify } from 'yaml';
+import { yaml } from '../../base/lazy-yaml.js';
 import { ProtobufWriter, wireType } from './wire.js';
 
 /** The media type kubectl puts in Accept for /openapi/v2. */
@@ -29,7 +29,7 @@ function entries(v: unknown): [string, unknown][] {
 }
 
 function yamlText(value: unknown): string {
-  return stringify(value, { lineWidth: 0 });
+  return yaml().stringify(value, { lineWidth: 0 });
 }
 
 // Scalars, written as proto3 writes them: only when not the default value.

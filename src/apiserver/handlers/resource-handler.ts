@@ -3,7 +3,7 @@
 // timeoutSeconds, allowWatchBookmarks, dryRun, gracePeriodSeconds, propagationPolicy) and bodies (JSON or
 // YAML objects, DeleteOptions, the three patch types), answering JSON or Table.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml } from 'yaml';
+import { yaml } from '../../base/lazy-yaml.js';
 import { FieldSelector, FieldSelectorError } from '../../api/fields.js';
 import { LabelSelector, LabelSelectorError } from '../../api/labels.js';
 import type { ResourceInfo } from '../../api/resources.js';
@@ -96,7 +96,7 @@ export function decodeObjectBody(body: Buffer, contentType: string | undefined, 
   }
   let value: unknown;
   try {
-    if (type === 'application/yaml') value = parseYaml(body.toString('utf8'));
+    if (type === 'application/yaml') value = yaml().parse(body.toString('utf8'));
     else value = JSON.parse(body.toString('utf8'));
   } catch (err) {
     throw badRequest(`the object provided is unrecognized (must be of type object): ${err instanceof Error ? err.message : String(err)}`);

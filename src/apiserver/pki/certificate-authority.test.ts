@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect, createServer } from 'node:tls';
 import {
   CertificateAuthority,
   CertificateVerificationError,
   canonicalIp,
+  certificateIdentifier,
   certificatesFromPem,
   certificateToPem,
   inspectCertificate,
@@ -94,6 +98,44 @@ describe('CertificateAuthority', () => {
     assert.ok(keyMatchesCertificate(serving.keyPem, serving.certPem));
     assert.ok(ca.signed(serving.certPem));
     assert.ok(!other.signed(serving.certPem));
+  });
+
+  it('writes certificates that node reads and that carry key ids linking each leaf to its CA', async () => {
+    const serving = await ca.issueServingCertificate({ commonName: 'kube-apiserver', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'] });
+    const leaf = new X509Certificate(serving.certPem);
+    const root = new X509Certificate(ca.certPem);
+    assert.equal(leaf.subjectAltName, 'DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+    assert.equal(leaf.checkIssued(root) && leaf.verify(root.publicKey), true);
+    assert.equal(root.ca, true);
+    assert.equal(leaf.ca, false);
+    assert.equal(leaf.checkHost('localhost'), 'localhost');
+    assert.equal(leaf.checkIP('::1'), '::1');
+    const skid = /Subject Key Identifier: \n\s+(\S+)/.exec(openssl('x509', '-in', file('ca-ids.crt', ca.certPem), '-noout', '-text'))?.[1];
+    const akid = /Authority Key Identifier: \n\s+(?:keyid:)?(\S+)/.exec(openssl('x509', '-in', file('leaf-ids.crt', serving.certPem), '-noout', '-text'))?.[1];
+    assert.ok(skid && skid.length === 59, `subject key id ${skid}`); // 20 bytes as AA:BB:...
+    assert.equal(akid, skid);
+    assert.match(certificateIdentifier(leaf.raw), new RegExp(`^SN=\\d+, SKID=[0-9A-F:]{59}, AKID=${skid}$`));
+  });
+
+  it('serves TLS with its certificates: the client and the server of node:tls accept them both ways', async () => {
+    const serving = await ca.issueServingCertificate({ commonName: 'kube-apiserver', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const client = await ca.issueClientCertificate({ user: 'alice', groups: ['devs'] });
+    const server = createServer({ cert: serving.certPem, key: serving.keyPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (socket) =>
+      socket.end(`hello ${String(socket.getPeerCertificate().subject.CN)}`),
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as { port: number };
+      const socket = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: ca.certPem, cert: client.certPem, key: client.keyPem });
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      await once(socket, 'end');
+      assert.equal(socket.authorized, true);
+      assert.equal(text, 'hello alice');
+    } finally {
+      server.close();
+    }
   });
 
   it('issues a client certificate with CN the user and one O per group, for clientAuth', async () => {

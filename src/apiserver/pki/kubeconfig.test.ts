@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { after, describe, it } from 'node:test';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { authenticateTlsPeer } from './authenticate-tls-peer.js';
 import { readKubeconfig, resolveKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { ensureServerCerts } from './server-certs.js';
@@ -65,6 +65,17 @@ describe('kubeconfig', () => {
     assert.equal(back.certificateAuthorityPem, certs.serverCA.certPem);
     assert.equal(back.clientCertificatePem, certs.admin.certPem);
     assert.equal(back.clientKeyPem, certs.admin.keyPem);
+    // Written by hand, the text is what the yaml package writes for the same document, names that need
+    // quoting included.
+    assert.equal(readFileSync(file, 'utf8'), stringify(doc, { lineWidth: 0 }));
+    for (const [name, server] of [['true', 'https://[::1]:6443'], ['my cluster: x', 'https://h:1'], ['a-b.c', 'https://10.0.0.1:6443']] as const) {
+      const other = path.join(dir, 'a', `k-${name.length}.yaml`);
+      await writeKubeconfig(other, { server, name, certificateAuthorityPem: 'ca', clientCertificatePem: 'c', clientKeyPem: 'k' });
+      const text = readFileSync(other, 'utf8');
+      const parsed = parse(text) as { 'current-context': string; clusters: { cluster: { server: string } }[] };
+      assert.equal(parsed['current-context'], name);
+      assert.equal(parsed.clusters[0]!.cluster.server, server);
+    }
   });
 
   it('reads file references relative to the kubeconfig, tokens, and a chosen context', async () => {

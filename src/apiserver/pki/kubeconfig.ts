@@ -4,7 +4,7 @@
 // (relative to the kubeconfig's folder), token or tokenFile, namespace defaulting to "default".
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse, stringify } from 'yaml';
+import { yaml } from '../../base/lazy-yaml.js';
 import { writeFileAtomic } from './write-file-atomic.js';
 
 /** What a kubeconfig for one user of one cluster holds. */
@@ -40,33 +40,42 @@ export interface KubeconfigClient {
 export async function writeKubeconfig(file: string, spec: KubeconfigSpec): Promise<string> {
   const name = spec.name ?? 'default';
   const b64 = (pem: string): string => Buffer.from(pem).toString('base64');
-  // Keys in the order client-go writes them (sorted), so that files look like the ones kubectl writes.
-  const config = {
-    apiVersion: 'v1',
-    clusters: [
-      {
-        cluster: { 'certificate-authority-data': b64(spec.certificateAuthorityPem), server: spec.server },
-        name,
-      },
-    ],
-    contexts: [{ context: { cluster: name, user: name }, name }],
-    'current-context': name,
-    kind: 'Config',
-    preferences: {},
-    users: [
-      {
-        name,
-        user: {
-          'client-certificate-data': b64(spec.clientCertificatePem),
-          'client-key-data': b64(spec.clientKeyPem),
-        },
-      },
-    ],
-  };
+  // Keys in the order client-go writes them (sorted), so that files look like the ones kubectl writes. The
+  // text is what the yaml package would write for this document (kubeconfig.test.ts checks it), written here
+  // so that a server start need not load that package.
+  const n = scalar(name);
+  const text = [
+    'apiVersion: v1',
+    'clusters:',
+    '  - cluster:',
+    `      certificate-authority-data: ${b64(spec.certificateAuthorityPem)}`,
+    `      server: ${scalar(spec.server)}`,
+    `    name: ${n}`,
+    'contexts:',
+    '  - context:',
+    `      cluster: ${n}`,
+    `      user: ${n}`,
+    `    name: ${n}`,
+    `current-context: ${n}`,
+    'kind: Config',
+    'preferences: {}',
+    'users:',
+    `  - name: ${n}`,
+    '    user:',
+    `      client-certificate-data: ${b64(spec.clientCertificatePem)}`,
+    `      client-key-data: ${b64(spec.clientKeyPem)}`,
+    '',
+  ].join('\n');
   const resolved = path.resolve(file);
   await mkdir(path.dirname(resolved), { recursive: true });
-  await writeFileAtomic(resolved, stringify(config, { lineWidth: 0 }), 0o600);
+  await writeFileAtomic(resolved, text, 0o600);
   return resolved;
+}
+
+/** A YAML scalar for a string: plain when it cannot be read as anything else, else double-quoted (JSON). */
+function scalar(value: string): string {
+  const plain = /^[A-Za-z][A-Za-z0-9._/:@+=-]*$/.test(value) && !/^(true|false|null|yes|no|on|off|y|n)$/i.test(value) && !/: |:$/.test(value);
+  return plain ? value : JSON.stringify(value);
 }
 
 /** Reads a kubeconfig file and resolves the given context (default: its current-context). */
@@ -84,7 +93,7 @@ export async function resolveKubeconfig(
   baseDir: string,
   options: { context?: string } = {},
 ): Promise<KubeconfigClient> {
-  const config = asRecord(parse(text) as unknown);
+  const config = asRecord(yaml().parse(text) as unknown);
   const contextName = options.context ?? str(config['current-context']);
   if (contextName === undefined || contextName === '') {
     throw new Error('invalid configuration: no configuration has been provided');

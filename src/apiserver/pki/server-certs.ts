@@ -98,47 +98,54 @@ export async function ensureServerCerts(dir: string, options: ServerCertsOptions
   const written: string[] = [];
   await mkdir(dir, { recursive: true, mode: 0o700 });
 
-  const serverCA = await ensureCA('k8ts-server', files.serverCaCert, files.serverCaKey, now, written);
-  const clientCA = await ensureCA('k8ts-client', files.clientCaCert, files.clientCaKey, now, written);
+  // Independent pairs are made and written at once (each write ends in an fsync, and a first start writes
+  // ten files); `written` keeps a fixed order all the same.
+  const w = { serverCA: [] as string[], clientCA: [] as string[], serving: [] as string[], admin: [] as string[], kubeletClient: [] as string[] };
+  const [serverCA, clientCA] = await Promise.all([
+    ensureCA('k8ts-server', files.serverCaCert, files.serverCaKey, now, w.serverCA),
+    ensureCA('k8ts-client', files.clientCaCert, files.clientCaKey, now, w.clientCA),
+  ]);
 
   const wanted = servingNames(options);
-  const serving = await ensureLeaf(
-    files.servingCert,
-    files.servingKey,
-    serverCA,
-    now,
-    written,
-    (info) =>
-      info.extKeyUsages.includes('serverAuth') &&
-      wanted.dnsNames.every((n) => info.dnsNames.includes(n)) &&
-      wanted.ipAddresses.every((a) => info.ipAddresses.includes(a)),
-    () => serverCA.issueServingCertificate({ commonName: servingCommonName, ...wanted, now }),
-  );
-  const admin = await ensureLeaf(
-    files.adminCert,
-    files.adminKey,
-    clientCA,
-    now,
-    written,
-    (info) =>
-      info.extKeyUsages.includes('clientAuth') &&
-      info.commonName === adminUser.user &&
-      sameSet(info.organizations, adminUser.groups),
-    () => clientCA.issueClientCertificate({ ...adminUser, now }),
-  );
-
-  const kubeletClient = await ensureLeaf(
-    files.kubeletClientCert,
-    files.kubeletClientKey,
-    clientCA,
-    now,
-    written,
-    (info) =>
-      info.extKeyUsages.includes('clientAuth') &&
-      info.commonName === kubeletClientUser.user &&
-      sameSet(info.organizations, kubeletClientUser.groups),
-    () => clientCA.issueClientCertificate({ ...kubeletClientUser, now }),
-  );
+  const [serving, admin, kubeletClient] = await Promise.all([
+    ensureLeaf(
+      files.servingCert,
+      files.servingKey,
+      serverCA,
+      now,
+      w.serving,
+      (info) =>
+        info.extKeyUsages.includes('serverAuth') &&
+        wanted.dnsNames.every((n) => info.dnsNames.includes(n)) &&
+        wanted.ipAddresses.every((a) => info.ipAddresses.includes(a)),
+      () => serverCA.issueServingCertificate({ commonName: servingCommonName, ...wanted, now }),
+    ),
+    ensureLeaf(
+      files.adminCert,
+      files.adminKey,
+      clientCA,
+      now,
+      w.admin,
+      (info) =>
+        info.extKeyUsages.includes('clientAuth') &&
+        info.commonName === adminUser.user &&
+        sameSet(info.organizations, adminUser.groups),
+      () => clientCA.issueClientCertificate({ ...adminUser, now }),
+    ),
+    ensureLeaf(
+      files.kubeletClientCert,
+      files.kubeletClientKey,
+      clientCA,
+      now,
+      w.kubeletClient,
+      (info) =>
+        info.extKeyUsages.includes('clientAuth') &&
+        info.commonName === kubeletClientUser.user &&
+        sameSet(info.organizations, kubeletClientUser.groups),
+      () => clientCA.issueClientCertificate({ ...kubeletClientUser, now }),
+    ),
+  ]);
+  written.push(...w.serverCA, ...w.clientCA, ...w.serving, ...w.admin, ...w.kubeletClient);
   const info = inspectCertificate(serving.certPem);
   return {
     files,

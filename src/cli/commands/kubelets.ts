@@ -7,9 +7,7 @@ import type { Logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
 import type { KubeletServing, RuntimeHandle } from '../../kubelet/node-runner.js';
-import { runNodeKubelet, SimulatedFleet } from '../../kubelet/node-runner.js';
 export type { KubeletServing } from '../../kubelet/node-runner.js';
-import { SimulatedRuntime } from '../../runtime/simulated/simulated-runtime.js';
 import type { FlagSpec } from '../flags.js';
 import { runtimeFlags } from './runtime-flags.js';
 import { kubernetesVersion } from '../version.js';
@@ -78,6 +76,11 @@ export function startKubelets(
   if (n > 0) {
     running.push(
       (async () => {
+        // The kubelet's and the runtime's modules load when a kubelet starts, not with the server.
+        const [{ SimulatedFleet }, { SimulatedRuntime }] = await Promise.all([
+          import('../../kubelet/node-runner.js'),
+          import('../../runtime/simulated/simulated-runtime.js'),
+        ]);
         const config = await clientConfig('simulated');
         const client = new RESTClient({
           ...config,
@@ -109,6 +112,7 @@ export function startKubelets(
   // unless simulated nodes stand in for this machine) against the built-in runtime in this process.
   const machine = async (runtime: RuntimeHandle): Promise<void> => {
     const nodeName = ((values['node-name'] as string) || os.hostname()).toLowerCase();
+    const { runNodeKubelet } = await import('../../kubelet/node-runner.js');
     const config = await clientConfig(nodeName);
     const client = new RESTClient({ ...config, qps: 50, burst: 100, userAgent: `kubelet/${version}` });
     const rootDir = path.resolve((values['kubelet-root-dir'] as string) || path.join(dataDir, 'kubelet'));

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ApiServer } from '../../apiserver/api-server.js';
@@ -8,7 +9,6 @@ import { kubernetesServiceIPs, legacyTokenSigner, serviceAccountOptions, service
 import { logger } from '../../base/log.js';
 import type { ClientConfig } from '../../client/index.js';
 import { RESTClient } from '../../client/index.js';
-import { ControllerManager } from '../../controllers/controller-manager.js';
 import { CidrSet } from '../../controllers/nodeipam/cidr-set.js';
 import { openStore, parseDatastoreEndpoint } from '../../storage/open.js';
 import type { FlagSpec } from '../flags.js';
@@ -17,7 +17,6 @@ import { kubernetesVersion } from '../version.js';
 import type { KubeletServing } from './kubelets.js';
 import { builtInRuntimeFlags, kubeletFlags, startKubelets } from './kubelets.js';
 import { runServiceComponents, serviceAllocationOptions, serviceFlags } from './service-components.js';
-import { loadSchedulerConfig } from './scheduler-config.js';
 import type { SchedulerWorkerData, SchedulerWorkerMessage } from './scheduler-worker.js';
 
 /** `k8ts server`'s flags; names follow k3s's where k3s has the flag. */
@@ -120,21 +119,30 @@ export async function serverCommand(values: Record<string, string | boolean | un
   }
   const terminatedPodGCThreshold = integerFlag(values['terminated-pod-gc-threshold'] ?? '12500', 'terminated-pod-gc-threshold');
   // A bad scheduler configuration stops the server before it starts anything, not later in the thread.
-  if (values['disable-scheduler'] !== true) loadSchedulerConfig((values['scheduler-config'] as string) || '');
+  // (Loaded only when it runs: the scheduler's modules are not needed to serve the API.)
+  if (values['disable-scheduler'] !== true) (await import('./scheduler-config.js')).loadSchedulerConfig((values['scheduler-config'] as string) || '');
   const t0 = performance.now();
+  // The certificates, the service account key and the join token's secret are files (fsynced when a first
+  // start writes them): that I/O runs while the store opens.
+  // The data directory first: the token's secret is written right into it.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const sans = hostSubjectAltNames();
+  const extra = ((values['tls-san'] as string) || '').split(',').filter((s) => s !== '');
+  const certsReady = ensureServerCerts(path.join(dataDir, 'tls'), {
+    hostnames: [...sans.hostnames, ...extra],
+    addresses: [...sans.addresses, ...kubernetesServiceIPs(serviceAllocationOptions(values).serviceCIDRs)],
+  });
+  const tokensReady = serviceAccountOptions(values, path.join(dataDir, 'tls'), log, durationMs);
+  const secretReady = ensureServerTokenSecret(dataDir);
+  // Should the store fail to open, these still settle, unobserved.
+  for (const p of [certsReady, tokensReady, secretReady]) p.catch(() => undefined);
   const store = await openStore(endpoint, { dataDir });
   log.info('store ready', {
     backend: store.backend,
     endpoint: endpoint.kind === 'sqlite' ? endpoint.path : endpoint.endpoints.join(','),
     revision: await store.currentRevision(),
   });
-  const sans = hostSubjectAltNames();
-  const extra = ((values['tls-san'] as string) || '').split(',').filter((s) => s !== '');
-  const certs = await ensureServerCerts(path.join(dataDir, 'tls'), {
-    hostnames: [...sans.hostnames, ...extra],
-    addresses: [...sans.addresses, ...kubernetesServiceIPs(serviceAllocationOptions(values).serviceCIDRs)],
-  });
-  const tokens = await serviceAccountOptions(values, path.join(dataDir, 'tls'), log, durationMs);
+  const [certs, tokens, secret] = await Promise.all([certsReady, tokensReady, secretReady]);
   let schedulerMetrics: () => Promise<string> = () => Promise.resolve('');
   const apiserver = new ApiServer({
     metrics: () => schedulerMetrics(),
@@ -148,7 +156,7 @@ export async function serverCommand(values: Record<string, string | boolean | un
     defaultNotReadyTolerationSeconds: seconds(values['default-not-ready-toleration-seconds'], 'default-not-ready-toleration-seconds'),
     defaultUnreachableTolerationSeconds: seconds(values['default-unreachable-toleration-seconds'], 'default-unreachable-toleration-seconds'),
     // Agents join with the server's token (`k8ts token create` prints it).
-    extraHandlers: nodeJoinHandlers({ serverCAPem: certs.serverCA.certPem, clientCA: certs.clientCA, serverCA: certs.serverCA, secret: await ensureServerTokenSecret(dataDir) }),
+    extraHandlers: nodeJoinHandlers({ serverCAPem: certs.serverCA.certPem, clientCA: certs.clientCA, serverCA: certs.serverCA, secret }),
     ...serviceAllocationOptions(values),
     ...tokens,
   });
@@ -174,6 +182,8 @@ export async function serverCommand(values: Record<string, string | boolean | un
     });
   const running: Promise<void>[] = [];
   if (values['disable-controller-manager'] !== true) {
+    // Loaded once the API server is ready, so that its modules do not delay readiness.
+    const { ControllerManager } = await import('../../controllers/controller-manager.js');
     const client = localClient('kube-controller-manager');
     const manager = new ControllerManager({
       client,

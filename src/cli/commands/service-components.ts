@@ -6,13 +6,6 @@ import { hostname, networkInterfaces } from 'node:os';
 import { ipFamilyOf, parseCIDR } from '../../api/ip.js';
 import type { Logger } from '../../base/log.js';
 import type { RESTClient } from '../../client/index.js';
-import { getCloudProvider } from '../../cloud/provider.js';
-import '../../cloud/local-provider.js';
-import { CloudServiceController } from '../../cloud/service-controller.js';
-import { ensureDNSService } from '../../dns/dns-service.js';
-import { KubernetesRecords } from '../../dns/kubernetes.js';
-import { DNSServer, upstreamsFromResolvConf } from '../../dns/server.js';
-import { Proxier } from '../../proxy/proxier.js';
 import { parsePortRange, parseServiceCIDRs } from '../../registry/core/service-allocator.js';
 import type { FlagSpec } from '../flags.js';
 
@@ -66,7 +59,9 @@ export async function runServiceComponents(
   const families = serviceCIDRs.map((c) => parseCIDR(c)!.family);
   const clusterCIDRs = String(values['cluster-cidr'] ?? '').split(',').map((s) => s.trim()).filter((s) => parseCIDR(s) !== undefined);
   const running: Promise<void>[] = [];
+  // The components' modules load when they start, after the API server is ready, not with the server.
   if (values['disable-kube-proxy'] !== true) {
+    const { Proxier } = await import('../../proxy/proxier.js');
     const proxier = new Proxier({ client, nodeName, families: families, clusterCIDRs, log: log.with({ component: 'kube-proxy' }) });
     running.push(proxier.run(signal).catch((err: unknown) => log.error('kube-proxy failed', { error: String(err) })));
   }
@@ -74,6 +69,11 @@ export async function runServiceComponents(
     running.push(runClusterDNS(values, client, nodeName, signal, log).catch((err: unknown) => log.error('cluster DNS failed', { error: String(err) })));
   }
   if (values['disable-cloud-controller'] !== true && !disabled.has('servicelb')) {
+    const [{ getCloudProvider }, { CloudServiceController }] = await Promise.all([
+      import('../../cloud/provider.js'),
+      import('../../cloud/service-controller.js'),
+      import('../../cloud/local-provider.js'), // registers the "k8ts" provider
+    ]);
     const controller = new CloudServiceController({ client, cloud: getCloudProvider('k8ts'), log: log.with({ component: 'cloud-controller' }) });
     running.push(controller.run(signal).catch((err: unknown) => log.error('cloud service controller failed', { error: String(err) })));
   }
@@ -95,6 +95,11 @@ async function runClusterDNS(
     log.warn('no non-loopback address for the cluster DNS: not started');
     return;
   }
+  const [{ ensureDNSService }, { KubernetesRecords }, { DNSServer, upstreamsFromResolvConf }] = await Promise.all([
+    import('../../dns/dns-service.js'),
+    import('../../dns/kubernetes.js'),
+    import('../../dns/server.js'),
+  ]);
   const records = new KubernetesRecords(client, String(values['cluster-domain'] ?? 'cluster.local'));
   await records.start(signal);
   const dns = new DNSServer({

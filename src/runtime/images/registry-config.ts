@@ -3,7 +3,7 @@
 // endpoint host (or "*") to credentials and TLS settings. The registry's own endpoint is tried last, without
 // rewrites, as containerd's "default endpoint". Reading the file is the caller's business (cli/); this module
 // checks the parsed document and works out the endpoints of one registry.
-import { parse as parseYaml } from 'yaml';
+import { yaml } from '../../base/lazy-yaml.js';
 import { ImageError } from './errors.js';
 
 /** Credentials for one host, as k3s names them. */
@@ -79,7 +79,7 @@ function optionalString(value: unknown, path: string): string | undefined {
 export function parseRegistriesConfig(text: string): RegistriesConfig {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = yaml().parse(text);
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err));
   }
