@@ -599,20 +599,22 @@ export class ResourceHandler {
         const e = reg.strategy.fromStorage
           ? { ...ev, object: reg.served(ev.object), prevObject: ev.prevObject && reg.served(ev.prevObject) }
           : ev;
-        const now = matches(reg, sel, e.object);
         if (!filtered) {
           out += output.kind === 'table' ? line(e.type, e.object) : this.shared(e, gv, info);
           continue;
         }
+        const now = matches(reg, sel, e.object);
         if (output.kind === 'table') {
           if (now) out += line(e.type, e.object);
           continue;
         }
         // A filtered watch sees objects enter and leave its selection, as upstream's cacher reports them.
+        // Where the event keeps its own type, its line is the one every watcher shares.
         const before = e.prevObject !== undefined && matches(reg, sel, e.prevObject);
         if (e.type === 'DELETED') {
-          if (before || now) out += line('DELETED', e.object);
-        } else if (now && (e.type === 'ADDED' || !before)) out += line('ADDED', e.object);
+          if (before || now) out += this.shared(e, gv, info);
+        } else if (now && e.type === 'ADDED') out += this.shared(e, gv, info);
+        else if (now && !before) out += line('ADDED', e.object);
         else if (now) out += this.shared(e, gv, info);
         else if (before) out += line('DELETED', e.object);
       }

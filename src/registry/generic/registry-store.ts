@@ -362,7 +362,8 @@ export class RegistryStore {
     }
     meta.name = name;
     if (this.strategy.info.namespaced) meta.namespace = namespace;
-    this.strategy.defaults?.(obj);
+    // An internal write ('all', pods/binding) changes a stored object, already defaulted, in known ways.
+    if (options.subresource !== 'all') this.strategy.defaults?.(obj);
     // Fields a client cannot change through update.
     meta.uid = oldMeta.uid;
     meta.creationTimestamp = oldMeta.creationTimestamp;
