@@ -222,17 +222,19 @@ export class FieldSet {
   insertKeyed(path: FieldPath, keys: readonly string[]): void {
     const last = path.length - 1;
     if (last < 0) return;
-    let node: FieldSet = this;
+    let children = this.children;
+    let members = this.members;
     for (let i = 0; i < last; i++) {
       const key = keys[i]!;
-      let child = node.children.get(key);
+      let child = children.get(key);
       if (child === undefined) {
         child = { pe: path[i]!, set: new FieldSet() };
-        node.children.set(key, child);
+        children.set(key, child);
       }
-      node = child.set;
+      children = child.set.children;
+      members = child.set.members;
     }
-    node.members.set(keys[last]!, path[last]!);
+    members.set(keys[last]!, path[last]!);
   }
 
   /** True when the path is a member. */

@@ -58,7 +58,7 @@ export class SchemaNode {
   // What the accessors below work out, kept: a schema never changes, and the same nodes are walked for every
   // object of a kind (validation, typed decoding, managedFields).
   private shapeMemo: SchemaShape | undefined;
-  private fieldsMemo: Map<string, SchemaField | undefined> | undefined;
+  private fieldsMemo: Map<string, SchemaField> | undefined;
   private itemsMemo: SchemaField | undefined | null = null;
   private valuesMemo: SchemaField | undefined | null = null;
 
@@ -115,8 +115,9 @@ export class SchemaNode {
 
   /** The named property of an object schema. */
   field(name: string): SchemaField | undefined {
-    const memo = (this.fieldsMemo ??= new Map());
-    if (memo.has(name)) return memo.get(name);
+    const memo = (this.fieldsMemo ??= new Map<string, SchemaField>());
+    const known = memo.get(name);
+    if (known !== undefined) return known;
     const own = Object.hasOwn(this.schema.properties ?? {}, name) ? this.schema.properties?.[name] : undefined;
     let field: SchemaField | undefined;
     if (own !== undefined) {
