@@ -128,23 +128,32 @@ async function run(w: Workload): Promise<string[]> {
   const cpu0 = server.cpuSeconds();
   const main0 = server.cpuSeconds(true);
   const split0 = threadTimes(server.child.pid!);
+  const client0 = process.cpuUsage();
   const t0 = performance.now();
+  let createdCount = 0;
+  // K8TS_BENCH_TIMELINE=1: created and bound counts every 500 ms, to see where a run stalls.
+  const timeline = process.env.K8TS_BENCH_TIMELINE
+    ? setInterval(() => console.error(`${fmt((performance.now() - t0) / 1000)} s: created ${createdCount}, bound ${boundCount}`), 500)
+    : undefined;
   await pool(numPods, 100, async (i) => {
     created[i] = performance.now();
     await client.create(podsRef, w.pod(i));
+    createdCount++;
   });
   const tCreated = performance.now();
   const timeout = setTimeout(() => allBound(), 300_000);
   await done;
   clearTimeout(timeout);
+  clearInterval(timeline);
   const t1 = performance.now();
   const serverCpuMsPerPod = ((server.cpuSeconds() - cpu0) * 1000) / numPods;
   const apiCpuMsPerPod = ((server.cpuSeconds(true) - main0) * 1000) / numPods;
   const split1 = threadTimes(server.child.pid!);
+  const clientCpu = process.cpuUsage(client0);
   console.error(`CPU ms/pod by thread (user+sys): ${[...split1].map(([name, [u, sy]]) => {
     const [u0, s0] = split0.get(name) ?? [0, 0];
     return `${name} ${fmt(((u - u0) * 10) / numPods, 2)}+${fmt(((sy - s0) * 10) / numPods, 2)}`;
-  }).join(', ')}`);
+  }).join(', ')}; this bench client ${fmt((clientCpu.user + clientCpu.system) / 1000 / numPods, 2)}`);
   if (process.env.K8TS_BENCH_NODE_ARGS) console.error(`pods from ${fmt((t0 - serverStarted) / 1000)} s to ${fmt((t1 - serverStarted) / 1000)} s after the server started`);
   ac.abort();
   await watching;
