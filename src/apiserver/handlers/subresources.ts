@@ -86,7 +86,8 @@ export async function serveBinding(req: IncomingMessage, res: ServerResponse, po
     const status = (pod.status ?? {}) as { conditions?: { type: string }[] };
     const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
     conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: formatTime(now()) } as never);
-    return { ...pod, spec: { ...spec, nodeName: target.name }, status: { ...status, conditions } };
+    // A copy of what changes (the stored pod itself is handed over; see UpdateOptions 'all').
+    return { ...pod, metadata: { ...pod.metadata }, spec: { ...spec, nodeName: target.name }, status: { ...status, conditions } };
   }, { subresource: 'all' });
   writeJson(res, 201, success(201));
 }

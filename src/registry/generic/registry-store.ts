@@ -68,7 +68,8 @@ export interface WriteOptions {
 /** Options of updates: which part of the object they may change. */
 export interface UpdateOptions extends WriteOptions {
   /** 'status': change status alone. 'all': an internal write (pods/binding) that sets spec and status
-   * together and skips the strategy's update rules, as upstream's binding storage does. */
+   * together and skips the strategy's update rules, as upstream's binding storage does; its transform gets
+   * the stored object itself and must copy (not change) the parts it changes, metadata included. */
   subresource?: 'status' | 'all';
 }
 
@@ -331,8 +332,9 @@ export class RegistryStore {
     for (let attempt = 0; ; attempt++) {
       const cur = await this.read(namespace, name);
       if (!cur) throw apiErrors.notFound(this.groupResource, name);
-      // A second decode of the stored bytes is the transform's own copy (cheaper than cloning cur.obj).
-      const next = await transform(this.decode(cur.kv));
+      // A second decode of the stored bytes is the transform's own copy (cheaper than cloning cur.obj); an
+      // internal write ('all') promises to copy what it changes, so it is handed the object itself.
+      const next = await transform(options.subresource === 'all' ? cur.obj : this.decode(cur.kv));
       const wanted = next.metadata?.resourceVersion;
       if (wanted !== undefined && wanted !== '' && wanted !== cur.obj.metadata?.resourceVersion) {
         throw apiErrors.conflict(this.groupResource, name, optimisticLockMessage);
