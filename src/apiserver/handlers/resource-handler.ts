@@ -245,7 +245,11 @@ export class ResourceHandler {
         if (!this.ctx.tokenRequest) throw notFoundPath();
         return this.ctx.tokenRequest(req, res, ri, info);
       }
-      if (info.plural === 'pods' && sub === 'binding') return serveBinding(req, res, reg, ri, () => this.ctx.now());
+      if (info.plural === 'pods' && sub === 'binding') {
+        // The watch cache's copy of the pod spares a read of the store (a stale one costs a retry).
+        const cached = this.ctx.cache.cacheFor(reg)?.get(reg.key(ri.namespace, ri.name));
+        return serveBinding(req, res, reg, ri, () => this.ctx.now(), cached);
+      }
       if (info.plural === 'pods' && sub === 'eviction') {
         const pdbInfo = findResource('policy', 'v1', 'poddisruptionbudgets');
         return serveEviction(req, res, reg, pdbInfo ? this.ctx.registryFor(pdbInfo) : undefined, ri, () => this.ctx.now());

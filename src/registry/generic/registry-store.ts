@@ -71,6 +71,12 @@ export interface UpdateOptions extends WriteOptions {
    * together and skips the strategy's update rules, as upstream's binding storage does; its transform gets
    * the stored object itself and must copy (not change) the parts it changes, metadata included. */
   subresource?: 'status' | 'all';
+  /**
+   * For 'all': the object as the watch cache holds it (its resourceVersion the revision it was read at), to
+   * try first instead of reading the store, as upstream's GuaranteedUpdate takes the cacher's copy. A stale
+   * copy fails the write's revision check, and the retry reads the store.
+   */
+  cached?: KObject;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -330,7 +336,8 @@ export class RegistryStore {
     options: UpdateOptions = {},
   ): Promise<KObject> {
     for (let attempt = 0; ; attempt++) {
-      const cur = await this.read(namespace, name);
+      const cached = attempt === 0 && options.subresource === 'all' && options.cached !== undefined ? this.fromCache(namespace, name, options.cached) : undefined;
+      const cur = cached ?? (await this.read(namespace, name));
       if (!cur) throw apiErrors.notFound(this.groupResource, name);
       // A second decode of the stored bytes is the transform's own copy (cheaper than cloning cur.obj); an
       // internal write ('all') promises to copy what it changes, so it is handed the object itself.
@@ -342,11 +349,20 @@ export class RegistryStore {
       try {
         return await this.writeUpdate(namespace, name, cur, next, options);
       } catch (err) {
+        // A cached copy of an object since deleted: the next attempt reads the store and says NotFound.
+        if (cached !== undefined && isStoreError(err, 'KeyNotFound')) continue;
         if (isStoreError(err, 'Conflict') && attempt < this.maxRetries) continue;
         if (isStoreError(err, 'Conflict')) throw apiErrors.conflict(this.groupResource, name, optimisticLockMessage);
         throw err;
       }
     }
+  }
+
+  /** A cached object in the shape read() gives; its key's value is never read (only 'all' writes use it). */
+  private fromCache(namespace: string, name: string, cached: KObject): { obj: KObject; kv: KeyValue } | undefined {
+    const revision = Number(cached.metadata?.resourceVersion);
+    if (!Number.isInteger(revision) || revision <= 0) return undefined;
+    return { obj: this.served(cached), kv: { key: this.key(namespace, name), value: new Uint8Array(0), createRevision: 0, modRevision: revision } };
   }
 
   private async writeUpdate(
