@@ -5,7 +5,7 @@
 //
 //   npm run build && npm run bench:scheduler [-- --nodes 5000 --pods 10000 --only basic,anti,spread]
 //   npm run bench:scheduler -- --cycles-only   (the scheduling cycles alone, in this process, no API server)
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { KubeObject } from '../../src/client/index.js';
 import { loadKubeconfig, RESTClient } from '../../src/client/index.js';
@@ -68,6 +68,23 @@ function startServer(): Promise<BenchServer> {
   return startBenchServer('scheduler', args, /"msg":"started scheduling"/);
 }
 
+/** Each thread's user and system CPU ticks (100 Hz) by thread name (threads of one name summed). */
+function threadTimes(pid: number): Map<string, [number, number]> {
+  const out = new Map<string, [number, number]>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      const [u, sy] = out.get(name) ?? [0, 0];
+      out.set(name, [u + Number(f[11]), sy + Number(f[12])]);
+    } catch {
+      // The thread ended in between.
+    }
+  }
+  return out;
+}
+
 /** Runs `fn` over 0..n-1 with `concurrency` requests in flight. */
 async function pool(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -110,18 +127,33 @@ async function run(w: Workload): Promise<string[]> {
   })().catch(() => undefined);
   const cpu0 = server.cpuSeconds();
   const main0 = server.cpuSeconds(true);
+  const split0 = threadTimes(server.child.pid!);
+  const client0 = process.cpuUsage();
   const t0 = performance.now();
+  let createdCount = 0;
+  // K8TS_BENCH_TIMELINE=1: created and bound counts every 500 ms, to see where a run stalls.
+  const timeline = process.env.K8TS_BENCH_TIMELINE
+    ? setInterval(() => console.error(`${fmt((performance.now() - t0) / 1000)} s: created ${createdCount}, bound ${boundCount}`), 500)
+    : undefined;
   await pool(numPods, 100, async (i) => {
     created[i] = performance.now();
     await client.create(podsRef, w.pod(i));
+    createdCount++;
   });
   const tCreated = performance.now();
   const timeout = setTimeout(() => allBound(), 300_000);
   await done;
   clearTimeout(timeout);
+  clearInterval(timeline);
   const t1 = performance.now();
   const serverCpuMsPerPod = ((server.cpuSeconds() - cpu0) * 1000) / numPods;
   const apiCpuMsPerPod = ((server.cpuSeconds(true) - main0) * 1000) / numPods;
+  const split1 = threadTimes(server.child.pid!);
+  const clientCpu = process.cpuUsage(client0);
+  console.error(`CPU ms/pod by thread (user+sys): ${[...split1].map(([name, [u, sy]]) => {
+    const [u0, s0] = split0.get(name) ?? [0, 0];
+    return `${name} ${fmt(((u - u0) * 10) / numPods, 2)}+${fmt(((sy - s0) * 10) / numPods, 2)}`;
+  }).join(', ')}; this bench client ${fmt((clientCpu.user + clientCpu.system) / 1000 / numPods, 2)}`);
   if (process.env.K8TS_BENCH_NODE_ARGS) console.error(`pods from ${fmt((t0 - serverStarted) / 1000)} s to ${fmt((t1 - serverStarted) / 1000)} s after the server started`);
   ac.abort();
   await watching;

@@ -188,6 +188,31 @@ describe('API server over HTTP', () => {
     assert.deepEqual(sel.map((e) => `${e.type} ${e.object.metadata.labels.pick}`), ['ADDED yes', 'DELETED no', 'ADDED yes']);
   });
 
+  it('watches pods with field selectors as the scheduler and kubelets do: bindings and phases move pods in and out', async () => {
+    await call('POST', '/api/v1/namespaces', { metadata: { name: 'fw' } });
+    const base = (await call('GET', '/api/v1/namespaces/fw/pods')).json.metadata.resourceVersion as string;
+    const at = `/api/v1/namespaces/fw/pods?watch=true&resourceVersion=${base}`;
+    const onNode = watch(`${at}&fieldSelector=spec.nodeName%3Dn1`, 2);
+    const notDone = watch(`${at}&fieldSelector=status.phase!%3DSucceeded,status.phase!%3DFailed`, 3);
+    const all = watch(at, 3);
+    await Promise.all([onNode.ready, notDone.ready, all.ready]);
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+    assert.equal((await call('POST', '/api/v1/namespaces/fw/pods', pod)).code, 201);
+    assert.equal((await call('POST', '/api/v1/namespaces/fw/pods/p/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p' }, target: { kind: 'Node', name: 'n1' } })).code, 201);
+    const done = await call('PATCH', '/api/v1/namespaces/fw/pods/p/status', { status: { phase: 'Succeeded' } }, { 'Content-Type': 'application/merge-patch+json' });
+    assert.equal(done.code, 200);
+    const show = (events: any[]): string[] => events.map((e) => `${e.type} ${e.object.kind} ${e.object.spec.nodeName ?? '-'} ${e.object.status.phase}`);
+    assert.deepEqual(show(await all.events), ['ADDED Pod - Pending', 'MODIFIED Pod n1 Pending', 'MODIFIED Pod n1 Succeeded']);
+    // The binding brings the pod into the node's selection; the phase takes it out of the scheduler's.
+    assert.deepEqual(show(await onNode.events), ['ADDED Pod n1 Pending', 'MODIFIED Pod n1 Succeeded']);
+    assert.deepEqual(show(await notDone.events), ['ADDED Pod - Pending', 'MODIFIED Pod n1 Pending', 'DELETED Pod n1 Succeeded']);
+    const bound = (await all.events)[1];
+    assert.deepEqual(
+      bound.object.status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`),
+      ['PodScheduled=True'],
+    );
+  });
+
   it('starts a watch without resourceVersion with the current objects, and ends it after timeoutSeconds', async () => {
     const initial = watch('/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1', 100, 5000);
     const events = await initial.events;

@@ -24,12 +24,23 @@ const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
 const wantsLoadBalancer = (s: Service): boolean => s.spec?.type === 'LoadBalancer' && !s.spec.loadBalancerClass;
 const hasFinalizer = (s: Service): boolean => (s.metadata?.finalizers ?? []).includes(loadBalancerCleanupFinalizer);
 
-/** Nodes a balancer may send traffic to: ready and not excluded. */
+/** A node a balancer may send traffic to: ready and not excluded. */
+function usable(n: NodeObject): boolean {
+  return (
+    n.metadata?.labels?.[excludeLabel] === undefined &&
+    !n.metadata?.deletionTimestamp &&
+    (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+  );
+}
+
+/** Nodes a balancer may send traffic to, by name. */
 function usableNodes(nodes: readonly NodeObject[]): NodeObject[] {
-  return nodes
-    .filter((n) => n.metadata?.labels?.[excludeLabel] === undefined && !n.metadata?.deletionTimestamp)
-    .filter((n) => (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'))
-    .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  return nodes.filter(usable).sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+}
+
+/** What a balancer sees of a node: its addresses when usable, nothing otherwise. */
+function balancerView(n: NodeObject): string | undefined {
+  return usable(n) ? JSON.stringify(n.status?.addresses ?? []) : undefined;
 }
 
 export interface ServiceControllerOptions {
@@ -50,7 +61,6 @@ export class CloudServiceController {
   readonly services: SharedInformer<ServiceObject>;
   readonly nodes: SharedInformer<NodeObject>;
   private readonly queue = new RateLimitingQueue<string>({ name: 'service' });
-  private lastNodes = '';
 
   constructor(options: ServiceControllerOptions) {
     this.client = options.client;
@@ -68,13 +78,23 @@ export class CloudServiceController {
       onUpdate: (_o, n) => enqueue(n),
       onDelete: (o) => enqueue(o instanceof DeletedFinalStateUnknown ? o.obj : o),
     });
+    // Every balancer follows the usable nodes and their addresses. Each node event is judged on that node
+    // alone (upstream's shouldSyncUpdatedNode), never by listing every node: a large cluster's node
+    // updates would otherwise cost a pass over all nodes each.
     const nodesChanged = (): void => {
-      const key = JSON.stringify(usableNodes(this.nodes.lister.list()).map((n) => [n.metadata?.name, n.status?.addresses]));
-      if (key === this.lastNodes) return;
-      this.lastNodes = key;
       for (const s of this.services.lister.list()) if (wantsLoadBalancer(s)) this.queue.add(metaNamespaceKey(s));
     };
-    this.nodes.addEventHandler({ onAdd: nodesChanged, onUpdate: nodesChanged, onDelete: nodesChanged });
+    this.nodes.addEventHandler({
+      onAdd: (n) => {
+        if (usable(n)) nodesChanged();
+      },
+      onUpdate: (o, n) => {
+        if (balancerView(o) !== balancerView(n)) nodesChanged();
+      },
+      onDelete: (o) => {
+        if (usable(o instanceof DeletedFinalStateUnknown ? o.obj : o)) nodesChanged();
+      },
+    });
   }
 
   /** Runs until the signal aborts. */

@@ -1,10 +1,15 @@
 // Cluster DNS records from informer caches, as CoreDNS's kubernetes plugin answers them (with "pods
 // insecure", k3s's setting): <svc>.<ns>.svc.<zone> (cluster IPs, or a headless service's ready endpoint
 // addresses; ExternalName as a CNAME), <endpoint>.<svc>.<ns>.svc.<zone> by hostname or dashed address,
-// SRV for _<port>._<proto>.<svc>.<ns>.svc.<zone>, <a-b-c-d>.<ns>.pod.<zone>, and PTR for service, endpoint
-// and pod addresses. Names in the zone that do not exist are NXDOMAIN; existing names without records of
+// SRV for _<port>._<proto>.<svc>.<ns>.svc.<zone>, <a-b-c-d>.<ns>.pod.<zone>, and PTR for service and
+// endpoint addresses. Names in the zone that do not exist are NXDOMAIN; existing names without records of
 // the asked type are NODATA; both carry the zone's SOA.
-import type { Pod, Service } from 'kubernetes-types/core/v1.js';
+//
+// Like CoreDNS, it watches Services, EndpointSlices and Namespaces, never Pods: "pods insecure" answers a
+// pod name from the name itself once its namespace exists (only "pods verified" keeps a pod cache), and
+// reverse lookups cover services and endpoints alone. A pod watch would cost the API server every pod
+// event of the cluster for nothing.
+import type { Namespace, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { canonicalIP, formatIP, ipFamilyOf, parseIP, parseReverseName } from '../api/ip.js';
 import type { KubeObject, RESTClient } from '../client/index.js';
@@ -25,7 +30,7 @@ export interface Answer {
 
 type ServiceObject = Service & KubeObject;
 type SliceObject = EndpointSlice & KubeObject;
-type PodObject = Pod & KubeObject;
+type NamespaceObject = Namespace & KubeObject;
 
 interface EndpointRecord {
   ip: string;
@@ -37,12 +42,12 @@ interface EndpointRecord {
 /** The dashed form of an address CoreDNS uses in names (10-42-0-5, fd42--5). */
 export const dashed = (ip: string): string => ip.replace(/[.:]/g, '-');
 
-/** The records of one cluster zone, from Services, EndpointSlices and Pods. */
+/** The records of one cluster zone, from Services, EndpointSlices and Namespaces. */
 export class KubernetesRecords {
   readonly zone: string;
   readonly services: SharedInformer<ServiceObject>;
   readonly slices: SharedInformer<SliceObject>;
-  readonly pods: SharedInformer<PodObject>;
+  readonly namespaces: SharedInformer<NamespaceObject>;
   /** Slices by "namespace/service". */
   private readonly slicesByService = new Map<string, Map<string, SliceObject>>();
   private reverse: Map<string, string[]> | undefined;
@@ -51,7 +56,7 @@ export class KubernetesRecords {
     this.zone = canonicalName(zone);
     this.services = SharedInformer.forResource<ServiceObject>(client, { group: '', version: 'v1', resource: 'services' });
     this.slices = SharedInformer.forResource<SliceObject>(client, { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' });
-    this.pods = SharedInformer.forResource<PodObject>(client, { group: '', version: 'v1', resource: 'pods' });
+    this.namespaces = SharedInformer.forResource<NamespaceObject>(client, { group: '', version: 'v1', resource: 'namespaces' });
     const invalidate = (): void => {
       this.reverse = undefined;
     };
@@ -71,17 +76,15 @@ export class KubernetesRecords {
       onUpdate: (_o, s) => indexSlice(s, false),
       onDelete: (s) => indexSlice(s instanceof DeletedFinalStateUnknown ? s.obj : s, true),
     });
-    for (const inf of [this.services, this.pods] as SharedInformer[]) {
-      inf.addEventHandler({ onAdd: invalidate, onUpdate: invalidate, onDelete: invalidate });
-    }
+    this.services.addEventHandler({ onAdd: invalidate, onUpdate: invalidate, onDelete: invalidate });
   }
 
   /** Starts the informers; resolves when they have listed once. */
   async start(signal: AbortSignal): Promise<void> {
     void this.services.run(signal);
     void this.slices.run(signal);
-    void this.pods.run(signal);
-    await Promise.all([this.services.waitForSync(signal), this.slices.waitForSync(signal), this.pods.waitForSync(signal)]);
+    void this.namespaces.run(signal);
+    await Promise.all([this.services.waitForSync(signal), this.slices.waitForSync(signal), this.namespaces.waitForSync(signal)]);
   }
 
   /** True when the name is in the zone or a reverse zone this server answers for. */
@@ -158,8 +161,9 @@ export class KubernetesRecords {
     return this.nx();
   }
 
+  /** CoreDNS's namespaceExposed: the namespace is in its namespace cache. */
   private namespaceExists(ns: string): boolean {
-    return this.services.lister.listNamespace(ns).length > 0 || this.pods.lister.listNamespace(ns).length > 0;
+    return this.namespaces.lister.get('', ns) !== undefined;
   }
 
   private resolveService(qname: string, qtype: number, labels: string[]): Answer {
@@ -238,8 +242,8 @@ export class KubernetesRecords {
   private resolvePod(qname: string, qtype: number, labels: string[]): Answer {
     if (labels.length === 0) return this.answer([]);
     if (labels.length === 1) return this.namespaceExists(labels[0]!) ? this.answer([]) : this.nx();
-    if (labels.length !== 2) return this.nx();
-    // "pods insecure": the address is the name, checked only for syntax.
+    if (labels.length !== 2 || !this.namespaceExists(labels[1]!)) return this.nx();
+    // "pods insecure": the address is the name, checked only for syntax (in a namespace that exists).
     const text = labels[0]!;
     const v4 = text.replace(/-/g, '.');
     const ip = parseIP(v4) ?? parseIP(text.replace(/-/g, ':'));
@@ -262,14 +266,6 @@ export class KubernetesRecords {
       const fqdn = `${name}.${ns}.svc.${this.zone}.`;
       for (const ip of this.clusterIPs(svc)) add(ip, fqdn);
       for (const e of this.endpointsOf(ns, name)) add(e.ip, `${e.label}.${fqdn}`);
-    }
-    for (const pod of this.pods.lister.list()) {
-      const ns = pod.metadata?.namespace ?? '';
-      if (pod.spec?.hostNetwork) continue;
-      for (const p of pod.status?.podIPs ?? (pod.status?.podIP ? [{ ip: pod.status.podIP }] : [])) {
-        const ip = p.ip && canonicalIP(p.ip);
-        if (ip && !idx.has(ip)) add(ip, `${dashed(ip)}.${ns}.pod.${this.zone}.`);
-      }
     }
     this.reverse = idx;
     return idx;

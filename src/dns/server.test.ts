@@ -17,6 +17,7 @@ const ns = 'default';
 const svcRef = { group: '', version: 'v1', resource: 'services', namespace: ns };
 const slicesRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespace: ns };
 const podsRef = { group: '', version: 'v1', resource: 'pods', namespace: ns };
+const nsRef = { group: '', version: 'v1', resource: 'namespaces' };
 
 let store: SqliteStore;
 let server: ApiServer;
@@ -72,10 +73,9 @@ before(async () => {
   });
   await client.create(podsRef, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'lone' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
   await client.patch(podsRef, 'lone', { status: { podIP: '10.42.0.50', podIPs: [{ ip: '10.42.0.50' }] } }, 'merge', { subresource: 'status' });
+  await client.create(nsRef, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'empty' } });
   const records = new KubernetesRecords(client, 'cluster.local');
   await records.start(stop.signal);
-  // The informers must have seen the status patch.
-  for (let i = 0; i < 100 && !records.pods.lister.get(ns, 'lone')?.status?.podIP; i++) await new Promise((r) => setTimeout(r, 20));
   dns = new DNSServer({ records, address: '127.0.0.1', port: 0, upstreams: [{ host: '127.0.0.1', port: upstream.address().port }], log: logger('dns-test') });
   port = await dns.start();
 });
@@ -139,12 +139,18 @@ describe('cluster DNS', () => {
     const c = await ask('ext.default.svc.cluster.local.', RRType.A);
     assert.deepEqual(c.answers.map((r) => [r.type, r.data]), [[RRType.CNAME, { target: 'example.org.' }]]);
     assert.deepEqual(data(await ask('10-42-0-9.default.pod.cluster.local.', RRType.A)), [{ address: '10.42.0.9' }]);
+    // "pods insecure" checks that the namespace exists, not the pod.
+    assert.deepEqual(data(await ask('10-42-0-9.empty.pod.cluster.local.', RRType.A)), [{ address: '10.42.0.9' }]);
+    assert.equal((await ask('10-42-0-9.nonamespace.pod.cluster.local.', RRType.A)).rcode, RCode.NXDOMAIN);
   });
 
-  it('answers PTR for service, endpoint and pod addresses', async () => {
+  it('answers PTR for service and endpoint addresses, and forwards a pod address as CoreDNS does', async () => {
     assert.deepEqual(data(await ask('7.7.43.10.in-addr.arpa.', RRType.PTR)), [{ target: 'web.default.svc.cluster.local.' }]);
     assert.deepEqual(data(await ask('20.0.42.10.in-addr.arpa.', RRType.PTR)), [{ target: 'db-0.db.default.svc.cluster.local.' }]);
-    assert.deepEqual(data(await ask('50.0.42.10.in-addr.arpa.', RRType.PTR)), [{ target: '10-42-0-50.default.pod.cluster.local.' }]);
+    // The pod "lone" has 10.42.0.50, but the kubernetes plugin's reverse zone holds services and endpoints only.
+    const before = upstreamQueries;
+    await ask('50.0.42.10.in-addr.arpa.', RRType.PTR);
+    assert.equal(upstreamQueries, before + 1);
   });
 
   it('tells NXDOMAIN from NODATA as CoreDNS does, with the SOA', async () => {
@@ -156,6 +162,9 @@ describe('cluster DNS', () => {
     assert.equal(nodata.answers.length, 0);
     assert.equal(nodata.authorities[0]?.type, RRType.SOA);
     assert.equal((await ask('default.svc.cluster.local.', RRType.A)).rcode, RCode.NOERROR);
+    // A namespace without services or pods exists all the same (CoreDNS asks its namespace cache).
+    assert.equal((await ask('empty.svc.cluster.local.', RRType.A)).rcode, RCode.NOERROR);
+    assert.equal((await ask('empty.pod.cluster.local.', RRType.A)).rcode, RCode.NOERROR);
     assert.equal((await ask('nonamespace.svc.cluster.local.', RRType.A)).rcode, RCode.NXDOMAIN);
     assert.equal((await ask('cluster.local.', RRType.SOA)).answers[0]?.type, RRType.SOA);
   });

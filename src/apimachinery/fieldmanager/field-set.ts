@@ -26,6 +26,19 @@ export type FieldPath = readonly PathElement[];
 /** Go's strings.Compare: byte order of the UTF-8 encodings, which is code point order. */
 function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca === cb) continue;
+    // UTF-16 unit order is code point order unless both units are surrogates or above them.
+    if (ca >= 0xd800 && cb >= 0xd800) return compareCodePoints(a, b);
+    return ca < cb ? -1 : 1;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
+function compareCodePoints(a: string, b: string): number {
   const ia = a[Symbol.iterator]();
   const ib = b[Symbol.iterator]();
   for (;;) {
@@ -116,11 +129,26 @@ function goJson(v: JsonValue): string {
   );
 }
 
+/** FieldsV1 keys of field elements by name, made once (the same few names recur in every object). */
+const fieldKeys = new Map<string, string>();
+
+/** The FieldsV1 key of a field element: f:name. */
+function fieldKey(name: string): string {
+  let key = fieldKeys.get(name);
+  if (key === undefined) {
+    key = `f:${name}`;
+    // Map keys and label names are open-ended: the cache stays bounded.
+    if (fieldKeys.size >= 10_000) fieldKeys.clear();
+    fieldKeys.set(name, key);
+  }
+  return key;
+}
+
 /** A path element as a FieldsV1 key: f:name, k:{"name":"web"}, v:"x", i:0. */
 export function serializePathElement(pe: PathElement): string {
   switch (pe.type) {
     case 'field':
-      return `f:${pe.name}`;
+      return fieldKey(pe.name);
     case 'key':
       return `k:{${pe.fields.map((f) => `${goJson(f.name)}:${goJson(f.value)}`).join(',')}}`;
     case 'value':
@@ -187,20 +215,26 @@ export class FieldSet {
 
   /** Adds a path; the empty path (the whole object) is not tracked, as upstream. */
   insert(path: FieldPath): void {
-    if (path.length === 0) return;
-    const [first, ...rest] = path as [PathElement, ...PathElement[]];
-    if (rest.length === 0) this.members.set(serializePathElement(first), first);
-    else this.descend(first).insert(rest);
+    this.insertKeyed(path, path.map(serializePathElement));
   }
 
-  private descend(pe: PathElement): FieldSet {
-    const key = serializePathElement(pe);
-    let child = this.children.get(key);
-    if (child === undefined) {
-      child = { pe, set: new FieldSet() };
-      this.children.set(key, child);
+  /** insert, with the path's elements already serialized (keys[i] is path[i]'s). */
+  insertKeyed(path: FieldPath, keys: readonly string[]): void {
+    const last = path.length - 1;
+    if (last < 0) return;
+    let children = this.children;
+    let members = this.members;
+    for (let i = 0; i < last; i++) {
+      const key = keys[i]!;
+      let child = children.get(key);
+      if (child === undefined) {
+        child = { pe: path[i]!, set: new FieldSet() };
+        children.set(key, child);
+      }
+      children = child.set.children;
+      members = child.set.members;
     }
-    return child.set;
+    members.set(keys[last]!, path[last]!);
   }
 
   /** True when the path is a member. */
@@ -232,19 +266,17 @@ export class FieldSet {
     return out;
   }
 
-  /** This node's elements in order, each with whether it is a member and the set below it. */
-  private entries(): Array<[{ pe: PathElement; member: boolean }, FieldSet | undefined]> {
-    const keys = new Map<string, PathElement>(this.members);
-    for (const [k, c] of this.children) if (!c.set.isEmpty()) keys.set(k, c.pe);
-    return [...keys.entries()]
-      .sort((a, b) => comparePathElements(a[1], b[1]))
-      .map(([k, pe]) => {
-        const child = this.children.get(k);
-        return [
-          { pe, member: this.members.has(k) },
-          child === undefined || child.set.isEmpty() ? undefined : child.set,
-        ];
-      });
+  /** This node's elements in order, each with its key, whether it is a member and the set below it. */
+  private entries(): Array<[{ pe: PathElement; key: string; member: boolean }, FieldSet | undefined]> {
+    const out: Array<[{ pe: PathElement; key: string; member: boolean }, FieldSet | undefined]> = [];
+    for (const [key, pe] of this.members) {
+      const child = this.children.get(key);
+      out.push([{ pe, key, member: true }, child === undefined || child.set.isEmpty() ? undefined : child.set]);
+    }
+    for (const [key, c] of this.children) {
+      if (!this.members.has(key) && !c.set.isEmpty()) out.push([{ pe: c.pe, key, member: false }, c.set]);
+    }
+    return out.sort((a, b) => comparePathElements(a[0].pe, b[0].pe));
   }
 
   /** Paths in either set. */
@@ -325,9 +357,8 @@ export class FieldSet {
     const out: JsonObject = {};
     const entries = this.entries();
     if (includeSelf && entries.length > 0) out['.'] = {};
-    for (const [{ pe }, child] of entries) {
-      const key = serializePathElement(pe);
-      const value = child === undefined ? {} : child.emit(this.members.has(key));
+    for (const [{ key, member }, child] of entries) {
+      const value = child === undefined ? {} : child.emit(member);
       if (key === '__proto__')
         Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
       else out[key] = value;
@@ -390,15 +421,15 @@ type Atom =
 
 const leaf: Atom = { kind: 'leaf' };
 
+const deducedMap: Atom = { kind: 'map', atomic: false, child: () => deduced };
+
 function deducedAtom(value: JsonValue | undefined): Atom {
   // A free-form value: objects are granular maps of free-form values, lists atomic.
-  if (isJsonObject(value)) return { kind: 'map', atomic: false, child: () => deduced };
-  return leaf;
+  return isJsonObject(value) ? deducedMap : leaf;
 }
 
 function listAtom(node: SchemaNode, meta: FieldMeta | undefined): Atom {
-  const items = node.items();
-  const itemRef: TypeRef = items === undefined ? deduced : { node: items.node, meta: items.meta };
+  const itemRef: TypeRef = node.items() ?? deduced;
   const listType = meta?.listType ?? node.schema['x-kubernetes-list-type'];
   if (listType === 'atomic') return { kind: 'list', relationship: 'atomic', keys: [], items: itemRef };
   if (listType === 'set') return { kind: 'list', relationship: 'associative', keys: [], items: itemRef };
@@ -420,23 +451,31 @@ function listAtom(node: SchemaNode, meta: FieldMeta | undefined): Atom {
   return { kind: 'list', relationship: 'atomic', keys: [], items: itemRef };
 }
 
+/** The atoms of schema positions, which never change (the schema's fields are made once per node). */
+const schemaAtoms = new WeakMap<TypeRef, Atom>();
+
 function atomOf(ref: TypeRef, value: JsonValue | undefined): Atom {
   const node = ref.node;
   if (node === undefined) return deducedAtom(value);
+  const known = schemaAtoms.get(ref);
+  if (known !== undefined) return known;
+  const atom = schemaAtomOf(ref, node, value);
+  // Free-form ("any") positions depend on the value.
+  if (node.shape !== 'any') schemaAtoms.set(ref, atom);
+  return atom;
+}
+
+function schemaAtomOf(ref: TypeRef, node: SchemaNode, value: JsonValue | undefined): Atom {
   if (node.definition !== undefined && atomicDefinitions.has(node.definition)) return leaf;
   const atomicMap = (ref.meta?.mapType ?? node.schema['x-kubernetes-map-type']) === 'atomic';
   switch (node.shape) {
     case 'struct': {
       // Unknown members are kept as free-form values rather than refused; validation speaks to them.
-      const child = (key: string): TypeRef => {
-        const f = node.field(key);
-        return f === undefined ? deduced : { node: f.node, meta: f.meta };
-      };
+      const child = (key: string): TypeRef => node.field(key) ?? deduced;
       return { kind: 'map', atomic: atomicMap, child };
     }
     case 'map': {
-      const values = node.values();
-      const ref2: TypeRef = values === undefined ? deduced : { node: values.node, meta: values.meta };
+      const ref2: TypeRef = node.values() ?? deduced;
       return { kind: 'map', atomic: atomicMap, child: () => ref2 };
     }
     case 'array':
@@ -476,34 +515,36 @@ function itemElement(atom: Extract<Atom, { kind: 'list' }>, item: JsonValue): Pa
 /** The paths an object sets, as upstream's typed ToFieldSet computes them. */
 export function fieldSetOf(schema: SchemaNode | undefined, object: JsonValue): FieldSet {
   const set = new FieldSet();
-  const visit = (ref: TypeRef, value: JsonValue, path: PathElement[]): void => {
+  const visit = (ref: TypeRef, value: JsonValue, path: PathElement[], keys: string[]): void => {
     const atom = atomOf(ref, value);
     if (atom.kind === 'leaf') {
-      set.insert(path);
+      set.insertKeyed(path, keys);
     } else if (atom.kind === 'map') {
-      if (atom.atomic) return set.insert(path);
+      if (atom.atomic) return set.insertKeyed(path, keys);
       if (!isJsonObject(value)) return;
       for (const [key, v] of Object.entries(value)) {
         const childPath = [...path, { type: 'field', name: key } as const];
-        visit(atom.child(key), v, childPath);
+        const childKeys = [...keys, fieldKey(key)];
+        visit(atom.child(key), v, childPath, childKeys);
         // A struct field marks itself only when it holds nothing below; map entries always do.
         const declared = ref.node?.shape === 'struct' && ref.node.field(key) !== undefined;
         if (v === null || (isJsonObject(v) && Object.keys(v).length === 0) || !declared)
-          set.insert(childPath);
+          set.insertKeyed(childPath, childKeys);
       }
     } else {
-      if (atom.relationship === 'atomic') return set.insert(path);
+      if (atom.relationship === 'atomic') return set.insertKeyed(path, keys);
       if (!Array.isArray(value)) return;
       for (const item of value) {
         const pe = itemElement(atom, item);
         if (pe === undefined) continue;
         const childPath = [...path, pe];
-        visit(atom.items, item, childPath);
-        set.insert(childPath);
+        const childKeys = [...keys, serializePathElement(pe)];
+        visit(atom.items, item, childPath, childKeys);
+        set.insertKeyed(childPath, childKeys);
       }
     }
   };
-  visit({ node: schema, meta: undefined }, object, []);
+  visit({ node: schema, meta: undefined }, object, [], []);
   return set;
 }
 
@@ -527,54 +568,60 @@ export function compareObjects(schema: SchemaNode | undefined, prev: JsonValue, 
     l: JsonValue | undefined,
     r: JsonValue | undefined,
     path: PathElement[],
+    pathKeys: string[],
   ): void => {
-    // inLeaf: an atomic value was compared as a whole here, so this node is not added or removed again.
-    const doLeaf = (st: { inLeaf: boolean }): void => {
-      if (st.inLeaf) return;
-      st.inLeaf = true;
-      if (l === undefined) cmp.added.insert(path);
-      else if (r === undefined) cmp.removed.insert(path);
-      else if (!jsonEqual(l, r)) cmp.modified.insert(path);
-    };
-    const handle = (atom: Atom, st: { inLeaf: boolean }): void => {
-      if (atom.kind === 'leaf') return doLeaf(st);
-      if (atom.kind === 'map') {
-        const lm = isJsonObject(l) ? l : undefined;
-        const rm = isJsonObject(r) ? r : undefined;
-        const lEmpty = lm === undefined || Object.keys(lm).length === 0;
-        const rEmpty = rm === undefined || Object.keys(rm).length === 0;
-        // Empty on both sides is a leaf, which keeps an empty map apart from an absent one.
-        if (atom.atomic || (lEmpty && rEmpty)) return doLeaf(st);
-        const keys = new Set([...Object.keys(lm ?? {}), ...Object.keys(rm ?? {})]);
-        for (const key of keys) {
-          const lv = lm !== undefined && hasKey(lm, key) ? lm[key] : undefined;
-          const rv = rm !== undefined && hasKey(rm, key) ? rm[key] : undefined;
-          walk(atom.child(key), lv, rv, [...path, { type: 'field', name: key }]);
-        }
-        return;
-      }
-      const ll = Array.isArray(l) ? l : [];
-      const rl = Array.isArray(r) ? r : [];
-      if (atom.relationship === 'atomic' || (ll.length === 0 && rl.length === 0)) return doLeaf(st);
-      compareItems(atom, ll, rl, path);
-    };
-
-    const state = { inLeaf: false };
+    // Each form's handling says whether it compared the node as a leaf (an atomic value compared whole),
+    // in which case the node is not added or removed again.
     const atomL = l === undefined ? undefined : atomOf(ref, l);
     const atomR = r === undefined ? undefined : atomOf(ref, r);
+    let inLeaf = false;
     if (atomR === undefined) {
-      if (atomL !== undefined) handle(atomL, state);
+      if (atomL !== undefined) inLeaf = handle(atomL, l, r, path, pathKeys);
     } else if (atomL === undefined || atomL.kind === atomR.kind) {
-      handle(atomR, state);
+      inLeaf = handle(atomR, l, r, path, pathKeys);
     } else {
       // The value changed form (only free-form values can): both forms are walked.
-      handle(atomL, { inLeaf: false });
-      handle(atomR, state);
+      handle(atomL, l, r, path, pathKeys);
+      inLeaf = handle(atomR, l, r, path, pathKeys);
     }
-    if (!state.inLeaf) {
-      if (l === undefined) cmp.added.insert(path);
-      else if (r === undefined) cmp.removed.insert(path);
+    if (!inLeaf) {
+      if (l === undefined) cmp.added.insertKeyed(path, pathKeys);
+      else if (r === undefined) cmp.removed.insertKeyed(path, pathKeys);
     }
+  };
+
+  const doLeaf = (l: JsonValue | undefined, r: JsonValue | undefined, path: PathElement[], pathKeys: string[]): true => {
+    if (l === undefined) cmp.added.insertKeyed(path, pathKeys);
+    else if (r === undefined) cmp.removed.insertKeyed(path, pathKeys);
+    else if (!jsonEqual(l, r)) cmp.modified.insertKeyed(path, pathKeys);
+    return true;
+  };
+
+  /** Compares one form of a node; true when it compared the node as a leaf. */
+  const handle = (atom: Atom, l: JsonValue | undefined, r: JsonValue | undefined, path: PathElement[], pathKeys: string[]): boolean => {
+    if (atom.kind === 'leaf') return doLeaf(l, r, path, pathKeys);
+    if (atom.kind === 'map') {
+      const lm = isJsonObject(l) ? l : undefined;
+      const rm = isJsonObject(r) ? r : undefined;
+      const lKeys = lm === undefined ? [] : Object.keys(lm);
+      const rKeys = rm === undefined ? [] : Object.keys(rm);
+      // Empty on both sides is a leaf, which keeps an empty map apart from an absent one.
+      if (atom.atomic || (lKeys.length === 0 && rKeys.length === 0)) return doLeaf(l, r, path, pathKeys);
+      const step = (key: string): void => {
+        const lv = lm !== undefined && hasKey(lm, key) ? lm[key] : undefined;
+        const rv = rm !== undefined && hasKey(rm, key) ? rm[key] : undefined;
+        walk(atom.child(key), lv, rv, [...path, { type: 'field', name: key }], [...pathKeys, fieldKey(key)]);
+      };
+      // The keys of both sides, each once: the left's, then those only the right has.
+      for (const key of lKeys) step(key);
+      for (const key of rKeys) if (lm === undefined || !hasKey(lm, key)) step(key);
+      return false;
+    }
+    const ll = Array.isArray(l) ? l : [];
+    const rl = Array.isArray(r) ? r : [];
+    if (atom.relationship === 'atomic' || (ll.length === 0 && rl.length === 0)) return doLeaf(l, r, path, pathKeys);
+    compareItems(atom, ll, rl, path, pathKeys);
+    return false;
   };
 
   const compareItems = (
@@ -582,6 +629,7 @@ export function compareObjects(schema: SchemaNode | undefined, prev: JsonValue, 
     ll: JsonValue[],
     rl: JsonValue[],
     path: PathElement[],
+    pathKeys: string[],
   ): void => {
     const order: string[] = [];
     const elements = new Map<string, PathElement>();
@@ -608,23 +656,24 @@ export function compareObjects(schema: SchemaNode | undefined, prev: JsonValue, 
       const lItems = lv.get(k) ?? [];
       const rItems = rv.get(k) ?? [];
       const itemPath = [...path, pe];
+      const itemKeys = [...pathKeys, k];
       if (lItems.length <= 1 && rItems.length <= 1) {
-        walk(atom.items, lItems[0], rItems[0], itemPath);
+        walk(atom.items, lItems[0], rItems[0], itemPath, itemKeys);
       } else if (lItems.length >= 2 && rItems.length >= 2) {
         // Duplicated items before and after compare as one atomic value.
         const same =
           lItems.length === rItems.length && lItems.every((v, i) => jsonEqual(v, rItems[i] as JsonValue));
-        if (!same) cmp.modified.insert(itemPath);
+        if (!same) cmp.modified.insertKeyed(itemPath, itemKeys);
       } else if (lItems.length >= 2) {
-        if (rItems.length > 0) walk(atom.items, undefined, rItems[0], itemPath);
-        cmp.removed.insert(itemPath);
+        if (rItems.length > 0) walk(atom.items, undefined, rItems[0], itemPath, itemKeys);
+        cmp.removed.insertKeyed(itemPath, itemKeys);
       } else {
-        if (lItems.length > 0) walk(atom.items, lItems[0], undefined, itemPath);
-        cmp.added.insert(itemPath);
+        if (lItems.length > 0) walk(atom.items, lItems[0], undefined, itemPath, itemKeys);
+        cmp.added.insertKeyed(itemPath, itemKeys);
       }
     }
   };
 
-  walk({ node: schema, meta: undefined }, prev, next, []);
+  walk({ node: schema, meta: undefined }, prev, next, [], []);
   return cmp;
 }

@@ -22,6 +22,7 @@ export class SchemaIndex implements SchemaResolver {
   private readonly definitions: ReadonlyMap<string, Schema>;
   private readonly refPrefix: string;
   private readonly byKind = new Map<string, string>();
+  private readonly nodes = new Map<string, SchemaNode>();
   private static builtinIndex: SchemaIndex | undefined;
 
   /** `definitions` by name; `refPrefix` is what their $refs start with ("#/components/schemas/"). */
@@ -81,8 +82,14 @@ export class SchemaIndex implements SchemaResolver {
 
   /** A definition by name, resolved. */
   node(name: string): SchemaNode | undefined {
+    const known = this.nodes.get(name);
+    if (known !== undefined) return known;
     const schema = this.definitions.get(name);
-    return schema === undefined ? undefined : SchemaNode.resolve(this, schema, name);
+    if (schema === undefined) return undefined;
+    // One node per definition, so that what a node learns about its fields (see SchemaNode) is kept.
+    const node = SchemaNode.resolve(this, schema, name);
+    this.nodes.set(name, node);
+    return node;
   }
 
   /** The name of the definition declaring a group/version/kind. */

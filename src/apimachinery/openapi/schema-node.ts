@@ -55,6 +55,12 @@ export class SchemaNode {
   /** The definition this schema is (io.k8s.api.core.v1.PodSpec), when it was reached through a $ref. */
   readonly definition: string | undefined;
   private readonly resolver: SchemaResolver;
+  // What the accessors below work out, kept: a schema never changes, and the same nodes are walked for every
+  // object of a kind (validation, typed decoding, managedFields).
+  private shapeMemo: SchemaShape | undefined;
+  private fieldsMemo: Map<string, SchemaField> | undefined;
+  private itemsMemo: SchemaField | undefined | null = null;
+  private valuesMemo: SchemaField | undefined | null = null;
 
   private constructor(resolver: SchemaResolver, schema: Schema, definition: string | undefined) {
     this.resolver = resolver;
@@ -86,6 +92,10 @@ export class SchemaNode {
 
   /** How this schema holds data. */
   get shape(): SchemaShape {
+    return (this.shapeMemo ??= this.shapeOf());
+  }
+
+  private shapeOf(): SchemaShape {
     const s = this.schema;
     if (s.properties !== undefined) return 'struct';
     if (s.type === 'array') return 'array';
@@ -105,26 +115,36 @@ export class SchemaNode {
 
   /** The named property of an object schema. */
   field(name: string): SchemaField | undefined {
-    const own = this.schema.properties?.[name];
-    if (own === undefined) return undefined;
-    const node = SchemaNode.resolve(this.resolver, own);
-    return { name, meta: metaOf(own, node.schema), node };
+    const memo = (this.fieldsMemo ??= new Map<string, SchemaField>());
+    const known = memo.get(name);
+    if (known !== undefined) return known;
+    const own = Object.hasOwn(this.schema.properties ?? {}, name) ? this.schema.properties?.[name] : undefined;
+    let field: SchemaField | undefined;
+    if (own !== undefined) {
+      const node = SchemaNode.resolve(this.resolver, own);
+      field = { name, meta: metaOf(own, node.schema), node };
+    }
+    // Only declared names are kept: the names asked for that are not (unknown fields) are open-ended.
+    if (field !== undefined) memo.set(name, field);
+    return field;
   }
 
   /** The items of a list schema. */
   items(): SchemaField | undefined {
+    if (this.itemsMemo !== null) return this.itemsMemo;
     const own = this.schema.items;
-    if (own === undefined || this.schema.type !== 'array') return undefined;
+    if (own === undefined || this.schema.type !== 'array') return (this.itemsMemo = undefined);
     const node = SchemaNode.resolve(this.resolver, own);
-    return { name: '[]', meta: metaOf(own, node.schema), node };
+    return (this.itemsMemo = { name: '[]', meta: metaOf(own, node.schema), node });
   }
 
   /** The values of a map schema (additionalProperties). */
   values(): SchemaField | undefined {
+    if (this.valuesMemo !== null) return this.valuesMemo;
     const own = this.schema.additionalProperties;
-    if (typeof own !== 'object') return undefined;
+    if (typeof own !== 'object') return (this.valuesMemo = undefined);
     const node = SchemaNode.resolve(this.resolver, own);
-    return { name: '{}', meta: metaOf(own, node.schema), node };
+    return (this.valuesMemo = { name: '{}', meta: metaOf(own, node.schema), node });
   }
 
   /**

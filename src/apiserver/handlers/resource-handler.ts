@@ -148,12 +148,36 @@ function selectableFields(reg: RegistryStore, obj: KObject): Record<string, stri
     const hit = cachedFields.get(obj);
     if (hit !== undefined) return hit;
   }
+  const all = fieldsOf(reg, obj);
+  if (frozen) cachedFields.set(obj, all);
+  return all;
+}
+
+function fieldsOf(reg: RegistryStore, obj: KObject): Record<string, string> {
   const meta = obj.metadata ?? {};
   const fields: Record<string, string> = { 'metadata.name': meta.name ?? '' };
   if (reg.strategy.info.namespaced) fields['metadata.namespace'] = meta.namespace ?? '';
-  const all = { ...fields, ...(reg.strategy.selectableFields?.(obj) ?? {}) };
-  if (frozen) cachedFields.set(obj, all);
-  return all;
+  return { ...fields, ...(reg.strategy.selectableFields?.(obj) ?? {}) };
+}
+
+/**
+ * Whether a change's object (or the object before it) matches: its fields are worked out once per change,
+ * on the change itself, and shared by every filtered watcher (no per-object cache for objects that may
+ * never be listed).
+ */
+function eventMatches(reg: RegistryStore, sel: { labels: LabelSelector; fields: FieldSelector }, e: CachedEvent, before: boolean): boolean {
+  const obj = before ? e.prevObject : e.object;
+  if (obj === undefined) return false;
+  if (!sel.labels.empty() && !sel.labels.matches(obj.metadata?.labels ?? {})) return false;
+  if (sel.fields.empty()) return true;
+  const known = before ? e.prevFields : e.fields;
+  if (known?.registry === reg) return sel.fields.matches(known.values);
+  const values = fieldsOf(reg, obj);
+  if (known === undefined) {
+    if (before) e.prevFields = { registry: reg, values };
+    else e.fields = { registry: reg, values };
+  }
+  return sel.fields.matches(values);
 }
 
 /** The request's label and field selectors, checked against what the resource supports. */
@@ -221,7 +245,11 @@ export class ResourceHandler {
         if (!this.ctx.tokenRequest) throw notFoundPath();
         return this.ctx.tokenRequest(req, res, ri, info);
       }
-      if (info.plural === 'pods' && sub === 'binding') return serveBinding(req, res, reg, ri, () => this.ctx.now());
+      if (info.plural === 'pods' && sub === 'binding') {
+        // The watch cache's copy of the pod spares a read of the store (a stale one costs a retry).
+        const cached = this.ctx.cache.cacheFor(reg)?.get(reg.key(ri.namespace, ri.name));
+        return serveBinding(req, res, reg, ri, () => this.ctx.now(), cached);
+      }
       if (info.plural === 'pods' && sub === 'eviction') {
         const pdbInfo = findResource('policy', 'v1', 'poddisruptionbudgets');
         return serveEviction(req, res, reg, pdbInfo ? this.ctx.registryFor(pdbInfo) : undefined, ri, () => this.ctx.now());
@@ -599,20 +627,22 @@ export class ResourceHandler {
         const e = reg.strategy.fromStorage
           ? { ...ev, object: reg.served(ev.object), prevObject: ev.prevObject && reg.served(ev.prevObject) }
           : ev;
-        const now = matches(reg, sel, e.object);
         if (!filtered) {
           out += output.kind === 'table' ? line(e.type, e.object) : this.shared(e, gv, info);
           continue;
         }
+        const now = eventMatches(reg, sel, e, false);
         if (output.kind === 'table') {
           if (now) out += line(e.type, e.object);
           continue;
         }
         // A filtered watch sees objects enter and leave its selection, as upstream's cacher reports them.
-        const before = e.prevObject !== undefined && matches(reg, sel, e.prevObject);
+        // Where the event keeps its own type, its line is the one every watcher shares.
+        const before = eventMatches(reg, sel, e, true);
         if (e.type === 'DELETED') {
-          if (before || now) out += line('DELETED', e.object);
-        } else if (now && (e.type === 'ADDED' || !before)) out += line('ADDED', e.object);
+          if (before || now) out += this.shared(e, gv, info);
+        } else if (now && e.type === 'ADDED') out += this.shared(e, gv, info);
+        else if (now && !before) out += line('ADDED', e.object);
         else if (now) out += this.shared(e, gv, info);
         else if (before) out += line('DELETED', e.object);
       }

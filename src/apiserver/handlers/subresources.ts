@@ -69,7 +69,14 @@ export async function serveScale(req: IncomingMessage, res: ServerResponse, reg:
 const success = (code: number): unknown => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code });
 
 /** POST pods/<name>/binding: assigns the pod to a node once, as the scheduler does. */
-export async function serveBinding(req: IncomingMessage, res: ServerResponse, pods: RegistryStore, ri: ResourceRequestInfo, now: () => Date): Promise<void> {
+export async function serveBinding(
+  req: IncomingMessage,
+  res: ServerResponse,
+  pods: RegistryStore,
+  ri: ResourceRequestInfo,
+  now: () => Date,
+  cached?: KObject,
+): Promise<void> {
   if (ri.verb !== 'create') throw apiErrors.methodNotSupported({ group: '', resource: 'pods/binding' }, ri.verb);
   const binding = decodeObjectBody(await readBody(req), req.headers['content-type']);
   const target = (binding as { target?: { kind?: string; name?: string } }).target;
@@ -86,8 +93,9 @@ export async function serveBinding(req: IncomingMessage, res: ServerResponse, po
     const status = (pod.status ?? {}) as { conditions?: { type: string }[] };
     const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
     conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: formatTime(now()) } as never);
-    return { ...pod, spec: { ...spec, nodeName: target.name }, status: { ...status, conditions } };
-  }, { subresource: 'all' });
+    // A copy of what changes (the stored pod itself is handed over; see UpdateOptions 'all').
+    return { ...pod, metadata: { ...pod.metadata }, spec: { ...spec, nodeName: target.name }, status: { ...status, conditions } };
+  }, { subresource: 'all', ...(cached ? { cached } : {}) });
   writeJson(res, 201, success(201));
 }
 

@@ -19,6 +19,12 @@ export interface CachedEvent {
   prevObject: KObject | undefined;
   /** The JSON line of the event per apiVersion it was served as, made on first use and shared by watchers. */
   wire?: Map<string, string>;
+  /**
+   * The selectable fields of object and prevObject, worked out by the first filtered watcher and shared, with
+   * the registry they were worked out for (resources sharing a cache, such as the two Event APIs, differ).
+   */
+  fields?: { registry: RegistryStore; values: Record<string, string> };
+  prevFields?: { registry: RegistryStore; values: Record<string, string> };
 }
 
 /** A watcher's subscription: its key prefix and where its events go. */

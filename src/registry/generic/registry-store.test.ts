@@ -168,6 +168,31 @@ describe('generic registry store', () => {
     assert.deepEqual((await reg.get('ns', 'c')).data, { n: '20' });
   });
 
+  it('tries an internal write on a cached copy first, and on the stored object when the copy is stale or gone', async () => {
+    const reg = new RegistryStore(pods, storage);
+    const created = await reg.create('ns', { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+    const stale = Object.freeze(structuredClone(created));
+    await reg.guaranteedUpdate('ns', 'p', (cur) => ({ ...cur, metadata: { ...cur.metadata, labels: { moved: 'yes' } } }));
+    const seen: (string | undefined)[] = [];
+    const bind = (cached: typeof created) =>
+      reg.guaranteedUpdate(
+        'ns',
+        'p',
+        (cur) => {
+          seen.push(cur.metadata?.resourceVersion);
+          return { ...cur, metadata: { ...cur.metadata }, spec: { ...(cur.spec as object), nodeName: 'n1' } };
+        },
+        { subresource: 'all', cached },
+      );
+    const bound = await bind(stale);
+    // The stale copy's write failed its revision check; the retry read the store and kept the label.
+    assert.deepEqual(seen, [created.metadata?.resourceVersion, String(Number(bound.metadata?.resourceVersion) - 1)]);
+    assert.equal(bound.metadata?.labels?.moved, 'yes');
+    assert.equal((stale.spec as { nodeName?: string }).nodeName, undefined);
+    await reg.delete('ns', 'p', { gracePeriodSeconds: 0 });
+    await expectStatus(bind(stale), 'NotFound');
+  });
+
   it('marks objects with finalizers, deletes them when the last finalizer goes, and checks preconditions', async () => {
     const reg = new RegistryStore(configmaps, storage, { now: () => now });
     const c = await reg.create('ns', { metadata: { name: 'c', finalizers: ['example.com/hold'] } });

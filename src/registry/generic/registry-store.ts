@@ -68,8 +68,15 @@ export interface WriteOptions {
 /** Options of updates: which part of the object they may change. */
 export interface UpdateOptions extends WriteOptions {
   /** 'status': change status alone. 'all': an internal write (pods/binding) that sets spec and status
-   * together and skips the strategy's update rules, as upstream's binding storage does. */
+   * together and skips the strategy's update rules, as upstream's binding storage does; its transform gets
+   * the stored object itself and must copy (not change) the parts it changes, metadata included. */
   subresource?: 'status' | 'all';
+  /**
+   * For 'all': the object as the watch cache holds it (its resourceVersion the revision it was read at), to
+   * try first instead of reading the store, as upstream's GuaranteedUpdate takes the cacher's copy. A stale
+   * copy fails the write's revision check, and the retry reads the store.
+   */
+  cached?: KObject;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -329,10 +336,12 @@ export class RegistryStore {
     options: UpdateOptions = {},
   ): Promise<KObject> {
     for (let attempt = 0; ; attempt++) {
-      const cur = await this.read(namespace, name);
+      const cached = attempt === 0 && options.subresource === 'all' && options.cached !== undefined ? this.fromCache(namespace, name, options.cached) : undefined;
+      const cur = cached ?? (await this.read(namespace, name));
       if (!cur) throw apiErrors.notFound(this.groupResource, name);
-      // A second decode of the stored bytes is the transform's own copy (cheaper than cloning cur.obj).
-      const next = await transform(this.decode(cur.kv));
+      // A second decode of the stored bytes is the transform's own copy (cheaper than cloning cur.obj); an
+      // internal write ('all') promises to copy what it changes, so it is handed the object itself.
+      const next = await transform(options.subresource === 'all' ? cur.obj : this.decode(cur.kv));
       const wanted = next.metadata?.resourceVersion;
       if (wanted !== undefined && wanted !== '' && wanted !== cur.obj.metadata?.resourceVersion) {
         throw apiErrors.conflict(this.groupResource, name, optimisticLockMessage);
@@ -340,11 +349,20 @@ export class RegistryStore {
       try {
         return await this.writeUpdate(namespace, name, cur, next, options);
       } catch (err) {
+        // A cached copy of an object since deleted: the next attempt reads the store and says NotFound.
+        if (cached !== undefined && isStoreError(err, 'KeyNotFound')) continue;
         if (isStoreError(err, 'Conflict') && attempt < this.maxRetries) continue;
         if (isStoreError(err, 'Conflict')) throw apiErrors.conflict(this.groupResource, name, optimisticLockMessage);
         throw err;
       }
     }
+  }
+
+  /** A cached object in the shape read() gives; its key's value is never read (only 'all' writes use it). */
+  private fromCache(namespace: string, name: string, cached: KObject): { obj: KObject; kv: KeyValue } | undefined {
+    const revision = Number(cached.metadata?.resourceVersion);
+    if (!Number.isInteger(revision) || revision <= 0) return undefined;
+    return { obj: this.served(cached), kv: { key: this.key(namespace, name), value: new Uint8Array(0), createRevision: 0, modRevision: revision } };
   }
 
   private async writeUpdate(
@@ -362,7 +380,8 @@ export class RegistryStore {
     }
     meta.name = name;
     if (this.strategy.info.namespaced) meta.namespace = namespace;
-    this.strategy.defaults?.(obj);
+    // An internal write ('all', pods/binding) changes a stored object, already defaulted, in known ways.
+    if (options.subresource !== 'all') this.strategy.defaults?.(obj);
     // Fields a client cannot change through update.
     meta.uid = oldMeta.uid;
     meta.creationTimestamp = oldMeta.creationTimestamp;
