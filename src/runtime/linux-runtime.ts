@@ -8,10 +8,11 @@
 // State on disk, so that a restarted runtime finds its pods and containers again:
 //   <root>/sandboxes/<id>/sandbox.json, hosts, resolv.conf, hostname
 //   <root>/containers/<id>/container.json (removed.json once removed, until cleaned up), config.json (the
-//                          bundle), stdin/stdout/stderr FIFOs, and the monitor's pid, started, exit files
+//                          bundle), stdin/stdout/stderr FIFOs, and the monitor's started and exit files
 //   <root>/fifos/                              spare FIFOs, made a batch at a time (logs.ts FifoMaker)
 //   <stateDir>/ns/<sandbox id>/{net,uts,ipc}   the namespace bind mounts
 //   <stateDir>/oci                             the OCI runtime's own state (--root)
+//   <stateDir>/pids/<id>                       the container's init PID as the OCI runtime writes it (O_SYNC)
 //   <stateDir>/cgroup-v1                       crun on a hybrid cgroup host (oci-runtime.ts)
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync, statSync, type Stats } from 'node:fs';
@@ -294,6 +295,7 @@ export class LinuxRuntime implements cri.RuntimeService {
     const rt = new LinuxRuntime(options);
     for (const dir of ['sandboxes', 'containers']) await mkdir(path.join(rt.root, dir), { recursive: true });
     await mkdir(path.join(rt.stateDir, 'ns'), { recursive: true });
+    await mkdir(path.join(rt.stateDir, 'pids'), { recursive: true });
     await mkdir(options.network.confDir, { recursive: true });
     await rt.#fifos.clear();
     // Without ranges (podCIDRs: []) no default configuration is written until UpdateRuntimeConfig brings the
@@ -445,8 +447,13 @@ export class LinuxRuntime implements cri.RuntimeService {
   #exitFile(id: string): string {
     return path.join(this.#containerDir(id), 'exit');
   }
+  /**
+   * Where the OCI runtime writes the container's init PID. runc writes it with O_SYNC, so it lives in the
+   * state directory (tmpfs /run on a usual host, as containerd keeps its init.pid there), not on the root's
+   * disk; the monitor's started file is what outlives a restart.
+   */
   #pidFile(id: string): string {
-    return path.join(this.#containerDir(id), 'pid');
+    return path.join(this.stateDir, 'pids', id);
   }
 
   /**
@@ -1142,12 +1149,14 @@ export class LinuxRuntime implements cri.RuntimeService {
         if (stopped) await rm(path.join(this.oci.root, rec.id), { recursive: true, force: true });
         await removeCgroup(rec.cgroupPath, this.#cgroupVersion);
         await rm(this.#containerDir(rec.id), { recursive: true, force: true });
+        await rm(this.#pidFile(rec.id), { force: true });
         return;
       }
       await runFsOps([
         ...(stopped ? [{ op: 'rmtree' as const, path: path.join(this.oci.root, rec.id) }] : []),
         ...cgroupDirsCached(rec.cgroupPath, this.#cgroupVersion).map((d) => ({ op: 'rmcgroup' as const, path: d })),
         { op: 'rmtree', path: this.#containerDir(rec.id) },
+        { op: 'rmtree', path: this.#pidFile(rec.id) },
       ]);
     };
     await Promise.all([ours(), this.images.removeRootfs(rec.id)]);

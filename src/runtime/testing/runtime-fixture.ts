@@ -2,7 +2,7 @@
 // its own CNI configuration (a bridge and pod ranges picked at random so that parallel runs do not clash),
 // served over CRI gRPC on a unix socket in a temporary directory; and its complete cleanup.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,6 +63,15 @@ export interface RuntimeFixture {
   close(): Promise<void>;
 }
 
+/** True when /dev/shm is a tmpfs mount. */
+function shmIsTmpfs(): boolean {
+  try {
+    return readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => / \/dev\/shm tmpfs /.test(l));
+  } catch {
+    return false;
+  }
+}
+
 /** Builds the busybox image layout once per process. */
 let layoutPromise: Promise<string> | undefined;
 async function busyboxLayout(): Promise<string> {
@@ -104,6 +113,9 @@ export async function startRuntimeFixture(options: { ociRuntime?: string } = {})
     throw new Error('CNI plugins missing: apt-get install -y containernetworking-plugins');
   }
   const dir = await mkdtemp(path.join(tmpdir(), 'k8ts-rt-'));
+  // The state directory on tmpfs when there is one, as `k8ts runtime`'s default (/run/k8ts/runtime) is on a
+  // usual host: runc writes its pid files there with O_SYNC.
+  const stateDir = shmIsTmpfs() ? await mkdtemp('/dev/shm/k8ts-rt-run-') : path.join(dir, 'run');
   const n = 64 + Math.floor(Math.random() * 190);
   const tag = `${process.pid % 1000}${n}`;
   const bridge = `k8tst${tag}`.slice(0, 15);
@@ -116,7 +128,7 @@ export async function startRuntimeFixture(options: { ociRuntime?: string } = {})
   const open = () =>
     LinuxRuntime.open({
       root: path.join(dir, 'runtime'),
-      stateDir: path.join(dir, 'run'),
+      stateDir,
       images,
       network: {
         confDir: path.join(dir, 'net.d'),
@@ -215,6 +227,7 @@ export async function startRuntimeFixture(options: { ociRuntime?: string } = {})
         await removeCgroup(cgroupParent);
         await mkdir(dir, { recursive: true });
         await rm(dir, { recursive: true, force: true });
+        await rm(stateDir, { recursive: true, force: true });
       }
     },
   };
