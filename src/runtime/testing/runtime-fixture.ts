@@ -36,6 +36,8 @@ export function ociRuntimeSkipReason(binary: string): string | undefined {
 /** A runtime under test. */
 export interface RuntimeFixture {
   dir: string;
+  /** The runtime's state directory (on tmpfs when /dev/shm is one). */
+  stateDir: string;
   images: ImageService;
   runtime: LinuxRuntime;
   server: CriServer;
@@ -148,6 +150,7 @@ export async function startRuntimeFixture(options: { ociRuntime?: string } = {})
 
   const fixture: RuntimeFixture = {
     dir,
+    stateDir,
     images,
     get runtime() {
       return runtime;
