@@ -107,6 +107,17 @@ export async function ensureServerCerts(dir: string, options: ServerCertsOptions
   ]);
 
   const wanted = servingNames(options);
+  // A client certificate of the client CA for one user: kept while it names that user and those groups.
+  const clientLeaf = (cert: string, key: string, user: { user: string; groups: readonly string[] }, out: string[]) =>
+    ensureLeaf(
+      cert,
+      key,
+      clientCA,
+      now,
+      out,
+      (info) => info.extKeyUsages.includes('clientAuth') && info.commonName === user.user && sameSet(info.organizations, user.groups),
+      () => clientCA.issueClientCertificate({ ...user, now }),
+    );
   const [serving, admin, kubeletClient] = await Promise.all([
     ensureLeaf(
       files.servingCert,
@@ -120,30 +131,8 @@ export async function ensureServerCerts(dir: string, options: ServerCertsOptions
         wanted.ipAddresses.every((a) => info.ipAddresses.includes(a)),
       () => serverCA.issueServingCertificate({ commonName: servingCommonName, ...wanted, now }),
     ),
-    ensureLeaf(
-      files.adminCert,
-      files.adminKey,
-      clientCA,
-      now,
-      w.admin,
-      (info) =>
-        info.extKeyUsages.includes('clientAuth') &&
-        info.commonName === adminUser.user &&
-        sameSet(info.organizations, adminUser.groups),
-      () => clientCA.issueClientCertificate({ ...adminUser, now }),
-    ),
-    ensureLeaf(
-      files.kubeletClientCert,
-      files.kubeletClientKey,
-      clientCA,
-      now,
-      w.kubeletClient,
-      (info) =>
-        info.extKeyUsages.includes('clientAuth') &&
-        info.commonName === kubeletClientUser.user &&
-        sameSet(info.organizations, kubeletClientUser.groups),
-      () => clientCA.issueClientCertificate({ ...kubeletClientUser, now }),
-    ),
+    clientLeaf(files.adminCert, files.adminKey, adminUser, w.admin),
+    clientLeaf(files.kubeletClientCert, files.kubeletClientKey, kubeletClientUser, w.kubeletClient),
   ]);
   written.push(...w.serverCA, ...w.clientCA, ...w.serving, ...w.admin, ...w.kubeletClient);
   const info = inspectCertificate(serving.certPem);
