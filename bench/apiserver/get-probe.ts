@@ -21,12 +21,15 @@ function get(): Promise<void> {
 }
 
 const latencies: number[] = [];
+const starts: number[] = [];
 while (!stop) {
   const s = performance.now();
   await get();
   latencies.push(performance.now() - s);
+  if (process.env.K8TS_BENCH_GET_DUMP) starts.push(performance.timeOrigin + s);
   // Let the stop message in.
   await new Promise((r) => setImmediate(r));
 }
 agent.destroy();
+if (process.env.K8TS_BENCH_GET_DUMP) (await import('node:fs')).writeFileSync(process.env.K8TS_BENCH_GET_DUMP, JSON.stringify({ starts, latencies }));
 parentPort!.postMessage(latencies);

@@ -144,6 +144,19 @@ function fieldKey(name: string): string {
   return key;
 }
 
+/** Field elements by name, made once like their keys (elements are never changed). */
+const fieldElements = new Map<string, PathElement>();
+
+function fieldElement(name: string): PathElement {
+  let pe = fieldElements.get(name);
+  if (pe === undefined) {
+    pe = Object.freeze({ type: 'field', name });
+    if (fieldElements.size >= 10_000) fieldElements.clear();
+    fieldElements.set(name, pe);
+  }
+  return pe;
+}
+
 /** A path element as a FieldsV1 key: f:name, k:{"name":"web"}, v:"x", i:0. */
 export function serializePathElement(pe: PathElement): string {
   switch (pe.type) {
@@ -198,13 +211,21 @@ interface ChildNode {
   readonly set: FieldSet;
 }
 
+// A node without members or children shares these (never written: a node makes its own map on first add).
+const noMembers: ReadonlyMap<string, PathElement> = new Map();
+const noChildren: ReadonlyMap<string, ChildNode> = new Map();
+
 /**
  * A set of field paths. Members are the paths that end at this node; children hold the paths that go on
  * below an element. Nodes are keyed by their serialized element, which is canonical.
+ *
+ * A set is built by insert (and read), then only read: the set operations never change their operands and
+ * share whatever subtree they leave as it was, so a create's few set operations copy little. Every child
+ * holds at least one member somewhere below it, which makes isEmpty a look at this node alone.
  */
 export class FieldSet {
-  private readonly members = new Map<string, PathElement>();
-  private readonly children = new Map<string, ChildNode>();
+  private members: ReadonlyMap<string, PathElement> = noMembers;
+  private children: ReadonlyMap<string, ChildNode> = noChildren;
 
   /** The set of the given paths. */
   static of(...paths: FieldPath[]): FieldSet {
@@ -218,23 +239,41 @@ export class FieldSet {
     this.insertKeyed(path, path.map(serializePathElement));
   }
 
-  /** insert, with the path's elements already serialized (keys[i] is path[i]'s). */
+  /**
+   * insert, with the path's elements already serialized (keys[i] is path[i]'s). Only the elements are kept,
+   * not the arrays, so callers may reuse them.
+   */
   insertKeyed(path: FieldPath, keys: readonly string[]): void {
     const last = path.length - 1;
     if (last < 0) return;
-    let children = this.children;
-    let members = this.members;
+    // The walk goes down from this node (an alias of this, as a cursor).
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    let node: FieldSet = this;
     for (let i = 0; i < last; i++) {
       const key = keys[i]!;
-      let child = children.get(key);
+      let child = node.children.get(key);
       if (child === undefined) {
         child = { pe: path[i]!, set: new FieldSet() };
-        children.set(key, child);
+        node.ownChildren().set(key, child);
       }
-      children = child.set.children;
-      members = child.set.members;
+      node = child.set;
     }
-    members.set(keys[last]!, path[last]!);
+    node.ownMembers().set(keys[last]!, path[last]!);
+  }
+
+  private ownMembers(): Map<string, PathElement> {
+    if (this.members === noMembers) this.members = new Map();
+    return this.members as Map<string, PathElement>;
+  }
+
+  private ownChildren(): Map<string, ChildNode> {
+    if (this.children === noChildren) this.children = new Map();
+    return this.children as Map<string, ChildNode>;
+  }
+
+  /** Adds a child made by a set operation, unless it holds nothing. */
+  private addChild(key: string, pe: PathElement, set: FieldSet): void {
+    if (!set.isEmpty()) this.ownChildren().set(key, { pe, set });
   }
 
   /** True when the path is a member. */
@@ -248,9 +287,7 @@ export class FieldSet {
 
   /** True when no path is a member. */
   isEmpty(): boolean {
-    if (this.members.size > 0) return false;
-    for (const c of this.children.values()) if (!c.set.isEmpty()) return false;
-    return true;
+    return this.members.size === 0 && this.children.size === 0;
   }
 
   /** Every member path, in FieldsV1 order. */
@@ -269,65 +306,88 @@ export class FieldSet {
   /** This node's elements in order, each with its key, whether it is a member and the set below it. */
   private entries(): Array<[{ pe: PathElement; key: string; member: boolean }, FieldSet | undefined]> {
     const out: Array<[{ pe: PathElement; key: string; member: boolean }, FieldSet | undefined]> = [];
-    for (const [key, pe] of this.members) {
-      const child = this.children.get(key);
-      out.push([{ pe, key, member: true }, child === undefined || child.set.isEmpty() ? undefined : child.set]);
-    }
+    for (const [key, pe] of this.members) out.push([{ pe, key, member: true }, this.children.get(key)?.set]);
     for (const [key, c] of this.children) {
-      if (!this.members.has(key) && !c.set.isEmpty()) out.push([{ pe: c.pe, key, member: false }, c.set]);
+      if (!this.members.has(key)) out.push([{ pe: c.pe, key, member: false }, c.set]);
     }
-    return out.sort((a, b) => comparePathElements(a[0].pe, b[0].pe));
+    return out.length < 2 ? out : out.sort((a, b) => comparePathElements(a[0].pe, b[0].pe));
   }
 
   /** Paths in either set. */
   union(other: FieldSet): FieldSet {
-    const out = this.copy();
-    for (const [k, pe] of other.members) out.members.set(k, pe);
-    for (const [k, c] of other.children) {
-      const mine = out.children.get(k);
-      out.children.set(k, { pe: c.pe, set: mine === undefined ? c.set.copy() : mine.set.union(c.set) });
+    if (other.isEmpty()) return this;
+    if (this.isEmpty()) return other;
+    const out = new FieldSet();
+    if (other.members.size === 0) out.members = this.members;
+    else if (this.members.size === 0) out.members = other.members;
+    else out.members = new Map([...this.members, ...other.members]);
+    if (other.children.size === 0) out.children = this.children;
+    else if (this.children.size === 0) out.children = other.children;
+    else {
+      const children = new Map(this.children);
+      for (const [k, c] of other.children) {
+        const mine = children.get(k);
+        children.set(k, mine === undefined ? c : { pe: c.pe, set: mine.set.union(c.set) });
+      }
+      out.children = children;
     }
-    return out.pruned();
+    return out;
   }
 
   /** Paths in both sets. */
   intersection(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const [k, pe] of this.members) if (other.members.has(k)) out.members.set(k, pe);
+    for (const [k, pe] of this.members) if (other.members.has(k)) out.ownMembers().set(k, pe);
     for (const [k, c] of this.children) {
       const theirs = other.children.get(k);
-      if (theirs !== undefined) out.children.set(k, { pe: c.pe, set: c.set.intersection(theirs.set) });
+      if (theirs !== undefined) out.addChild(k, c.pe, c.set.intersection(theirs.set));
     }
-    return out.pruned();
+    return out;
   }
 
   /** Paths of this set that are not in `other` (their children stay unless `other` lists them too). */
   difference(other: FieldSet): FieldSet {
-    const out = new FieldSet();
-    for (const [k, pe] of this.members) if (!other.members.has(k)) out.members.set(k, pe);
-    for (const [k, c] of this.children) {
-      const theirs = other.children.get(k);
-      out.children.set(k, {
-        pe: c.pe,
-        set: theirs === undefined ? c.set.copy() : c.set.difference(theirs.set),
-      });
-    }
-    return out.pruned();
+    return this.without(other, false);
   }
 
   /** Paths of this set that are neither in `other` nor below a member of `other`. */
   recursiveDifference(other: FieldSet): FieldSet {
-    const out = new FieldSet();
-    for (const [k, pe] of this.members) if (!other.members.has(k)) out.members.set(k, pe);
-    for (const [k, c] of this.children) {
-      if (other.members.has(k)) continue;
-      const theirs = other.children.get(k);
-      out.children.set(k, {
-        pe: c.pe,
-        set: theirs === undefined ? c.set.copy() : c.set.recursiveDifference(theirs.set),
-      });
+    return this.without(other, true);
+  }
+
+  private without(other: FieldSet, recursive: boolean): FieldSet {
+    if (other.isEmpty() || this.isEmpty()) return this;
+    let members = this.members;
+    for (const k of this.members.keys()) {
+      if (other.members.has(k)) {
+        const kept = new Map<string, PathElement>();
+        for (const [k2, pe] of this.members) if (!other.members.has(k2)) kept.set(k2, pe);
+        members = kept.size === 0 ? noMembers : kept;
+        break;
+      }
     }
-    return out.pruned();
+    let children = this.children;
+    let changed = false;
+    const kept = new Map<string, ChildNode>();
+    for (const [k, c] of this.children) {
+      if (recursive && other.members.has(k)) {
+        changed = true;
+        continue;
+      }
+      const theirs = other.children.get(k);
+      const rest = theirs === undefined ? c.set : c.set.without(theirs.set, recursive);
+      if (rest === c.set) kept.set(k, c);
+      else {
+        changed = true;
+        if (!rest.isEmpty()) kept.set(k, { pe: c.pe, set: rest });
+      }
+    }
+    if (changed) children = kept.size === 0 ? noChildren : kept;
+    if (members === this.members && !changed) return this;
+    const out = new FieldSet();
+    out.members = members;
+    out.children = children;
+    return out;
   }
 
   /** True when both sets hold the same paths. */
@@ -338,14 +398,9 @@ export class FieldSet {
   /** A deep copy. */
   copy(): FieldSet {
     const out = new FieldSet();
-    for (const [k, pe] of this.members) out.members.set(k, pe);
-    for (const [k, c] of this.children) out.children.set(k, { pe: c.pe, set: c.set.copy() });
+    for (const [k, pe] of this.members) out.ownMembers().set(k, pe);
+    for (const [k, c] of this.children) out.ownChildren().set(k, { pe: c.pe, set: c.set.copy() });
     return out;
-  }
-
-  private pruned(): FieldSet {
-    for (const [k, c] of this.children) if (c.set.isEmpty()) this.children.delete(k);
-    return this;
   }
 
   /** The FieldsV1 object upstream stores: keys in upstream's order, "." first where a node is a member. */
@@ -385,8 +440,8 @@ export class FieldSet {
       if (!isJsonObject(value)) throw new Error(`FieldsV1 entry ${JSON.stringify(key)} must be an object`);
       const child = new FieldSet();
       // A node is a member when it says so with "." or when nothing known lies below it.
-      if (!child.read(value) || hasKey(value, '.')) this.members.set(serializePathElement(pe), pe);
-      if (!child.isEmpty()) this.children.set(serializePathElement(pe), { pe, set: child });
+      if (!child.read(value) || hasKey(value, '.')) this.ownMembers().set(serializePathElement(pe), pe);
+      this.addChild(serializePathElement(pe), pe, child);
     }
     return found;
   }
@@ -522,14 +577,16 @@ export function fieldSetOf(schema: SchemaNode | undefined, object: JsonValue): F
     } else if (atom.kind === 'map') {
       if (atom.atomic) return set.insertKeyed(path, keys);
       if (!isJsonObject(value)) return;
-      for (const [key, v] of Object.entries(value)) {
-        const childPath = [...path, { type: 'field', name: key } as const];
-        const childKeys = [...keys, fieldKey(key)];
-        visit(atom.child(key), v, childPath, childKeys);
+      for (const key of Object.keys(value)) {
+        const v = value[key] as JsonValue;
+        path.push(fieldElement(key));
+        keys.push(fieldKey(key));
+        visit(atom.child(key), v, path, keys);
         // A struct field marks itself only when it holds nothing below; map entries always do.
         const declared = ref.node?.shape === 'struct' && ref.node.field(key) !== undefined;
-        if (v === null || (isJsonObject(v) && Object.keys(v).length === 0) || !declared)
-          set.insertKeyed(childPath, childKeys);
+        if (v === null || (isJsonObject(v) && Object.keys(v).length === 0) || !declared) set.insertKeyed(path, keys);
+        path.pop();
+        keys.pop();
       }
     } else {
       if (atom.relationship === 'atomic') return set.insertKeyed(path, keys);
@@ -537,10 +594,12 @@ export function fieldSetOf(schema: SchemaNode | undefined, object: JsonValue): F
       for (const item of value) {
         const pe = itemElement(atom, item);
         if (pe === undefined) continue;
-        const childPath = [...path, pe];
-        const childKeys = [...keys, serializePathElement(pe)];
-        visit(atom.items, item, childPath, childKeys);
-        set.insertKeyed(childPath, childKeys);
+        path.push(pe);
+        keys.push(serializePathElement(pe));
+        visit(atom.items, item, path, keys);
+        set.insertKeyed(path, keys);
+        path.pop();
+        keys.pop();
       }
     }
   };
@@ -610,7 +669,11 @@ export function compareObjects(schema: SchemaNode | undefined, prev: JsonValue, 
       const step = (key: string): void => {
         const lv = lm !== undefined && hasKey(lm, key) ? lm[key] : undefined;
         const rv = rm !== undefined && hasKey(rm, key) ? rm[key] : undefined;
-        walk(atom.child(key), lv, rv, [...path, { type: 'field', name: key }], [...pathKeys, fieldKey(key)]);
+        path.push(fieldElement(key));
+        pathKeys.push(fieldKey(key));
+        walk(atom.child(key), lv, rv, path, pathKeys);
+        path.pop();
+        pathKeys.pop();
       };
       // The keys of both sides, each once: the left's, then those only the right has.
       for (const key of lKeys) step(key);
@@ -655,8 +718,10 @@ export function compareObjects(schema: SchemaNode | undefined, prev: JsonValue, 
       const pe = elements.get(k) as PathElement;
       const lItems = lv.get(k) ?? [];
       const rItems = rv.get(k) ?? [];
-      const itemPath = [...path, pe];
-      const itemKeys = [...pathKeys, k];
+      path.push(pe);
+      pathKeys.push(k);
+      const itemPath = path;
+      const itemKeys = pathKeys;
       if (lItems.length <= 1 && rItems.length <= 1) {
         walk(atom.items, lItems[0], rItems[0], itemPath, itemKeys);
       } else if (lItems.length >= 2 && rItems.length >= 2) {
@@ -671,6 +736,8 @@ export function compareObjects(schema: SchemaNode | undefined, prev: JsonValue, 
         if (lItems.length > 0) walk(atom.items, lItems[0], undefined, itemPath, itemKeys);
         cmp.added.insertKeyed(itemPath, itemKeys);
       }
+      path.pop();
+      pathKeys.pop();
     }
   };
 

@@ -19,6 +19,7 @@ import { isStoreError } from '../../storage/errors.js';
 import type { AcceptEntry } from '../http/respond.js';
 import { mediaType, parseAccept, readBody, writeJson, writeJsonList } from '../http/respond.js';
 import { Turns } from '../http/turns.js';
+import { WatchBatcher } from '../http/watch-batch.js';
 import type { ResourceRequestInfo } from '../request-info.js';
 import type { CachedEvent, WatchCache } from '../watch-cache/watch-cache.js';
 import { applyPatchBody } from './apply-patch.js';
@@ -214,8 +215,10 @@ function matches(reg: RegistryStore, sel: { labels: LabelSelector; fields: Field
 export class ResourceHandler {
   private readonly ctx: ResourceHandlerContext;
   private schemas: SchemaIndex | undefined;
-  /** Writes take turns, one per event-loop iteration, so that reads are not queued behind a burst. */
+  /** Writes take turns, a pair per event-loop iteration, so that reads are not queued behind a burst. */
   private readonly writeTurns = new Turns();
+  /** Watchers' lines go out batched over a few of those turns. */
+  private readonly watchBatcher = new WatchBatcher(this.writeTurns);
 
   constructor(ctx: ResourceHandlerContext) {
     this.ctx = ctx;
@@ -599,6 +602,7 @@ export class ResourceHandler {
     res.writeHead(200, { 'Content-Type': tableContentType(output), 'Transfer-Encoding': 'chunked' });
     // Clients (client-go, kubectl) wait for the response headers before they consider the watch started.
     res.flushHeaders();
+    const lines = this.watchBatcher.output(res);
     const gv = groupVersion(info);
     const line = (type: string, obj: KObject): string => {
       const object =
@@ -611,7 +615,7 @@ export class ResourceHandler {
     };
     let lastRevision = 0;
     const bookmark = (annotations?: Record<string, string>): void => {
-      res.write(
+      lines.writeNow(
         line('BOOKMARK', { kind: info.kind, apiVersion: gv, metadata: { resourceVersion: String(lastRevision), ...(annotations ? { annotations } : {}) } }),
       );
     };
@@ -646,14 +650,14 @@ export class ResourceHandler {
         else if (now) out += this.shared(e, gv, info);
         else if (before) out += line('DELETED', e.object);
       }
-      if (out !== '') res.write(out);
+      lines.write(out);
     });
     lastRevision = start;
     const bookmarkTimer = bookmarks ? setInterval(() => bookmark(), bookmarkIntervalMs) : undefined;
     try {
       if (!sub) {
         const expired = apiErrors.resourceExpired(`too old resource version: ${requested} (${cache.oldestRevision + 1})`);
-        res.write(line('ERROR', expired.status as unknown as KObject));
+        lines.writeNow(line('ERROR', expired.status as unknown as KObject));
         return;
       }
       let out = '';
@@ -661,7 +665,7 @@ export class ResourceHandler {
         const served = reg.served(object);
         if (matches(reg, sel, served)) out += line('ADDED', served);
       }
-      if (out !== '') res.write(out);
+      lines.writeNow(out);
       if (sendInitial === 'true' && bookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
       if (!ac.signal.aborted) await new Promise<void>((resolve) => ac.signal.addEventListener('abort', () => resolve(), { once: true }));
     } finally {
@@ -669,6 +673,7 @@ export class ResourceHandler {
       clearTimeout(timer);
       if (bookmarkTimer) clearInterval(bookmarkTimer);
       req.off('close', stop);
+      lines.close();
       res.end();
     }
   }

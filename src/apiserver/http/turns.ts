@@ -1,18 +1,22 @@
 // Fair turns for writes. Node serves every request on one thread, and a burst of writes that arrive together
 // would otherwise run back to back (each a decode, validation, managedFields, a store commit and an encode),
 // while a GET that arrived a moment later waits behind all of them. Mutating requests therefore take turns:
-// a few writes per event-loop iteration, so reads that arrived meanwhile are served between two groups. A
-// group of four measured best on bench/apiserver (one per turn: the best GET latency, but every watcher
-// then gets one socket write per event, and fan-out to 100 watchers took 2.4 times as long). This is our
-// small counterpart of upstream's separate in-flight limits for reads and mutations.
+// two writes per event-loop iteration, so reads that arrived meanwhile are served between two pairs and a
+// read waits behind two writes at most (plus whatever a garbage collection takes). Watchers do not get a
+// socket write per turn: their output is batched over several turns (WatchBatcher). One write per turn gave
+// bench/apiserver the lowest GET latency but about a third fewer creates per second (a write that runs alone
+// runs on a colder CPU); four per turn left the GET p99 above 5 ms. This is our small counterpart of
+// upstream's separate in-flight limits for reads and mutations.
 
 /** Hands out turns, `perTurn` callers per event-loop iteration, in the order they were asked for. */
 export class Turns {
   private readonly waiting: (() => void)[] = [];
   private scheduled = false;
   private readonly perTurn: number;
+  /** How many turns have been given out so far (a clock for those who batch per turn). */
+  taken = 0;
 
-  constructor(perTurn = 4) {
+  constructor(perTurn = 2) {
     this.perTurn = perTurn;
   }
 
@@ -37,6 +41,7 @@ export class Turns {
   // in its turn, because the microtasks it queues run before the next immediate.
   private readonly release = (): void => {
     const group = this.waiting.splice(0, this.perTurn);
+    this.taken++;
     if (this.waiting.length > 0) setImmediate(this.release);
     else this.scheduled = false;
     for (const resolve of group) resolve();

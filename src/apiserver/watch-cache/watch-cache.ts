@@ -7,7 +7,8 @@
 import type { Logger } from '../../base/log.js';
 import type { KObject, RegistryStore } from '../../registry/generic/index.js';
 import { isStoreError } from '../../storage/errors.js';
-import type { Store, WatchEvent } from '../../storage/store.js';
+import type { KeyValue, Store, WatchEvent } from '../../storage/store.js';
+import { shareFieldSets } from './shared-field-sets.js';
 
 /** One change as the cache keeps it: objects in their stored form (RegistryStore.served converts). */
 export interface CachedEvent {
@@ -53,6 +54,13 @@ export class ResourceCache {
     this.capacity = capacity;
   }
 
+  /** A stored object as the cache keeps it: decoded, its field sets shared (shareFieldSets), frozen. */
+  decode(kv: KeyValue): KObject {
+    const object = this.registry.decodeStored(kv);
+    shareFieldSets(object);
+    return Object.freeze(object);
+  }
+
   /** Loads the objects as of a revision (the cache's start). */
   load(items: { key: string; object: KObject; revision: number }[], revision: number): void {
     for (const it of items) this.objects.set(it.key, { object: it.object, revision: it.revision });
@@ -65,7 +73,7 @@ export class ResourceCache {
     let ev: CachedEvent;
     switch (e.type) {
       case 'created': {
-        const object = Object.freeze(this.registry.decodeStored(e.kv)) as KObject;
+        const object = this.decode(e.kv);
         this.objects.set(e.key, { object, revision: e.revision });
         this.sortedKeys = undefined;
         ev = { type: 'ADDED', revision: e.revision, key: e.key, object, prevObject: undefined };
@@ -73,7 +81,7 @@ export class ResourceCache {
       }
       case 'updated': {
         const prev = this.objects.get(e.key)?.object;
-        const object = Object.freeze(this.registry.decodeStored(e.kv)) as KObject;
+        const object = this.decode(e.kv);
         if (!this.objects.has(e.key)) this.sortedKeys = undefined;
         this.objects.set(e.key, { object, revision: e.revision });
         ev = { type: 'MODIFIED', revision: e.revision, key: e.key, object, prevObject: prev };
@@ -212,7 +220,7 @@ export class WatchCache {
       let after: string | undefined;
       for (;;) {
         const page = await this.store.list(cache.prefix, { revision: rev, limit: 10_000, ...(after ? { after } : {}) });
-        for (const kv of page.kvs) items.push({ key: kv.key, object: Object.freeze(cache.registry.decodeStored(kv)), revision: kv.modRevision });
+        for (const kv of page.kvs) items.push({ key: kv.key, object: cache.decode(kv), revision: kv.modRevision });
         if (!page.more || page.kvs.length === 0) break;
         after = page.kvs[page.kvs.length - 1]!.key;
       }
@@ -251,7 +259,7 @@ export class WatchCache {
           for (const cache of this.caches) {
             const items = (await this.store.list(cache.prefix, { revision: rev })).kvs.map((kv) => ({
               key: kv.key,
-              object: Object.freeze(cache.registry.decodeStored(kv)),
+              object: cache.decode(kv),
               revision: kv.modRevision,
             }));
             cache.load(items, rev);
