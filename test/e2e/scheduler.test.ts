@@ -52,9 +52,11 @@ describe('scheduler in k8ts server, through kubectl', () => {
   it('explains why a pod is pending in describe, and binds it once a node fits', async () => {
     assert.equal((await k(['apply', '-f', '-'], node('small-1', '1', { pool: 'small' }) + node('small-2', '1', { pool: 'small' }))).code, 0);
     assert.equal((await k(['apply', '-f', '-'], pod('big', '2', 'nodeSelector: {pool: small}'))).code, 0);
-    const text = await eventually('FailedScheduling in describe', async () => {
+    // The scheduler records the event, then patches the condition (as upstream's handleSchedulingFailure
+    // does): two requests, which may land in either order.
+    const text = await eventually('FailedScheduling and PodScheduled=False in describe', async () => {
       const r = await k(['describe', 'pod', 'big']);
-      return /FailedScheduling/.test(r.stdout) ? r.stdout : undefined;
+      return /FailedScheduling/.test(r.stdout) && /PodScheduled\s+False/.test(r.stdout) ? r.stdout : undefined;
     });
     assert.match(text, /Warning\s+FailedScheduling\s+.*default-scheduler\s+0\/2 nodes are available: 2 Insufficient cpu\. preemption: 0\/2 nodes are available: 2 No preemption victims found for incoming pod\./);
     assert.match(text, /PodScheduled\s+False/);
