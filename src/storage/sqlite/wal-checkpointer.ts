@@ -139,7 +139,8 @@ export class WalCheckpointer {
   constructor(options: WalCheckpointerOptions) {
     this.everyWrites = Math.max(1, options.everyWrites);
     this.walFile = `${options.path}-wal`;
-    this.maxWalBytes = options.maxWalBytes ?? 24 << 20;
+    // The hard bound sits half again above the RESTART point.
+    this.maxWalBytes = options.maxWalBytes ?? Math.max(24 << 20, (options.restartFrames ?? 4096) * 4096 * 1.5);
     this.checkpointHere = options.checkpointHere;
     this.worker = new Worker(workerSource, {
       eval: true,
