@@ -215,7 +215,7 @@ function matches(reg: RegistryStore, sel: { labels: LabelSelector; fields: Field
 export class ResourceHandler {
   private readonly ctx: ResourceHandlerContext;
   private schemas: SchemaIndex | undefined;
-  /** Writes take turns, a pair per event-loop iteration, so that reads are not queued behind a burst. */
+  /** Writes take turns, a few per event-loop iteration, so that reads are not queued behind a burst. */
   private readonly writeTurns = new Turns();
   /** Watchers' lines go out batched over a few of those turns. */
   private readonly watchBatcher = new WatchBatcher(this.writeTurns);
@@ -278,8 +278,10 @@ export class ResourceHandler {
     };
     switch (ri.verb) {
       case 'get':
+        this.writeTurns.noteRead();
         return respond(200, await reg.get(ri.namespace, ri.name));
       case 'list':
+        this.writeTurns.noteRead();
         return this.list(res, reg, info, ri, query, output);
       case 'watch':
         return this.watch(req, res, reg, info, ri, query, output);

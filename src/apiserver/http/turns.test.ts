@@ -40,6 +40,24 @@ describe('Turns', () => {
     });
   }
 
+  it('gives shorter turns while reads come in', async () => {
+    const turns = new Turns(4, 2, 1000);
+    const grantedIn = async (reading: boolean): Promise<number[]> => {
+      const start = turns.taken;
+      if (reading) turns.noteRead();
+      return Promise.all(
+        [1, 2, 3, 4, 5, 6].map(async () => {
+          await turns.next();
+          return turns.taken - start;
+        }),
+      );
+    };
+    assert.deepEqual(await grantedIn(false), [1, 1, 1, 1, 2, 2], 'four per turn with only writes');
+    assert.deepEqual(await grantedIn(true), [1, 1, 2, 2, 3, 3], 'two per turn within the window after a read');
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.deepEqual(await grantedIn(false), [1, 1, 1, 1, 2, 2], 'four again once the window has passed');
+  });
+
   it('starts again after running dry', async () => {
     const turns = new Turns();
     await turns.next();

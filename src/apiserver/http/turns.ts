@@ -1,23 +1,37 @@
 // Fair turns for writes. Node serves every request on one thread, and a burst of writes that arrive together
 // would otherwise run back to back (each a decode, validation, managedFields, a store commit and an encode),
-// while a GET that arrived a moment later waits behind all of them. Mutating requests therefore take turns:
-// two writes per event-loop iteration, so reads that arrived meanwhile are served between two pairs and a
-// read waits behind two writes at most (plus whatever a garbage collection takes). Watchers do not get a
-// socket write per turn: their output is batched over several turns (WatchBatcher). One write per turn gave
-// bench/apiserver the lowest GET latency but about a third fewer creates per second (a write that runs alone
-// runs on a colder CPU); four per turn left the GET p99 above 5 ms. This is our small counterpart of
-// upstream's separate in-flight limits for reads and mutations.
+// while a GET that arrived a moment later waits behind all of them. Mutating requests therefore take turns,
+// a few writes per event-loop iteration, so that reads that arrived meanwhile are served between two groups:
+// four per turn while only writes come in, two per turn while reads come in too (one in the last 10 ms): a
+// read then waits behind two writes at most, plus whatever a garbage collection takes. Watchers do not get a socket write per turn:
+// their output is batched over several turns (WatchBatcher). On bench/apiserver, one write per turn gave the
+// lowest GET latency but about a third fewer creates per second (a write that runs alone runs on a colder
+// CPU); four per turn under reads left the GET p99 above 5 ms. This is our small counterpart of upstream's
+// separate in-flight limits for reads and mutations.
 
-/** Hands out turns, `perTurn` callers per event-loop iteration, in the order they were asked for. */
+/**
+ * Hands out turns in the order they were asked for: `perTurn` callers per event-loop iteration, or
+ * `perTurnWithReads` while reads come in (one noted within the last `readWindowMs`).
+ */
 export class Turns {
   private readonly waiting: (() => void)[] = [];
   private scheduled = false;
   private readonly perTurn: number;
+  private readonly perTurnWithReads: number;
+  private readonly readWindowMs: number;
+  private lastRead = -Infinity;
   /** How many turns have been given out so far (a clock for those who batch per turn). */
   taken = 0;
 
-  constructor(perTurn = 2) {
+  constructor(perTurn = 4, perTurnWithReads = 2, readWindowMs = 10) {
     this.perTurn = perTurn;
+    this.perTurnWithReads = Math.min(perTurn, perTurnWithReads);
+    this.readWindowMs = readWindowMs;
+  }
+
+  /** A read came in: turns are short ones for a while. */
+  noteRead(): void {
+    this.lastRead = performance.now();
   }
 
   /** Resolves when it is this caller's turn. */
@@ -40,7 +54,8 @@ export class Turns {
   // taken in whatever requests arrived. A write whose store commits synchronously (SQLite) runs to its end
   // in its turn, because the microtasks it queues run before the next immediate.
   private readonly release = (): void => {
-    const group = this.waiting.splice(0, this.perTurn);
+    const reading = performance.now() - this.lastRead < this.readWindowMs;
+    const group = this.waiting.splice(0, reading ? this.perTurnWithReads : this.perTurn);
     this.taken++;
     if (this.waiting.length > 0) setImmediate(this.release);
     else this.scheduled = false;
