@@ -211,6 +211,9 @@ interface ChildNode {
   readonly set: FieldSet;
 }
 
+/** The `{}` of a FieldsV1 leaf (and of "."), one frozen object for every leaf of every set. */
+const emptyLeaf: JsonObject = Object.freeze({});
+
 // A node without members or children shares these (never written: a node makes its own map on first add).
 const noMembers: ReadonlyMap<string, PathElement> = new Map();
 const noChildren: ReadonlyMap<string, ChildNode> = new Map();
@@ -410,15 +413,27 @@ export class FieldSet {
 
   private emit(includeSelf: boolean): JsonObject {
     const out: JsonObject = {};
-    const entries = this.entries();
-    if (includeSelf && entries.length > 0) out['.'] = {};
-    for (const [{ key, member }, child] of entries) {
-      const value = child === undefined ? {} : child.emit(member);
+    const keys = this.orderedKeys();
+    if (includeSelf && keys.length > 0) out['.'] = emptyLeaf;
+    for (const key of keys) {
+      const child = this.children.get(key)?.set;
+      const value = child === undefined ? emptyLeaf : child.emit(this.members.has(key));
       if (key === '__proto__')
         Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
       else out[key] = value;
     }
     return out;
+  }
+
+  /** This node's keys (members' and children's, each once) in FieldsV1 order. */
+  private orderedKeys(): string[] {
+    const keys = [...this.members.keys()];
+    for (const k of this.children.keys()) if (!this.members.has(k)) keys.push(k);
+    if (keys.length > 1) {
+      const element = (k: string): PathElement => this.members.get(k) ?? this.children.get(k)!.pe;
+      keys.sort((a, b) => comparePathElements(element(a), element(b)));
+    }
+    return keys;
   }
 
   /** Reads a FieldsV1 object; throws on a malformed one. */

@@ -24,7 +24,11 @@ export class Path {
 
   /** The field `name` (and further names) below this one. */
   child(name: string, ...moreNames: string[]): Path {
-    return [name, ...moreNames].reduce<Path>((p, n) => new Path(n, '', p), this);
+    // Validation builds a path for every field it visits, error or not: the one-name case allocates only the
+    // new node.
+    let p = new Path(name, '', this);
+    for (const n of moreNames) p = new Path(n, '', p);
+    return p;
   }
 
   /** The i-th element of this list: [i]. */
