@@ -12,12 +12,12 @@ import { shareFieldSets } from './shared-field-sets.js';
 
 /** One change as the cache keeps it: objects in their stored form (RegistryStore.served converts). */
 export interface CachedEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED';
-  revision: number;
-  key: string;
-  object: KObject;
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly revision: number;
+  readonly key: string;
+  readonly object: KObject;
   /** The object before the change (for selector transitions); undefined for ADDED. */
-  prevObject: KObject | undefined;
+  readonly prevObject: KObject | undefined;
   /** The JSON line of the event per apiVersion it was served as, made on first use and shared by watchers. */
   wire?: Map<string, string>;
   /**
@@ -26,6 +26,72 @@ export interface CachedEvent {
    */
   fields?: { registry: RegistryStore; values: Record<string, string> };
   prevFields?: { registry: RegistryStore; values: Record<string, string> };
+}
+
+const textDecoder = new TextDecoder();
+
+/**
+ * A cached object, kept as its stored JSON text until something reads it, then decoded once (its field sets
+ * shared, see shareFieldSets) and frozen. Under a burst of writes that nobody watches, most objects are not
+ * read before the next change; as text, an object is one flat string, which a young-generation garbage
+ * collection copies in one piece, where the decoded object is some twenty small JS objects to trace and copy.
+ */
+class CachedObject {
+  readonly revision: number;
+  #text: string | undefined;
+  #object: KObject | undefined;
+  readonly #registry: RegistryStore;
+
+  constructor(registry: RegistryStore, kv: KeyValue) {
+    this.#registry = registry;
+    this.revision = kv.modRevision;
+    this.#text = textDecoder.decode(kv.value);
+  }
+
+  get object(): KObject {
+    if (this.#object === undefined) {
+      const object = this.#registry.decodeStoredText(this.#text!, this.revision);
+      shareFieldSets(object);
+      this.#object = Object.freeze(object);
+      this.#text = undefined;
+    }
+    return this.#object;
+  }
+}
+
+/** A change in the window: its objects are the cache's entries, read (and decoded) only when asked for. */
+class WindowEvent implements CachedEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly revision: number;
+  readonly key: string;
+  wire?: Map<string, string>;
+  fields?: { registry: RegistryStore; values: Record<string, string> };
+  prevFields?: { registry: RegistryStore; values: Record<string, string> };
+  readonly #current: CachedObject | undefined;
+  readonly #prev: CachedObject | undefined;
+  #deleted: KObject | undefined;
+
+  constructor(type: CachedEvent['type'], revision: number, key: string, current: CachedObject | undefined, prev: CachedObject | undefined) {
+    this.type = type;
+    this.revision = revision;
+    this.key = key;
+    this.#current = current;
+    this.#prev = prev;
+  }
+
+  get object(): KObject {
+    if (this.#current !== undefined) return this.#current.object;
+    // The deleted object carries the revision of its deletion, as upstream's watch reports it.
+    if (this.#deleted === undefined) {
+      const base = this.#prev!.object;
+      this.#deleted = Object.freeze({ ...base, metadata: { ...base.metadata, resourceVersion: String(this.revision) } });
+    }
+    return this.#deleted;
+  }
+
+  get prevObject(): KObject | undefined {
+    return this.#prev?.object;
+  }
 }
 
 /** A watcher's subscription: its key prefix and where its events go. */
@@ -38,7 +104,7 @@ interface Subscriber {
 export class ResourceCache {
   readonly registry: RegistryStore;
   readonly prefix: string;
-  private readonly objects = new Map<string, { object: KObject; revision: number }>();
+  private readonly objects = new Map<string, CachedObject>();
   private sortedKeys: string[] | undefined;
   /** The window of recent changes: events[first..] (the entries before `first` are dropped ones). */
   private events: CachedEvent[] = [];
@@ -54,47 +120,31 @@ export class ResourceCache {
     this.capacity = capacity;
   }
 
-  /** A stored object as the cache keeps it: decoded, its field sets shared (shareFieldSets), frozen. */
-  decode(kv: KeyValue): KObject {
-    const object = this.registry.decodeStored(kv);
-    shareFieldSets(object);
-    return Object.freeze(object);
-  }
-
   /** Loads the objects as of a revision (the cache's start). */
-  load(items: { key: string; object: KObject; revision: number }[], revision: number): void {
-    for (const it of items) this.objects.set(it.key, { object: it.object, revision: it.revision });
+  load(kvs: Iterable<KeyValue>, revision: number): void {
+    this.objects.clear();
+    for (const kv of kvs) this.objects.set(kv.key, new CachedObject(this.registry, kv));
     this.sortedKeys = undefined;
     this.completeAfter = revision;
   }
 
   /** Records a change; `publish` hands it to the subscribers. */
   apply(e: WatchEvent): CachedEvent {
-    let ev: CachedEvent;
+    let ev: WindowEvent;
+    const prev = this.objects.get(e.key);
     switch (e.type) {
-      case 'created': {
-        const object = this.decode(e.kv);
-        this.objects.set(e.key, { object, revision: e.revision });
-        this.sortedKeys = undefined;
-        ev = { type: 'ADDED', revision: e.revision, key: e.key, object, prevObject: undefined };
-        break;
-      }
+      case 'created':
       case 'updated': {
-        const prev = this.objects.get(e.key)?.object;
-        const object = this.decode(e.kv);
-        if (!this.objects.has(e.key)) this.sortedKeys = undefined;
-        this.objects.set(e.key, { object, revision: e.revision });
-        ev = { type: 'MODIFIED', revision: e.revision, key: e.key, object, prevObject: prev };
+        const current = new CachedObject(this.registry, e.kv);
+        if (prev === undefined) this.sortedKeys = undefined;
+        this.objects.set(e.key, current);
+        ev = e.type === 'created' ? new WindowEvent('ADDED', e.revision, e.key, current, undefined) : new WindowEvent('MODIFIED', e.revision, e.key, current, prev);
         break;
       }
       case 'deleted': {
-        const prev = this.objects.get(e.key)?.object;
         this.objects.delete(e.key);
         this.sortedKeys = undefined;
-        // The deleted object carries the revision of its deletion, as upstream's watch reports it.
-        const base = prev ?? this.registry.decodeStored(e.prevKv);
-        const object = Object.freeze({ ...base, metadata: { ...base.metadata, resourceVersion: String(e.revision) } }) as KObject;
-        ev = { type: 'DELETED', revision: e.revision, key: e.key, object, prevObject: prev };
+        ev = new WindowEvent('DELETED', e.revision, e.key, undefined, prev ?? new CachedObject(this.registry, e.prevKv));
         break;
       }
     }
@@ -216,11 +266,11 @@ export class WatchCache {
   async start(): Promise<void> {
     const rev = await this.store.currentRevision();
     for (const cache of this.caches) {
-      const items: { key: string; object: KObject; revision: number }[] = [];
+      const items: KeyValue[] = [];
       let after: string | undefined;
       for (;;) {
         const page = await this.store.list(cache.prefix, { revision: rev, limit: 10_000, ...(after ? { after } : {}) });
-        for (const kv of page.kvs) items.push({ key: kv.key, object: cache.decode(kv), revision: kv.modRevision });
+        for (const kv of page.kvs) items.push(kv);
         if (!page.more || page.kvs.length === 0) break;
         after = page.kvs[page.kvs.length - 1]!.key;
       }
@@ -257,12 +307,7 @@ export class WatchCache {
           this.log?.warn('watch cache fell behind compaction; reloading', { error: err });
           const rev = await this.store.currentRevision();
           for (const cache of this.caches) {
-            const items = (await this.store.list(cache.prefix, { revision: rev })).kvs.map((kv) => ({
-              key: kv.key,
-              object: cache.decode(kv),
-              revision: kv.modRevision,
-            }));
-            cache.load(items, rev);
+            cache.load((await this.store.list(cache.prefix, { revision: rev })).kvs, rev);
           }
           after = rev;
           this.advance(rev);

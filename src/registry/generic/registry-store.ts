@@ -167,13 +167,22 @@ export class RegistryStore {
     return this.decodeAt(kv.value, kv.modRevision, false);
   }
 
+  /** decodeStored, for a value already read as text. */
+  decodeStoredText(text: string, revision: number): KObject {
+    return this.decodeText(text, revision, false);
+  }
+
   /** The served form of an object in its stored form. */
   served(obj: KObject): KObject {
     return this.strategy.fromStorage ? this.strategy.fromStorage(obj) : obj;
   }
 
   private decodeAt(value: Uint8Array, revision: number, convert = true): KObject {
-    const stored = JSON.parse(decoder.decode(value)) as KObject;
+    return this.decodeText(decoder.decode(value), revision, convert);
+  }
+
+  private decodeText(text: string, revision: number, convert: boolean): KObject {
+    const stored = JSON.parse(text) as KObject;
     const obj = convert && this.strategy.fromStorage ? this.strategy.fromStorage(stored) : stored;
     obj.metadata ??= {};
     obj.metadata.resourceVersion = String(revision);
