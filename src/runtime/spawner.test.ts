@@ -94,6 +94,17 @@ describe('spawner helper', () => {
           { op: 'rmtree', path: dir },
         ]);
         assert.ok(!existsSync(dir));
+        // A removal too big to finish in the helper itself goes on in a child, with the operations after it.
+        const big = path.join(dir, 'big');
+        await mkdir(big, { recursive: true });
+        await Promise.all(Array.from({ length: 600 }, (_, i) => writeFile(path.join(big, `f${i}`), '')));
+        await runFsOps([
+          { op: 'rmtree', path: big },
+          { op: 'mkdir', path: path.join(dir, 'after') },
+        ]);
+        assert.ok(!existsSync(big));
+        assert.ok(existsSync(path.join(dir, 'after')));
+        await rm(dir, { recursive: true, force: true });
         await assert.rejects(
           runFsOps([
             {

@@ -17,9 +17,11 @@
 // A program named "k8ts:NAME" is one of the helper's builtins, run in the forked child without an exec (a
 // fork of the small helper costs a fraction of a millisecond, an exec of a fresh program several): `ops`
 // makes file system calls itself (mount(2) and umount2(2), where mount(8) and umount(8) cost 2-3 ms each, and
-// removals), and a batch of only quick ones (mkdir, mount, umount) runs in the helper itself, without a fork;
-// `monitor` is the container monitor (oci-runtime.ts), which reports on a pipe of its own when the container
-// runs.
+// removals); `monitor` is the container monitor (oci-runtime.ts), which reports on a pipe of its own when the
+// container runs. A batch of `ops` runs in the helper itself, without a fork: a fork of the helper costs about
+// a millisecond of CPU in the child and as much again in the helper, whose pages its writes then copy (the
+// fork shares them copy-on-write). Only when a removal turns out big (more than a few hundred entries) or a
+// cgroup is still busy does the rest of the batch go on in a forked child, so the helper never stalls.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
@@ -91,9 +93,14 @@ sub finish { my ($f, $c) = @_; open(my $o, '>', "$f.tmp") or return; print $o "$
 sub wstatus { my $s = shift; return $s == -1 ? 127 : ($s & 127) ? 128 + ($s & 127) : $s >> 8; }
 sub tell_note { my ($fh, $line) = @_; return unless $fh; local $SIG{PIPE} = 'IGNORE'; syswrite($fh, "$line\n"); }
 my ($SYS_mount, $SYS_umount2, $SYS_prctl) = map { $_ + 0 } @ARGV[1 .. 3];
+# In the helper itself: how many more entries a removal may take before the rest goes to a child (undef in a
+# child: no limit). Running out, or a busy cgroup, dies with "defer".
+our $budget;
+sub spend { die "defer\n" if defined $budget && --$budget < 0 }
 # Removes a tree without following symbolic links or entering another file system.
 sub rmtree {
   my ($p, $dev) = @_; my @st = lstat($p) or return;
+  spend();
   if (!-d _) { unlink($p); return }
   return if defined $dev && $st[0] != $dev;
   if (opendir(my $d, $p)) { my @e = grep { $_ ne '.' && $_ ne '..' } readdir($d); closedir($d); rmtree("$p/$_", $st[0]) for @e }
@@ -110,44 +117,45 @@ sub rmcgroup {
       rmcgroup("$p/$_") for @sub; next;
     }
     return unless $!{EBUSY};
+    die "defer\n" if defined $budget;
     select(undef, undef, undef, 0.01);
   }
 }
-# Each operation: its argument count, whether it is quick enough to run in the helper itself (no fork), and
-# its code, which returns an error message or ''.
+# Each operation: its argument count and its code, which returns an error message or ''. Only the removals
+# may defer (they are the ones that can be repeated: what is gone is skipped).
 my %ops = (
-  mkdir => [2, 1, sub { my ($p, $mode) = @_; mkdir($p, oct $mode) || $!{EEXIST} ? '' : "mkdir $p: $!" }],
-  mount => [5, 1, sub {
+  mkdir => [2, sub { my ($p, $mode) = @_; mkdir($p, oct $mode) || $!{EEXIST} ? '' : "mkdir $p: $!" }],
+  mount => [5, sub {
     my ($src, $target, $type, $flags, $data) = @_;
     syscall($SYS_mount, $src, $target, $type, $flags + 0, $data) == 0 ? '' : "mount $target: $!" }],
   # Not (or no longer) a mount point is no error.
-  umount => [2, 1, sub {
+  umount => [2, sub {
     my ($target, $flags) = @_;
     syscall($SYS_umount2, $target, $flags + 0) == 0 || $!{EINVAL} || $!{ENOENT} ? '' : "umount $target: $!" }],
-  rmtree => [1, 0, sub { rmtree($_[0]); '' }],
-  rmcgroup => [1, 0, sub { rmcgroup($_[0]); '' }],
+  rmtree => [1, sub { rmtree($_[0]); '' }],
+  rmcgroup => [1, sub { rmcgroup($_[0]); '' }],
 );
-# Runs operations (NAME ARGS...) in turn, stopping at the first that fails: its error, or ''.
+# Runs operations (NAME ARGS...) in turn, stopping at the first that fails. Returns its error (or ''), and
+# when run with a budget (in the helper) and an operation deferred, the operations left from that one on.
 sub run_ops {
-  my @a = @_;
+  my ($limit, @a) = @_;
   while (@a) {
-    my $op = $ops{shift @a} or return 'unknown operation';
-    my $err = $op->[2]->(splice(@a, 0, $op->[0]));
+    my $name = $a[0];
+    my $op = $ops{$name} or return 'unknown operation';
+    my @args = @a[1 .. $op->[0]];
+    local $budget = $limit;
+    my $err = eval { $op->[1]->(@args) };
+    if (!defined $err) { return ('', @a) if $@ eq "defer\n"; return "$name: $@" }
     return $err if length $err;
+    splice(@a, 0, 1 + $op->[0]);
   }
   return '';
-}
-# Whether a batch is only quick operations (then the helper runs it itself, between two requests).
-sub quick_ops {
-  my @a = @_;
-  while (@a) { my $op = $ops{shift @a} or return 0; return 0 unless $op->[1]; splice(@a, 0, $op->[0]) }
-  return 1;
 }
 my %builtins = (
   # ops (NAME ARGS...)...: file system operations in turn (see %ops), stopping at the first that fails.
   ops => sub {
     my (undef, @a) = @_;
-    my $err = run_ops(@a);
+    my ($err) = run_ops(undef, @a);
     return 0 unless length $err;
     print STDERR "$err\n";
     return 32;
@@ -181,14 +189,18 @@ sub start {
   my $nargs = shift @f; my @argv = splice(@f, 0, $nargs);
   my $nenv = shift @f; my %env = splice(@f, 0, 2 * $nenv); my $input = join("\0", @f);
   my $builtin = $argv[0] =~ /^k8ts:(\w+)$/ ? $builtins{$1} : undef;
-  if ($argv[0] eq 'k8ts:ops' && !$detached && quick_ops(@argv[1 .. $#argv])) {
-    # Mounts and directories: done here and now, a fork and a child's wakeup cheaper.
-    my $err = length $cwd && !chdir($cwd) ? "chdir $cwd: $!" : run_ops(@argv[1 .. $#argv]);
+  if ($argv[0] eq 'k8ts:ops' && !$detached) {
+    # Done here and now, a fork and a child's wakeup cheaper; what a big removal or a busy cgroup leaves
+    # goes on in a child (below).
+    my ($err, @rest) = length $cwd && !chdir($cwd) ? ("chdir $cwd: $!") : run_ops(256, @argv[1 .. $#argv]);
     chdir($home) if length $cwd;
-    $err .= "\n" if length $err;
-    put("S $id 0\n");
-    put("X $id " . ((length $err ? 32 : 0) << 8) . " 0 " . length($err) . "\n" . $err);
-    return;
+    if (!@rest) {
+      $err .= "\n" if length $err;
+      put("S $id 0\n");
+      put("X $id " . ((length $err ? 32 : 0) << 8) . " 0 " . length($err) . "\n" . $err);
+      return;
+    }
+    @argv = ('k8ts:ops', @rest);
   }
   my (@parent, @child, $noter, $notew);
   if ($builtin && $argv[0] eq 'k8ts:monitor') { pipe($noter, $notew) or do { put("E $id " . ($! + 0) . "\n"); return } }
@@ -489,9 +501,9 @@ export type FsOp =
 export const canDoFsOps = syscallNumbers !== undefined;
 
 /**
- * Runs file system operations in turn in a child of the helper (from `cwd`): one fork for a whole batch,
- * where Node would take a trip through its thread pool for each call, and has no mount(2) at all. Rejects
- * with the first failure ("mount TARGET: Invalid argument").
+ * Runs file system operations in turn in the helper (from `cwd`): one request for a whole batch, where Node
+ * would take a trip through its thread pool for each call, and has no mount(2) at all. A big removal or a busy
+ * cgroup goes on in a child of the helper. Rejects with the first failure ("mount TARGET: Invalid argument").
  */
 export async function runFsOps(ops: FsOp[], cwd?: string): Promise<void> {
   if (!canDoFsOps) throw new Error(`no file system operations builtin for ${process.arch}`);
