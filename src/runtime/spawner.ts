@@ -135,27 +135,34 @@ my %ops = (
   rmtree => [1, sub { rmtree($_[0]); '' }],
   rmcgroup => [1, sub { rmcgroup($_[0]); '' }],
 );
-# Runs operations (NAME ARGS...) in turn, stopping at the first that fails. Returns its error (or ''), and
-# when run with a budget (in the helper) and an operation deferred, the operations left from that one on.
+# Runs up to $count operations (NAME ARGS...) in turn (-1: all), stopping at the first that fails. Returns
+# its error (or ''), whether an operation deferred (run with a budget, in the helper), and the operations
+# left (from the deferred one on).
 sub run_ops {
-  my ($limit, @a) = @_;
-  while (@a) {
+  my ($limit, $count, @a) = @_;
+  while (@a && $count--) {
     my $name = $a[0];
-    my $op = $ops{$name} or return 'unknown operation';
+    my $op = $ops{$name} or return ('unknown operation', 0);
     my @args = @a[1 .. $op->[0]];
     local $budget = $limit;
     my $err = eval { $op->[1]->(@args) };
-    if (!defined $err) { return ('', @a) if $@ eq "defer\n"; return "$name: $@" }
-    return $err if length $err;
+    if (!defined $err) { return ('', 1, @a) if $@ eq "defer\n"; return ("$name: $@", 0) }
+    return ($err, 0) if length $err;
     splice(@a, 0, 1 + $op->[0]);
   }
-  return '';
+  return ('', 0, @a);
+}
+# Whether a batch of operations removes something (then it runs in the background, a step at a time).
+sub removes {
+  my @a = @_;
+  while (@a) { my $op = $ops{$a[0]} or return 0; return 1 if $a[0] =~ /^rm/; splice(@a, 0, 1 + $op->[0]) }
+  return 0;
 }
 my %builtins = (
   # ops (NAME ARGS...)...: file system operations in turn (see %ops), stopping at the first that fails.
   ops => sub {
     my (undef, @a) = @_;
-    my ($err) = run_ops(undef, @a);
+    my ($err) = run_ops(undef, -1, @a);
     return 0 unless length $err;
     print STDERR "$err\n";
     return 32;
@@ -183,25 +190,51 @@ pipe(my $sigr, my $sigw) or die; nonblock($sigr); nonblock($sigw);
 $SIG{CHLD} = sub { syswrite($sigw, 'x') };
 sub put { my $s = shift; my $o = 0;
   while ($o < length $s) { my $w = syswrite(STDOUT, $s, length($s) - $o, $o); if (!defined $w) { next if $!{EINTR} || $!{EAGAIN}; exit 0 } $o += $w } }
+# Batches of operations that remove something, run a step (one operation) at a time between requests.
+my @background;
+sub ops_done {
+  my ($id, $err) = @_;
+  $err .= "\n" if length $err;
+  put("S $id 0\n");
+  put("X $id " . ((length $err ? 32 : 0) << 8) . " 0 " . length($err) . "\n" . $err);
+}
+# Runs operations in the helper (from $cwd, with a budget): returns as run_ops does.
+sub ops_here {
+  my ($cwd, $count, @a) = @_;
+  return ("chdir $cwd: $!", 0) if length $cwd && !chdir($cwd);
+  my @r = run_ops(256, $count, @a);
+  chdir($home) if length $cwd;
+  return @r;
+}
 sub start {
   my @f = split /\0/, shift, -1;
   my ($id, $detached, $cwd, @spec) = splice(@f, 0, 6);
   my $nargs = shift @f; my @argv = splice(@f, 0, $nargs);
   my $nenv = shift @f; my %env = splice(@f, 0, 2 * $nenv); my $input = join("\0", @f);
-  my $builtin = $argv[0] =~ /^k8ts:(\w+)$/ ? $builtins{$1} : undef;
   if ($argv[0] eq 'k8ts:ops' && !$detached) {
-    # Done here and now, a fork and a child's wakeup cheaper; what a big removal or a busy cgroup leaves
-    # goes on in a child (below).
-    my ($err, @rest) = length $cwd && !chdir($cwd) ? ("chdir $cwd: $!") : run_ops(256, @argv[1 .. $#argv]);
-    chdir($home) if length $cwd;
-    if (!@rest) {
-      $err .= "\n" if length $err;
-      put("S $id 0\n");
-      put("X $id " . ((length $err ? 32 : 0) << 8) . " 0 " . length($err) . "\n" . $err);
-      return;
-    }
+    # Done here, a fork and a child's wakeup cheaper: mounts and directories now, removals (off the callers'
+    # critical paths) in the background, a step at a time, so that they never hold up a request.
+    if (removes(@argv[1 .. $#argv])) { push @background, [$id, $cwd, \@spec, \%env, [@argv[1 .. $#argv]]]; return }
+    my ($err, $deferred, @rest) = ops_here($cwd, -1, @argv[1 .. $#argv]);
+    return ops_done($id, $err) unless $deferred;
     @argv = ('k8ts:ops', @rest);
   }
+  spawn_job($id, $detached, $cwd, \@spec, \@argv, \%env, $input);
+}
+# One step of the first background batch; what a big removal or a busy cgroup leaves goes on in a child.
+sub background_step {
+  my $b = $background[0];
+  my ($id, $cwd, $spec, $env, $ops) = @$b;
+  my ($err, $deferred, @rest) = ops_here($cwd, 1, @$ops);
+  if (@rest && !$deferred && !length $err) { $b->[4] = \@rest; return }
+  shift @background;
+  return ops_done($id, $err) unless $deferred;
+  spawn_job($id, '', $cwd, $spec, ['k8ts:ops', @rest], $env, '');
+}
+sub spawn_job {
+  my ($id, $detached, $cwd, $specref, $argvref, $envref, $input) = @_;
+  my @spec = @$specref; my @argv = @$argvref; my %env = %$envref;
+  my $builtin = $argv[0] =~ /^k8ts:(\w+)$/ ? $builtins{$1} : undef;
   my (@parent, @child, $noter, $notew);
   if ($builtin && $argv[0] eq 'k8ts:monitor') { pipe($noter, $notew) or do { put("E $id " . ($! + 0) . "\n"); return } }
   for my $i (0 .. 2) {
@@ -260,7 +293,7 @@ for (;;) {
   my ($r, $w) = ('', '');
   vec($r, 0, 1) = 1 unless $eof; vec($r, fileno $sigr, 1) = 1;
   vec($r, $_, 1) = 1 for keys %readers; vec($w, $_, 1) = 1 for keys %writers;
-  my $n = select($r, $w, undef, 1);
+  my $n = select($r, $w, undef, @background ? 0 : 1);
   if ($n > 0) {
     if (!$eof && vec($r, 0, 1)) {
       my $got = sysread(STDIN, $buf, 65536, length $buf);
@@ -290,6 +323,7 @@ for (;;) {
       if ($wr->[2] >= length $wr->[1]) { close $wr->[0]; delete $writers{$fd} }
     }
   }
+  background_step() if @background;
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) { if ($jobs{$pid}) { $jobs{$pid}{status} = $?; $check{$pid} = 1 } }
   for my $pid (keys %check) {
     my $job = $jobs{$pid};
