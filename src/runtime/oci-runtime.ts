@@ -1,6 +1,6 @@
 // The OCI runtime binary (runc by default, crun selectable) driven through its command line.
 //
-// Containers are watched by a monitor process started in its own session, which outlives a restart of k8ts
+// Containers are watched by a monitor process in its own process group, which outlives a restart of k8ts
 // and writes the container's exit status (128+signal when killed) into its exit file:
 // - the spawner's monitor (the default, startMonitored): forked by the spawner's helper (no exec of a fresh
 //   program), it makes itself a child subreaper and runs `RUNTIME run --detach`; once the runtime has

@@ -49,7 +49,7 @@ describe('spawner helper', () => {
       // A regular file works as well as a FIFO (opened read-write, not truncated).
       const file = path.join(dir, 'file');
       await writeFile(file, '');
-      const child = await startProgram('/bin/sh', ['-c', 'echo "$$ $(cut -d" " -f6 /proc/$$/stat)"'], {
+      const child = await startProgram('/bin/sh', ['-c', 'echo "$$ $(cut -d" " -f5,6 /proc/$$/stat)"'], {
         detached: true,
         stdio: ['ignore', { path: file }, { path: file }],
       });
@@ -57,9 +57,11 @@ describe('spawner helper', () => {
       const keepAlive = setInterval(() => undefined, 1000);
       const exit = await child.exited.finally(() => clearInterval(keepAlive));
       assert.equal(exit.code, 0);
-      const [pid, sid] = (await readFile(file, 'utf8')).trim().split(/\s+/);
+      const [pid, pgid, sid] = (await readFile(file, 'utf8')).trim().split(/\s+/);
       assert.equal(Number(pid), child.pid);
-      assert.equal(sid, pid, 'a detached child leads its own session');
+      assert.equal(pgid, pid, 'a detached child leads its own process group');
+      const ownSession = (await readFile('/proc/self/stat', 'utf8')).split(') ')[1]!.split(' ')[3];
+      assert.equal(sid, ownSession, 'in our session (and scheduler autogroup)');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -37,7 +37,12 @@ export interface StartOptions {
   stdio?: [SpawnStdio, SpawnStdio, SpawnStdio];
   /** Written to a piped stdin, which is then closed. */
   input?: string | Buffer;
-  /** A new session (setsid): the child outlives us and does not keep this process alive. */
+  /**
+   * The child outlives us and does not keep this process alive. It leads a process group of its own (a
+   * terminal's Ctrl-C or hangup reaches only our group) but stays in our session: a new session would be a new
+   * scheduler autogroup, which starts with no load history and gets a small share of a busy machine (the OCI
+   * runtime under a container's monitor took a third longer than one started in our session, under load).
+   */
   detached?: boolean;
   /** Lines a builtin monitor (k8ts:monitor) reports on its note pipe, as they come. */
   onNote?: (line: string) => void;
@@ -248,7 +253,7 @@ sub spawn_job {
   if ($pid == 0) {
     $SIG{CHLD} = 'DEFAULT'; $SIG{PIPE} = 'DEFAULT';
     eval {
-      POSIX::setsid() if $detached;
+      setpgrp(0, 0) if $detached;
       my @fds;
       for my $i (0 .. 2) {
         my $s = $spec[$i];
