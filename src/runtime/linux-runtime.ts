@@ -15,8 +15,17 @@
 //   <stateDir>/pids/<id>                       the container's init PID as the OCI runtime writes it (O_SYNC)
 //   <stateDir>/cgroup-v1                       crun on a hybrid cgroup host (oci-runtime.ts)
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -458,14 +467,16 @@ export class LinuxRuntime implements cri.RuntimeService {
 
   /**
    * Writes a record's file atomically. Writes of one file are serialised and each serialises the record when
-   * its turn comes, so the file ends with the latest state whatever the order of concurrent saves.
+   * its turn comes, so the file ends with the latest state whatever the order of concurrent saves. The write
+   * itself is synchronous: a record is a few KiB without an fsync, cheaper done at once than through the
+   * thread pool and back (two thread wakeups each, which a busy machine makes wait).
    */
   #atomicWrite(file: string, data: () => string): Promise<void> {
     const previous = this.#writes.get(file) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    const next = previous.then(() => {
       const tmp = `${file}.tmp`;
-      await writeFile(tmp, data());
-      await rename(tmp, file);
+      writeFileSync(tmp, data());
+      renameSync(tmp, file);
     });
     const settled = next.catch(() => undefined);
     this.#writes.set(file, settled);
@@ -772,7 +783,7 @@ export class LinuxRuntime implements cri.RuntimeService {
     this.#containers.set(id, rec); // reserves the name before the first await
     traceStep('begin', id);
     try {
-      await mkdir(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true });
       // The rootfs is mounted while the image config is read and the stdio FIFOs are made.
       const [{ rootfs }, imageConfig] = await Promise.all([
         this.images.mountRootfs(id, image.id),
@@ -830,7 +841,8 @@ export class LinuxRuntime implements cri.RuntimeService {
             ? stop!
             : 'SIGTERM';
       // The bundle and the record (on disk before we answer: a restarted runtime finds the container).
-      await Promise.all([writeFile(path.join(dir, 'config.json'), JSON.stringify(spec)), this.#saveContainer(rec)]);
+      writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+      await this.#saveContainer(rec);
       traceStep('created', id);
     } catch (err) {
       this.#containers.delete(id);
@@ -1123,9 +1135,11 @@ export class LinuxRuntime implements cri.RuntimeService {
     this.#live.delete(rec.id);
     this.#containers.delete(rec.id);
     await this.#writes.get(this.#containerFile(rec.id)); // a record write under way lands first
-    await rename(this.#containerFile(rec.id), path.join(this.#containerDir(rec.id), 'removed.json')).catch(
-      () => undefined, // never written (a failed create), or already renamed
-    );
+    try {
+      renameSync(this.#containerFile(rec.id), path.join(this.#containerDir(rec.id), 'removed.json'));
+    } catch {
+      // never written (a failed create), or already renamed
+    }
     const cleanup = this.#cleanUp(rec)
       .catch((err: unknown) => this.#log.warn('cleaning up a removed container failed', { id: rec.id, err }))
       .finally(() => this.#removals.delete(rec.id));
