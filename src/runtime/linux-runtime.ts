@@ -1050,7 +1050,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       } catch {
         // no status: unknown
       }
-      const oom = (await oomKills(rec.cgroupPath, this.#cgroupVersion)) > 0;
+      const oom = oomKills(rec.cgroupPath, this.#cgroupVersion) > 0;
       rec.exitCode = code;
       rec.reason = oom ? 'OOMKilled' : code === 0 ? 'Completed' : 'Error';
       rec.finishedAt = Math.max(rec.startedAt, stat ? Math.round(stat.mtimeMs * 1e6) : nsNow());
