@@ -160,6 +160,8 @@ interface ContainerRecord {
 interface LiveContainer {
   pump?: LogPump;
   monitor?: StartedProgram;
+  /** Resolves once the monitor noted the container's exit (or is gone), sooner than the monitor's own exit. */
+  ended?: Promise<void>;
   lastCpu?: { ns: number; at: number };
   finalising?: Promise<void>;
 }
@@ -944,6 +946,7 @@ export class LinuxRuntime implements cri.RuntimeService {
           this.#monitorStdio(rec),
         );
         live.monitor = started.monitor;
+        live.ended = started.ended;
         rec.monitorPid = started.monitor.pid;
         running = started.running;
       } catch (err) {
@@ -1018,7 +1021,7 @@ export class LinuxRuntime implements cri.RuntimeService {
         monitorGone = true;
         resolve();
       };
-      live?.monitor?.exited.then(done, done);
+      (live?.ended ?? live?.monitor?.exited)?.then(done, done);
     });
     // A monitor we started reports its exit at once; one found again after a restart is polled. A monitor
     // that ended without writing a status (killed) leaves the exit unknown (255).

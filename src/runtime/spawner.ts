@@ -10,9 +10,9 @@
 // stdin, stdout, stderr (each "p" a pipe, "n" /dev/null, or "f<path>" a file opened read-write, e.g. a FIFO),
 // the argument count, the arguments (the program first), the environment's count of pairs, the pairs, and
 // last the bytes for a piped stdin. Replies (helper → Node on stdout), one line each: "S id pid" once the
-// child has called exec, "E id errno" when it could not be started, "X id status outLen errLen" followed by
-// that many bytes of stdout and stderr once it has exited (status as waitpid reports it), and "N id line" for
-// each line a monitor reports.
+// child has called exec, "E id errno" when it could not be started, and "X id status outLen errLen" followed
+// by that many bytes of stdout and stderr once it has exited (status as waitpid reports it). A monitor writes
+// its own lines ("id line") on fd 3, a socket to Node that all monitors share, without the helper.
 //
 // A program named "k8ts:NAME" is one of the helper's builtins, run in the forked child without an exec (a
 // fork of the small helper costs a fraction of a millisecond, an exec of a fresh program several): `ops`
@@ -24,6 +24,7 @@
 // cgroup is still busy does the rest of the batch go on in a forked child, so the helper never stalls.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
 import os from 'node:os';
 
 /** How a child's stdin, stdout or stderr is set up: collected through a pipe, /dev/null, or a file (FIFO). */
@@ -44,7 +45,7 @@ export interface StartOptions {
    * runtime under a container's monitor took a third longer than one started in our session, under load).
    */
   detached?: boolean;
-  /** Lines a builtin monitor (k8ts:monitor) reports on its note pipe, as they come. */
+  /** Lines a builtin monitor (k8ts:monitor) reports on the notes socket, as they come. */
   onNote?: (line: string) => void;
 }
 
@@ -84,7 +85,7 @@ export class StartError extends Error {
 }
 
 const helperScript = String.raw`
-use strict; use warnings; use POSIX (); use Fcntl qw(O_RDONLY O_WRONLY O_RDWR F_GETFL F_SETFL O_NONBLOCK);
+use strict; use warnings; use POSIX (); use Fcntl qw(O_RDONLY O_WRONLY O_RDWR F_GETFL F_SETFL O_NONBLOCK F_SETFD FD_CLOEXEC);
 $SIG{PIPE} = 'IGNORE';
 my (%jobs, %readers, %writers, %check); my $buf = ''; my $eof = 0;
 sub nonblock { my $fh = shift; fcntl($fh, F_SETFL, fcntl($fh, F_GETFL, 0) | O_NONBLOCK); }
@@ -96,7 +97,10 @@ sub closefds {
 }
 sub finish { my ($f, $c) = @_; open(my $o, '>', "$f.tmp") or return; print $o "$c\n"; close $o; rename("$f.tmp", $f); }
 sub wstatus { my $s = shift; return $s == -1 ? 127 : ($s & 127) ? 128 + ($s & 127) : $s >> 8; }
-sub tell_note { my ($fh, $line) = @_; return unless $fh; local $SIG{PIPE} = 'IGNORE'; syswrite($fh, "$line\n"); }
+# A monitor's notes go straight to Node on fd 3 (a socket every monitor shares; a short write is never split),
+# "ID LINE", without a trip through the helper.
+our $job_id;
+sub tell_note { my ($fh, $line) = @_; return unless $fh; local $SIG{PIPE} = 'IGNORE'; syswrite($fh, "$job_id $line\n"); }
 my ($SYS_mount, $SYS_umount2, $SYS_prctl) = map { $_ + 0 } @ARGV[1 .. 3];
 # In the helper itself: how many more entries a removal may take before the rest goes to a child (undef in a
 # child: no limit). Running out, or a busy cgroup, dies with "defer".
@@ -182,15 +186,18 @@ my %builtins = (
     if (open(my $p, '<', $pidfile)) { $pid = <$p> // ''; close $p; $pid =~ s/\s+//g }
     if ($pid !~ /^\d+$/) { finish("$exit.start", 255); tell_note($note, 'F 255'); return 1 }
     finish($started, "$pid $$");
-    tell_note($note, "R $pid"); close $note if $note;
+    tell_note($note, "R $pid");
     for (;;) {
       my $w = wait();
-      if ($w == -1) { while (kill(0, $pid)) { select(undef, undef, undef, 0.1) } finish($exit, 255); return 0 }
-      if ($w == $pid) { finish($exit, wstatus($?)); return 0 }
+      if ($w == -1) { while (kill(0, $pid)) { select(undef, undef, undef, 0.1) } finish($exit, 255); tell_note($note, 'X 255'); return 0 }
+      if ($w == $pid) { my $code = wstatus($?); finish($exit, $code); tell_note($note, "X $code"); return 0 }
     }
   },
 );
 opendir(my $home, '.') or die "the helper's working directory: $!";
+# Node's end of the monitors' notes; kept from the programs the helper runs (close-on-exec), not from the
+# monitors it forks.
+open(my $notes, '>&=', 3) or die "fd 3: $!"; fcntl($notes, F_SETFD, FD_CLOEXEC);
 pipe(my $sigr, my $sigw) or die; nonblock($sigr); nonblock($sigw);
 $SIG{CHLD} = sub { syswrite($sigw, 'x') };
 sub put { my $s = shift; my $o = 0;
@@ -240,8 +247,8 @@ sub spawn_job {
   my ($id, $detached, $cwd, $specref, $argvref, $envref, $input) = @_;
   my @spec = @$specref; my @argv = @$argvref; my %env = %$envref;
   my $builtin = $argv[0] =~ /^k8ts:(\w+)$/ ? $builtins{$1} : undef;
-  my (@parent, @child, $noter, $notew);
-  if ($builtin && $argv[0] eq 'k8ts:monitor') { pipe($noter, $notew) or do { put("E $id " . ($! + 0) . "\n"); return } }
+  my (@parent, @child);
+  my $monitor = $argv[0] eq 'k8ts:monitor';
   for my $i (0 .. 2) {
     next unless $spec[$i] eq 'p';
     pipe(my $r, my $w) or do { put("E $id " . ($! + 0) . "\n"); return };
@@ -265,34 +272,22 @@ sub spawn_job {
       if (length $cwd) { chdir($cwd) or die }
       %ENV = %env;
       if ($builtin) {
-        closefds(fileno($ew), $notew ? fileno($notew) : -1);
+        closefds(fileno($ew), $monitor ? 3 : -1);
         # A monitor names itself after its container before it counts as started (see monitorAlive).
-        $0 = join(' ', 'k8ts-monitor', @argv[1 .. $#argv]) if $notew;
-        close $ew; close $noter if $noter;
-        POSIX::_exit($builtin->($notew, @argv[1 .. $#argv]));
+        $0 = join(' ', 'k8ts-monitor', @argv[1 .. $#argv]) if $monitor;
+        close $ew; $job_id = $id;
+        POSIX::_exit($builtin->($monitor ? $notes : undef, @argv[1 .. $#argv]));
       }
       exec { $argv[0] } @argv;
     };
     syswrite($ew, ($! + 0) . ''); POSIX::_exit(127);
   }
-  close $ew; close $_ for grep { defined } @child, $notew;
+  close $ew; close $_ for grep { defined } @child;
   my $job = { id => $id, pid => $pid, out => ['', '', ''], open => 1, status => undef, failed => 0, started => 0, errno => '', note => '' };
   $jobs{$pid} = $job;
   $readers{fileno $er} = [$job, $er, 'exec'];
-  if ($noter) { nonblock($noter); $readers{fileno $noter} = [$job, $noter, 'note']; $job->{noter} = $noter }
   for my $i (1, 2) { next unless $parent[$i]; nonblock($parent[$i]); $readers{fileno $parent[$i]} = [$job, $parent[$i], $i]; $job->{open}++ }
   if ($parent[0]) { if (length $input) { nonblock($parent[0]); $writers{fileno $parent[0]} = [$parent[0], $input, 0] } else { close $parent[0] } }
-}
-# Relays what a monitor wrote on its note pipe, a line at a time ("N id line"), until the pipe ends.
-sub drain {
-  my $job = shift; my $fh = $job->{noter};
-  for (;;) {
-    my $data; my $got = sysread($fh, $data, 4096);
-    last if !defined $got && ($!{EAGAIN} || $!{EINTR});
-    if ($got) { $job->{note} .= $data; next }
-    delete $readers{fileno $fh}; close $fh; delete $job->{noter}; last;
-  }
-  while ($job->{note} =~ s/^([^\n]*)\n//) { put("N $job->{id} $1\n") }
 }
 for (;;) {
   my ($r, $w) = ('', '');
@@ -311,7 +306,6 @@ for (;;) {
     for my $fd (keys %readers) {
       next unless vec($r, $fd, 1);
       my ($job, $fh, $which) = @{ $readers{$fd} };
-      if ($which eq 'note') { drain($job); next }
       my $data; my $got = sysread($fh, $data, 65536);
       next if !defined $got && ($!{EAGAIN} || $!{EINTR});
       if ($got) { if ($which eq 'exec') { $job->{errno} .= $data } else { $job->{out}[$which] .= $data } next }
@@ -334,7 +328,6 @@ for (;;) {
     my $job = $jobs{$pid};
     delete $check{$pid} if !$job || $job->{open} == 0;
     next unless $job && defined $job->{status} && $job->{open} == 0;
-    drain($job) if $job->{noter};
     put("X $job->{id} $job->{status} " . length($job->{out}[1]) . ' ' . length($job->{out}[2]) . "\n" . $job->{out}[1] . $job->{out}[2]) unless $job->{failed};
     delete $jobs{$pid};
   }
@@ -360,15 +353,20 @@ class Helper {
   /** Requests that keep this process alive (not exited yet; detached ones until started). */
   holding = 0;
   #buf: Buffer = Buffer.alloc(0);
+  readonly #notes: Readable;
+  #noteBuf = '';
 
   constructor(onGone: (h: Helper) => void) {
     const nr = syscallNumbers ?? { mount: 0, umount2: 0, prctl: 0 };
     this.child = spawn('perl', ['-e', helperScript, 'k8ts-spawner', String(nr.mount), String(nr.umount2), String(nr.prctl)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'inherit', 'pipe'],
     });
+    this.#notes = this.child.stdio[3] as unknown as Readable;
     this.#unref();
     this.child.stdin!.on('error', () => undefined);
     this.child.stdout!.on('data', (b: Buffer) => this.#data(b));
+    this.#notes.on('data', (b: Buffer) => this.#note(b));
+    this.#notes.on('error', () => undefined);
     const gone = (err: Error): void => {
       onGone(this);
       for (const p of this.pending.values()) {
@@ -388,6 +386,19 @@ class Helper {
   #unref(): void {
     this.child.unref();
     (this.child.stdout as unknown as { unref(): void }).unref();
+    // Monitors keep their end open while their containers run: it never keeps this process alive.
+    (this.#notes as unknown as { unref(): void }).unref();
+  }
+
+  /** Lines from the monitors ("id line"), to the onNote of their requests. */
+  #note(chunk: Buffer): void {
+    this.#noteBuf += chunk.toString('utf8');
+    for (let nl = this.#noteBuf.indexOf('\n'); nl >= 0; nl = this.#noteBuf.indexOf('\n')) {
+      const line = this.#noteBuf.slice(0, nl);
+      this.#noteBuf = this.#noteBuf.slice(nl + 1);
+      const sp = line.indexOf(' ');
+      this.pending.get(Number(line.slice(0, sp)))?.onNote?.(line.slice(sp + 1));
+    }
   }
   hold(): void {
     if (this.holding++ === 0) this.#ref();
@@ -412,12 +423,6 @@ class Helper {
         p.onStarted(Number(a));
         continue;
       }
-      if (kind === 'N') {
-        const line = this.#buf.subarray(0, nl).toString('utf8');
-        this.#buf = this.#buf.subarray(nl + 1);
-        p?.onNote?.(line.slice(line.indexOf(' ', 2) + 1));
-        continue;
-      }
       if (kind === 'E') {
         this.#buf = this.#buf.subarray(nl + 1);
         if (!p) continue;
@@ -435,7 +440,9 @@ class Helper {
       const stderr = Buffer.from(this.#buf.subarray(nl + 1 + outLen, nl + 1 + outLen + errLen));
       this.#buf = this.#buf.subarray(nl + 1 + outLen + errLen);
       if (!p) continue;
-      this.pending.delete(id);
+      // A monitor's last note may be read just after its exit: its routing stays until this I/O is done.
+      if (p.onNote) setImmediate(() => this.pending.delete(id));
+      else this.pending.delete(id);
       if (!p.detached) this.release();
       const status = Number(a);
       const sig = status & 0x7f;
