@@ -968,7 +968,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       }
       traceStep('running', rec.id);
       if (rec.state === 'CONTAINER_CREATED') rec.state = 'CONTAINER_RUNNING';
-      // Not saved: the monitor wrote its started file (init and monitor PIDs) before it reported, and a
+      // Not saved: the monitor writes its started file (init and monitor PIDs) right after its note, and a
       // restarted runtime reads it there (#recoverStart).
       void this.#watchExit(rec);
       return {};

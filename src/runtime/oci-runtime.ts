@@ -112,8 +112,8 @@ export class OciRuntime {
    * Starts the container (`RUNTIME run --detach`) under the monitor, forked by the spawner's helper, with the
    * given stdio (stdin, stdout, stderr: FIFOs, opened read-write). The monitor makes itself a child
    * subreaper, so once the runtime has returned it is the parent of the container's init and waits for it;
-   * it reports on its note pipe when the container runs (or that the start failed), writes the started file,
-   * and at the end the exit file. Detached: it survives us.
+   * it notes (on the helper's notes socket) when the container runs or that the start failed, then writes the
+   * started file; at the end it writes the exit file and notes the exit. Detached: it survives us.
    */
   async startMonitored(
     id: string,

@@ -185,8 +185,10 @@ my %builtins = (
     my $pid = '';
     if (open(my $p, '<', $pidfile)) { $pid = <$p> // ''; close $p; $pid =~ s/\s+//g }
     if ($pid !~ /^\d+$/) { finish("$exit.start", 255); tell_note($note, 'F 255'); return 1 }
-    finish($started, "$pid $$");
+    # Noted first (StartContainer waits for it), then written for a restarted runtime (read at its start, long
+    # after this).
     tell_note($note, "R $pid");
+    finish($started, "$pid $$");
     for (;;) {
       my $w = wait();
       if ($w == -1) { while (kill(0, $pid)) { select(undef, undef, undef, 0.1) } finish($exit, 255); tell_note($note, 'X 255'); return 0 }
