@@ -967,7 +967,12 @@ export class LinuxRuntime implements cri.RuntimeService {
         throw await this.#startFailed(rec, message);
       }
       traceStep('running', rec.id);
-      if (rec.state === 'CONTAINER_CREATED') rec.state = 'CONTAINER_RUNNING';
+      if (rec.state === 'CONTAINER_CREATED') {
+        // When the runtime reported it running (as containerd's StartedAt), within a millisecond or so of the
+        // started file that a restarted runtime takes it from.
+        rec.startedAt = nsNow();
+        rec.state = 'CONTAINER_RUNNING';
+      }
       // Not saved: the monitor writes its started file (init and monitor PIDs) right after its note, and a
       // restarted runtime reads it there (#recoverStart).
       void this.#watchExit(rec);
