@@ -472,7 +472,11 @@ export function startProgram(file: string, args: string[], options: StartOptions
   }));
   const id = nextId++;
   const detached = options.detached === true;
-  const env = Object.entries(options.env ?? process.env).filter((e): e is [string, string] => e[1] !== undefined);
+  // The file system builtin needs no environment (and process.env is slow to walk).
+  const env =
+    file === 'k8ts:ops' && options.env === undefined
+      ? []
+      : Object.entries(options.env ?? process.env).filter((e): e is [string, string] => e[1] !== undefined);
   const fields = [
     String(id),
     detached ? '1' : '',

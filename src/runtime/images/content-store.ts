@@ -12,7 +12,7 @@
 // record lists it, a hold of an operation in flight (a pull, an import) protects it, or, for layer
 // directories, a container's lease uses it. Whatever none of these keeps is deleted by a sweep.
 import { randomUUID } from 'node:crypto';
-import { createReadStream, renameSync, writeFileSync, type ReadStream } from 'node:fs';
+import { createReadStream, renameSync, unlinkSync, writeFileSync, type ReadStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -476,7 +476,11 @@ export class ContentStore {
       const record = this.#index.images.find((r) => r.id === lease.imageId);
       if (record !== undefined) record.lastUsedAt = this.#now();
       await this.#leaseWrites.get(containerId)?.catch(() => undefined);
-      await rm(this.#leaseFile(containerId), { force: true });
+      try {
+        unlinkSync(this.#leaseFile(containerId));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
       await this.#sweep(lease.diffIDs.map((d) => `layer:${d}`));
     });
   }
