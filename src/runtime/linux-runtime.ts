@@ -1073,15 +1073,40 @@ export class LinuxRuntime implements cri.RuntimeService {
 
   async #waitExited(rec: ContainerRecord, ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
+    // The monitor's exit note (or its own exit) ends a pause at once, once; the poll covers a monitor found
+    // again after a restart, and one killed before it wrote a status.
+    const live = this.#live.get(rec.id);
+    let ended = (live?.ended ?? live?.monitor?.exited)?.then(
+      () => 'ended' as const,
+      () => 'ended' as const,
+    );
     while (watched(rec)) {
       if (existsSync(this.#exitFile(rec.id))) {
         await this.#finalise(rec);
         return true;
       }
       if (Date.now() >= deadline) return false;
-      await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
+      const pause = sleep(Math.min(50, Math.max(1, deadline - Date.now()))).then(() => 'pause' as const);
+      if ((await (ended ? Promise.race([pause, ended]) : pause)) === 'ended') ended = undefined;
     }
     return true;
+  }
+
+  /**
+   * Sends a signal to the container's init itself, without an OCI runtime process (a Go start, some
+   * milliseconds): only while the init is the child of its monitor (reparented to it once the runtime
+   * returned), so the PID cannot be another process's. Returns false when that does not hold.
+   */
+  #signalInit(rec: ContainerRecord, signal: string): boolean {
+    if (rec.mode !== 'monitor' || rec.pid <= 0 || rec.monitorPid <= 0) return false;
+    try {
+      const ppid = Number(readFileSync(`/proc/${rec.pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+      if (ppid !== rec.monitorPid) return false;
+      process.kill(rec.pid, /^\d+$/.test(signal) ? Number(signal) : signal);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async #stop(rec: ContainerRecord, timeoutSeconds: number): Promise<void> {
@@ -1102,7 +1127,7 @@ export class LinuxRuntime implements cri.RuntimeService {
     if (rec.state !== 'CONTAINER_RUNNING') return;
     if (timeoutSeconds > 0) {
       try {
-        await this.oci.kill(rec.id, rec.stopSignal);
+        if (!this.#signalInit(rec, rec.stopSignal)) await this.oci.kill(rec.id, rec.stopSignal);
       } catch (err) {
         this.#log.info('stop signal not delivered', { id: rec.id, err }, 2);
       }
