@@ -19,6 +19,7 @@ import {
   createWriteStream,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   statSync,
@@ -53,6 +54,7 @@ import { FifoMaker, LogPump, openFifoReadWrite } from './logs.js';
 import {
   createNamespaces,
   isPidHolder,
+  podNetworkSysctls,
   removeNamespaces,
   startPidHolder,
   stopPidHolder,
@@ -515,6 +517,16 @@ export class LinuxRuntime implements cri.RuntimeService {
     }
   }
 
+  /** Whether pods get k8ts' own CNI configuration (the first file of the conf dir is ours). */
+  #usesOwnNetwork(): boolean {
+    try {
+      const files = readdirSync(this.#network.confDir).filter((f) => /\.(conflist|conf|json)$/.test(f)).sort();
+      return files[0] === defaultConfigFile;
+    } catch {
+      return false;
+    }
+  }
+
   async #networkConfig(): Promise<NetworkConfigList> {
     return loadNetworkConfig(this.#network.confDir);
   }
@@ -615,7 +627,12 @@ export class LinuxRuntime implements cri.RuntimeService {
       // The pod's files and its namespaces at once; a crash in between leaves namespaces that the next start
       // finds without a record and removes.
       const [namespaces] = await Promise.all([
-        createNamespaces(path.join(this.stateDir, 'ns', id), kinds, hostname),
+        createNamespaces(
+          path.join(this.stateDir, 'ns', id),
+          kinds,
+          hostname,
+          this.#usesOwnNetwork() ? podNetworkSysctls : [],
+        ),
         writeFile(path.join(dir, 'hosts'), hostsFile(hostNetwork)),
         writeFile(path.join(dir, 'hostname'), `${hostname}\n`),
         resolv !== undefined
