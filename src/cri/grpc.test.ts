@@ -27,7 +27,8 @@ describe('CRI over gRPC on a unix socket', () => {
       lastCreate = req;
       return { containerId: 'c1' };
     },
-    containerStatus: async () => {
+    containerStatus: async (req) => {
+      if (req.containerId === 'odd') throw criErrors.notFound('a/b:c 100% "é"\nnext line');
       throw criErrors.notFound('container "nope" not found');
     },
     execSync: async () => ({ stdout: Buffer.from('out\n'), stderr: Buffer.from([0, 255]), exitCode: 3 }),
@@ -110,7 +111,18 @@ describe('CRI over gRPC on a unix socket', () => {
       assert.equal(err.message, 'container "nope" not found');
       return true;
     });
+    // The status text crosses intact (percent-encoded on the wire where gRPC asks it).
+    await assert.rejects(client.runtime.containerStatus({ containerId: 'odd' }), (err) => {
+      assert.ok(isCriError(err, Code.NotFound), String(err));
+      assert.equal(err.message, 'a/b:c 100% "é"\nnext line');
+      return true;
+    });
     await assert.rejects(client.runtime.status({}), (err) => isCriError(err, Code.Unimplemented));
+    // A large message spans many HTTP/2 frames both ways.
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    const created = await client.runtime.createContainer({ podSandboxId: big, config: {} });
+    assert.equal(created.containerId, 'c1');
+    assert.equal(lastCreate?.podSandboxId?.length, big.length);
     assert.equal((await client.image.pullImage({ image: { image: 'abc' } })).imageRef, 'sha256:abc');
   });
 });

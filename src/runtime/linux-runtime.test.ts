@@ -230,6 +230,10 @@ for (const oci of ['runc', 'crun'] as const) {
       assert.ok((stats?.linux?.network?.defaultInterface?.txBytes?.value ?? 0) > 0, 'the pod sent traffic');
       const get6 = await exec(client.containerId, ['wget', '-q', '-O', '-', `http://[${v6}]/`]);
       assert.equal(get6.stdout, 'hello-from-web\n', get6.stderr);
+      // The pod's interface has its IPv6 address and no link-local one (podNetworkSysctls).
+      const addrs = (await exec(client.containerId, ['cat', '/proc/net/if_inet6'])).stdout;
+      assert.match(addrs, /^fd42\S+ \S+ \S+ \S+ \S+ +eth0$/m);
+      assert.doesNotMatch(addrs, /^fe80\S+ .*eth0$/m);
       // Outbound traffic leaves masqueraded: one nftables rule per pod range.
       const { stdout: table } = await execFileAsync('nft', [
         'list',

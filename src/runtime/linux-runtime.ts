@@ -15,8 +15,18 @@
 //   <stateDir>/pids/<id>                       the container's init PID as the OCI runtime writes it (O_SYNC)
 //   <stateDir>/cgroup-v1                       crun on a hybrid cgroup host (oci-runtime.ts)
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +54,7 @@ import { FifoMaker, LogPump, openFifoReadWrite } from './logs.js';
 import {
   createNamespaces,
   isPidHolder,
+  podNetworkSysctls,
   removeNamespaces,
   startPidHolder,
   stopPidHolder,
@@ -151,6 +162,8 @@ interface ContainerRecord {
 interface LiveContainer {
   pump?: LogPump;
   monitor?: StartedProgram;
+  /** Resolves once the monitor noted the container's exit (or is gone), sooner than the monitor's own exit. */
+  ended?: Promise<void>;
   lastCpu?: { ns: number; at: number };
   finalising?: Promise<void>;
 }
@@ -458,14 +471,16 @@ export class LinuxRuntime implements cri.RuntimeService {
 
   /**
    * Writes a record's file atomically. Writes of one file are serialised and each serialises the record when
-   * its turn comes, so the file ends with the latest state whatever the order of concurrent saves.
+   * its turn comes, so the file ends with the latest state whatever the order of concurrent saves. The write
+   * itself is synchronous: a record is a few KiB without an fsync, cheaper done at once than through the
+   * thread pool and back (two thread wakeups each, which a busy machine makes wait).
    */
   #atomicWrite(file: string, data: () => string): Promise<void> {
     const previous = this.#writes.get(file) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    const next = previous.then(() => {
       const tmp = `${file}.tmp`;
-      await writeFile(tmp, data());
-      await rename(tmp, file);
+      writeFileSync(tmp, data());
+      renameSync(tmp, file);
     });
     const settled = next.catch(() => undefined);
     this.#writes.set(file, settled);
@@ -499,6 +514,16 @@ export class LinuxRuntime implements cri.RuntimeService {
     // Our own configuration masquerades through one nftables table per node range (see cni.ts).
     if (path.basename(file) === defaultConfigFile) {
       await execFileChecked('nft', ['-f', '-'], { input: masqueradeRules(bridge, podCIDRs) });
+    }
+  }
+
+  /** Whether pods get k8ts' own CNI configuration (the first file of the conf dir is ours). */
+  #usesOwnNetwork(): boolean {
+    try {
+      const files = readdirSync(this.#network.confDir).filter((f) => /\.(conflist|conf|json)$/.test(f)).sort();
+      return files[0] === defaultConfigFile;
+    } catch {
+      return false;
     }
   }
 
@@ -602,7 +627,12 @@ export class LinuxRuntime implements cri.RuntimeService {
       // The pod's files and its namespaces at once; a crash in between leaves namespaces that the next start
       // finds without a record and removes.
       const [namespaces] = await Promise.all([
-        createNamespaces(path.join(this.stateDir, 'ns', id), kinds, hostname),
+        createNamespaces(
+          path.join(this.stateDir, 'ns', id),
+          kinds,
+          hostname,
+          this.#usesOwnNetwork() ? podNetworkSysctls : [],
+        ),
         writeFile(path.join(dir, 'hosts'), hostsFile(hostNetwork)),
         writeFile(path.join(dir, 'hostname'), `${hostname}\n`),
         resolv !== undefined
@@ -772,7 +802,7 @@ export class LinuxRuntime implements cri.RuntimeService {
     this.#containers.set(id, rec); // reserves the name before the first await
     traceStep('begin', id);
     try {
-      await mkdir(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true });
       // The rootfs is mounted while the image config is read and the stdio FIFOs are made.
       const [{ rootfs }, imageConfig] = await Promise.all([
         this.images.mountRootfs(id, image.id),
@@ -830,7 +860,8 @@ export class LinuxRuntime implements cri.RuntimeService {
             ? stop!
             : 'SIGTERM';
       // The bundle and the record (on disk before we answer: a restarted runtime finds the container).
-      await Promise.all([writeFile(path.join(dir, 'config.json'), JSON.stringify(spec)), this.#saveContainer(rec)]);
+      writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+      await this.#saveContainer(rec);
       traceStep('created', id);
     } catch (err) {
       this.#containers.delete(id);
@@ -932,6 +963,7 @@ export class LinuxRuntime implements cri.RuntimeService {
           this.#monitorStdio(rec),
         );
         live.monitor = started.monitor;
+        live.ended = started.ended;
         rec.monitorPid = started.monitor.pid;
         running = started.running;
       } catch (err) {
@@ -952,8 +984,13 @@ export class LinuxRuntime implements cri.RuntimeService {
         throw await this.#startFailed(rec, message);
       }
       traceStep('running', rec.id);
-      if (rec.state === 'CONTAINER_CREATED') rec.state = 'CONTAINER_RUNNING';
-      // Not saved: the monitor wrote its started file (init and monitor PIDs) before it reported, and a
+      if (rec.state === 'CONTAINER_CREATED') {
+        // When the runtime reported it running (as containerd's StartedAt), within a millisecond or so of the
+        // started file that a restarted runtime takes it from.
+        rec.startedAt = nsNow();
+        rec.state = 'CONTAINER_RUNNING';
+      }
+      // Not saved: the monitor writes its started file (init and monitor PIDs) right after its note, and a
       // restarted runtime reads it there (#recoverStart).
       void this.#watchExit(rec);
       return {};
@@ -1006,7 +1043,7 @@ export class LinuxRuntime implements cri.RuntimeService {
         monitorGone = true;
         resolve();
       };
-      live?.monitor?.exited.then(done, done);
+      (live?.ended ?? live?.monitor?.exited)?.then(done, done);
     });
     // A monitor we started reports its exit at once; one found again after a restart is polled. A monitor
     // that ended without writing a status (killed) leaves the exit unknown (255).
@@ -1038,7 +1075,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       } catch {
         // no status: unknown
       }
-      const oom = (await oomKills(rec.cgroupPath, this.#cgroupVersion)) > 0;
+      const oom = oomKills(rec.cgroupPath, this.#cgroupVersion) > 0;
       rec.exitCode = code;
       rec.reason = oom ? 'OOMKilled' : code === 0 ? 'Completed' : 'Error';
       rec.finishedAt = Math.max(rec.startedAt, stat ? Math.round(stat.mtimeMs * 1e6) : nsNow());
@@ -1053,15 +1090,40 @@ export class LinuxRuntime implements cri.RuntimeService {
 
   async #waitExited(rec: ContainerRecord, ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
+    // The monitor's exit note (or its own exit) ends a pause at once, once; the poll covers a monitor found
+    // again after a restart, and one killed before it wrote a status.
+    const live = this.#live.get(rec.id);
+    let ended = (live?.ended ?? live?.monitor?.exited)?.then(
+      () => 'ended' as const,
+      () => 'ended' as const,
+    );
     while (watched(rec)) {
       if (existsSync(this.#exitFile(rec.id))) {
         await this.#finalise(rec);
         return true;
       }
       if (Date.now() >= deadline) return false;
-      await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
+      const pause = sleep(Math.min(50, Math.max(1, deadline - Date.now()))).then(() => 'pause' as const);
+      if ((await (ended ? Promise.race([pause, ended]) : pause)) === 'ended') ended = undefined;
     }
     return true;
+  }
+
+  /**
+   * Sends a signal to the container's init itself, without an OCI runtime process (a Go start, some
+   * milliseconds): only while the init is the child of its monitor (reparented to it once the runtime
+   * returned), so the PID cannot be another process's. Returns false when that does not hold.
+   */
+  #signalInit(rec: ContainerRecord, signal: string): boolean {
+    if (rec.mode !== 'monitor' || rec.pid <= 0 || rec.monitorPid <= 0) return false;
+    try {
+      const ppid = Number(readFileSync(`/proc/${rec.pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+      if (ppid !== rec.monitorPid) return false;
+      process.kill(rec.pid, /^\d+$/.test(signal) ? Number(signal) : signal);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async #stop(rec: ContainerRecord, timeoutSeconds: number): Promise<void> {
@@ -1082,7 +1144,7 @@ export class LinuxRuntime implements cri.RuntimeService {
     if (rec.state !== 'CONTAINER_RUNNING') return;
     if (timeoutSeconds > 0) {
       try {
-        await this.oci.kill(rec.id, rec.stopSignal);
+        if (!this.#signalInit(rec, rec.stopSignal)) await this.oci.kill(rec.id, rec.stopSignal);
       } catch (err) {
         this.#log.info('stop signal not delivered', { id: rec.id, err }, 2);
       }
@@ -1123,9 +1185,11 @@ export class LinuxRuntime implements cri.RuntimeService {
     this.#live.delete(rec.id);
     this.#containers.delete(rec.id);
     await this.#writes.get(this.#containerFile(rec.id)); // a record write under way lands first
-    await rename(this.#containerFile(rec.id), path.join(this.#containerDir(rec.id), 'removed.json')).catch(
-      () => undefined, // never written (a failed create), or already renamed
-    );
+    try {
+      renameSync(this.#containerFile(rec.id), path.join(this.#containerDir(rec.id), 'removed.json'));
+    } catch {
+      // never written (a failed create), or already renamed
+    }
     const cleanup = this.#cleanUp(rec)
       .catch((err: unknown) => this.#log.warn('cleaning up a removed container failed', { id: rec.id, err }))
       .finally(() => this.#removals.delete(rec.id));

@@ -14,11 +14,15 @@ export type SandboxNamespaceKind = 'net' | 'uts' | 'ipc';
 /** Paths of a sandbox's namespace files, by kind (a kind shared with the host is absent). */
 export type SandboxNamespaces = Partial<Record<SandboxNamespaceKind, string>>;
 
-/** Creates the namespaces under `dir` (one file each) and sets the hostname in the UTS one. */
+/**
+ * Creates the namespaces under `dir` (one file each), sets the hostname in the UTS one and the given sysctls
+ * (e.g. podNetworkSysctls) in the network one.
+ */
 export async function createNamespaces(
   dir: string,
   kinds: SandboxNamespaceKind[],
   hostname: string | undefined,
+  netSysctls: [string, string][] = [],
 ): Promise<SandboxNamespaces> {
   const result: SandboxNamespaces = {};
   if (kinds.length === 0) return result;
@@ -31,8 +35,13 @@ export async function createNamespaces(
     result[kind] = file;
   }
   try {
-    // The command runs inside the new namespaces: it names the UTS one, or does nothing.
-    const command = result.uts !== undefined && hostname ? ['hostname', hostname] : ['true'];
+    // The command runs inside the new namespaces: it names the UTS one and sets the network one's sysctls.
+    const steps: string[] = [];
+    if (result.net !== undefined) {
+      steps.push(...netSysctls.map(([key, value]) => `echo ${value} > /proc/sys/${key.replace(/\./g, '/')} 2>/dev/null;`));
+    }
+    if (result.uts !== undefined && hostname) steps.push('exec hostname "$1"');
+    const command = steps.length === 0 ? ['true'] : ['sh', '-c', steps.join(' '), 'sh', hostname ?? ''];
     await execFileChecked('unshare', [...args, ...command]);
   } catch (err) {
     await removeNamespaces(result);
@@ -40,6 +49,21 @@ export async function createNamespaces(
   }
   return result;
 }
+
+/**
+ * Set in a pod's new network namespace before CNI runs, for the interfaces the plugins create there, when the
+ * network is k8ts' own configuration (a user's CNI gets the namespace as the kernel makes it).
+ *
+ * `addr_gen_mode` 1: no IPv6 link-local address on the pod's interface. The bridge plugin (Debian's
+ * containernetworking-plugins 1.1.1, and upstream's still) sets the pod's interface up and at once lists its
+ * IPv6 addresses, and sleeps 50 ms when one is still tentative (ip.SettleAddresses). Both the link-local
+ * address and the pod's own address (added while the link was down) leave the tentative state in kernel work
+ * queued when the link watch sees the carrier come up, which often runs in parallel on another CPU and loses
+ * that race: about half of all sandboxes took 50 ms longer. Without a link-local address only the pod's own
+ * address is waited for, and that race is lost far less often (about one in five here). The pod's neighbour
+ * discovery then uses its global address, as the kernel does on an interface without a link-local one.
+ */
+export const podNetworkSysctls: [string, string][] = [['net.ipv6.conf.default.addr_gen_mode', '1']];
 
 /** The mount points of this mount namespace. */
 async function mountPoints(): Promise<Set<string>> {

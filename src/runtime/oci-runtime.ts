@@ -1,6 +1,6 @@
 // The OCI runtime binary (runc by default, crun selectable) driven through its command line.
 //
-// Containers are watched by a monitor process started in its own session, which outlives a restart of k8ts
+// Containers are watched by a monitor process in its own process group, which outlives a restart of k8ts
 // and writes the container's exit status (128+signal when killed) into its exit file:
 // - the spawner's monitor (the default, startMonitored): forked by the spawner's helper (no exec of a fresh
 //   program), it makes itself a child subreaper and runs `RUNTIME run --detach`; once the runtime has
@@ -58,6 +58,8 @@ export interface MonitoredStart {
   monitor: StartedProgram;
   /** Resolves with the container init's PID once it runs; rejects (StartFailed) when the start failed. */
   running: Promise<number>;
+  /** Resolves once the monitor has recorded the container's exit (its note), or has exited itself. */
+  ended: Promise<void>;
 }
 
 /** The OCI runtime could not start the container (its reason is in the runtime's log). */
@@ -110,8 +112,8 @@ export class OciRuntime {
    * Starts the container (`RUNTIME run --detach`) under the monitor, forked by the spawner's helper, with the
    * given stdio (stdin, stdout, stderr: FIFOs, opened read-write). The monitor makes itself a child
    * subreaper, so once the runtime has returned it is the parent of the container's init and waits for it;
-   * it reports on its note pipe when the container runs (or that the start failed), writes the started file,
-   * and at the end the exit file. Detached: it survives us.
+   * it notes (on the helper's notes socket) when the container runs or that the start failed, then writes the
+   * started file; at the end it writes the exit file and notes the exit. Detached: it survives us.
    */
   async startMonitored(
     id: string,
@@ -122,16 +124,24 @@ export class OciRuntime {
     const command = [this.binary, '--root', this.root, '--log', files.logFile, '--log-format', 'json', 'run', '--detach'];
     command.push('--bundle', files.bundle, '--pid-file', files.pidFile, id);
     let report!: (line: string) => void;
+    let recorded!: () => void;
     const noted = new Promise<string>((resolve) => (report = resolve));
+    const exitNoted = new Promise<void>((resolve) => (recorded = resolve));
     const monitor = await startProgram(
       'k8ts:monitor',
       [files.exitFile, files.startedFile, files.pidFile, ...command],
-      { detached: true, stdio, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' }, onNote: report },
+      {
+        detached: true,
+        stdio,
+        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+        onNote: (line) => (line.startsWith('X ') ? recorded() : report(line)),
+      },
     );
-    // The monitor's exit without a note (killed) counts as a failed start.
+    // Its notes come on their own socket, so the monitor's exit may be seen first: then the started file
+    // says whether the container ran; without it (killed before) the start failed.
     const gone = monitor.exited.then(
-      (e) => `F ${e.code ?? 255}`,
-      () => 'F 255',
+      (e) => startedNote(files.startedFile) ?? `F ${e.code ?? 255}`,
+      () => startedNote(files.startedFile) ?? 'F 255',
     );
     const running = Promise.race([noted, gone]).then((line) => {
       const [kind, value] = line.split(' ');
@@ -139,7 +149,8 @@ export class OciRuntime {
       throw new StartFailed(Number(value));
     });
     running.catch(() => undefined);
-    return { monitor, running };
+    const ended = Promise.race([exitNoted, monitor.exited.then(() => undefined, () => undefined)]);
+    return { monitor, running, ended };
   }
 
   /** Sends a signal to the container's init (or all its processes). */
@@ -180,6 +191,16 @@ export class OciRuntime {
     const command = [this.binary, '--root', this.root, 'exec', '--process', processFile, id];
     const [file, ...args] = tty ? withTerminal(command, size) : command;
     return spawn(file!, args, { stdio });
+  }
+}
+
+/** "R <init PID>" from a monitor's started file ("<init PID> <monitor PID>"), if it was written. */
+function startedNote(file: string): string | undefined {
+  try {
+    const pid = readFileSync(file, 'utf8').trim().split(' ')[0];
+    return pid ? `R ${pid}` : undefined;
+  } catch {
+    return undefined;
   }
 }
 

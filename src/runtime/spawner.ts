@@ -10,18 +10,21 @@
 // stdin, stdout, stderr (each "p" a pipe, "n" /dev/null, or "f<path>" a file opened read-write, e.g. a FIFO),
 // the argument count, the arguments (the program first), the environment's count of pairs, the pairs, and
 // last the bytes for a piped stdin. Replies (helper → Node on stdout), one line each: "S id pid" once the
-// child has called exec, "E id errno" when it could not be started, "X id status outLen errLen" followed by
-// that many bytes of stdout and stderr once it has exited (status as waitpid reports it), and "N id line" for
-// each line a monitor reports.
+// child has called exec, "E id errno" when it could not be started, and "X id status outLen errLen" followed
+// by that many bytes of stdout and stderr once it has exited (status as waitpid reports it). A monitor writes
+// its own lines ("id line") on fd 3, a socket to Node that all monitors share, without the helper.
 //
 // A program named "k8ts:NAME" is one of the helper's builtins, run in the forked child without an exec (a
 // fork of the small helper costs a fraction of a millisecond, an exec of a fresh program several): `ops`
 // makes file system calls itself (mount(2) and umount2(2), where mount(8) and umount(8) cost 2-3 ms each, and
-// removals), and a batch of only quick ones (mkdir, mount, umount) runs in the helper itself, without a fork;
-// `monitor` is the container monitor (oci-runtime.ts), which reports on a pipe of its own when the container
-// runs.
+// removals); `monitor` is the container monitor (oci-runtime.ts), which reports on a pipe of its own when the
+// container runs. A batch of `ops` runs in the helper itself, without a fork: a fork of the helper costs about
+// a millisecond of CPU in the child and as much again in the helper, whose pages its writes then copy (the
+// fork shares them copy-on-write). Only when a removal turns out big (more than a few hundred entries) or a
+// cgroup is still busy does the rest of the batch go on in a forked child, so the helper never stalls.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
 import os from 'node:os';
 
 /** How a child's stdin, stdout or stderr is set up: collected through a pipe, /dev/null, or a file (FIFO). */
@@ -35,9 +38,14 @@ export interface StartOptions {
   stdio?: [SpawnStdio, SpawnStdio, SpawnStdio];
   /** Written to a piped stdin, which is then closed. */
   input?: string | Buffer;
-  /** A new session (setsid): the child outlives us and does not keep this process alive. */
+  /**
+   * The child outlives us and does not keep this process alive. It leads a process group of its own (a
+   * terminal's Ctrl-C or hangup reaches only our group) but stays in our session: a new session would be a new
+   * scheduler autogroup, which starts with no load history and gets a small share of a busy machine (the OCI
+   * runtime under a container's monitor took a third longer than one started in our session, under load).
+   */
   detached?: boolean;
-  /** Lines a builtin monitor (k8ts:monitor) reports on its note pipe, as they come. */
+  /** Lines a builtin monitor (k8ts:monitor) reports on the notes socket, as they come. */
   onNote?: (line: string) => void;
 }
 
@@ -77,7 +85,7 @@ export class StartError extends Error {
 }
 
 const helperScript = String.raw`
-use strict; use warnings; use POSIX (); use Fcntl qw(O_RDONLY O_WRONLY O_RDWR F_GETFL F_SETFL O_NONBLOCK);
+use strict; use warnings; use POSIX (); use Fcntl qw(O_RDONLY O_WRONLY O_RDWR F_GETFL F_SETFL O_NONBLOCK F_SETFD FD_CLOEXEC);
 $SIG{PIPE} = 'IGNORE';
 my (%jobs, %readers, %writers, %check); my $buf = ''; my $eof = 0;
 sub nonblock { my $fh = shift; fcntl($fh, F_SETFL, fcntl($fh, F_GETFL, 0) | O_NONBLOCK); }
@@ -89,11 +97,19 @@ sub closefds {
 }
 sub finish { my ($f, $c) = @_; open(my $o, '>', "$f.tmp") or return; print $o "$c\n"; close $o; rename("$f.tmp", $f); }
 sub wstatus { my $s = shift; return $s == -1 ? 127 : ($s & 127) ? 128 + ($s & 127) : $s >> 8; }
-sub tell_note { my ($fh, $line) = @_; return unless $fh; local $SIG{PIPE} = 'IGNORE'; syswrite($fh, "$line\n"); }
+# A monitor's notes go straight to Node on fd 3 (a socket every monitor shares; a short write is never split),
+# "ID LINE", without a trip through the helper.
+our $job_id;
+sub tell_note { my ($fh, $line) = @_; return unless $fh; local $SIG{PIPE} = 'IGNORE'; syswrite($fh, "$job_id $line\n"); }
 my ($SYS_mount, $SYS_umount2, $SYS_prctl) = map { $_ + 0 } @ARGV[1 .. 3];
+# In the helper itself: how many more entries a removal may take before the rest goes to a child (undef in a
+# child: no limit). Running out, or a busy cgroup, dies with "defer".
+our $budget;
+sub spend { die "defer\n" if defined $budget && --$budget < 0 }
 # Removes a tree without following symbolic links or entering another file system.
 sub rmtree {
   my ($p, $dev) = @_; my @st = lstat($p) or return;
+  spend();
   if (!-d _) { unlink($p); return }
   return if defined $dev && $st[0] != $dev;
   if (opendir(my $d, $p)) { my @e = grep { $_ ne '.' && $_ ne '..' } readdir($d); closedir($d); rmtree("$p/$_", $st[0]) for @e }
@@ -110,44 +126,52 @@ sub rmcgroup {
       rmcgroup("$p/$_") for @sub; next;
     }
     return unless $!{EBUSY};
+    die "defer\n" if defined $budget;
     select(undef, undef, undef, 0.01);
   }
 }
-# Each operation: its argument count, whether it is quick enough to run in the helper itself (no fork), and
-# its code, which returns an error message or ''.
+# Each operation: its argument count and its code, which returns an error message or ''. Only the removals
+# may defer (they are the ones that can be repeated: what is gone is skipped).
 my %ops = (
-  mkdir => [2, 1, sub { my ($p, $mode) = @_; mkdir($p, oct $mode) || $!{EEXIST} ? '' : "mkdir $p: $!" }],
-  mount => [5, 1, sub {
+  mkdir => [2, sub { my ($p, $mode) = @_; mkdir($p, oct $mode) || $!{EEXIST} ? '' : "mkdir $p: $!" }],
+  mount => [5, sub {
     my ($src, $target, $type, $flags, $data) = @_;
     syscall($SYS_mount, $src, $target, $type, $flags + 0, $data) == 0 ? '' : "mount $target: $!" }],
   # Not (or no longer) a mount point is no error.
-  umount => [2, 1, sub {
+  umount => [2, sub {
     my ($target, $flags) = @_;
     syscall($SYS_umount2, $target, $flags + 0) == 0 || $!{EINVAL} || $!{ENOENT} ? '' : "umount $target: $!" }],
-  rmtree => [1, 0, sub { rmtree($_[0]); '' }],
-  rmcgroup => [1, 0, sub { rmcgroup($_[0]); '' }],
+  rmtree => [1, sub { rmtree($_[0]); '' }],
+  rmcgroup => [1, sub { rmcgroup($_[0]); '' }],
 );
-# Runs operations (NAME ARGS...) in turn, stopping at the first that fails: its error, or ''.
+# Runs up to $count operations (NAME ARGS...) in turn (-1: all), stopping at the first that fails. Returns
+# its error (or ''), whether an operation deferred (run with a budget, in the helper), and the operations
+# left (from the deferred one on).
 sub run_ops {
-  my @a = @_;
-  while (@a) {
-    my $op = $ops{shift @a} or return 'unknown operation';
-    my $err = $op->[2]->(splice(@a, 0, $op->[0]));
-    return $err if length $err;
+  my ($limit, $count, @a) = @_;
+  while (@a && $count--) {
+    my $name = $a[0];
+    my $op = $ops{$name} or return ('unknown operation', 0);
+    my @args = @a[1 .. $op->[0]];
+    local $budget = $limit;
+    my $err = eval { $op->[1]->(@args) };
+    if (!defined $err) { return ('', 1, @a) if $@ eq "defer\n"; return ("$name: $@", 0) }
+    return ($err, 0) if length $err;
+    splice(@a, 0, 1 + $op->[0]);
   }
-  return '';
+  return ('', 0, @a);
 }
-# Whether a batch is only quick operations (then the helper runs it itself, between two requests).
-sub quick_ops {
+# Whether a batch of operations removes something (then it runs in the background, a step at a time).
+sub removes {
   my @a = @_;
-  while (@a) { my $op = $ops{shift @a} or return 0; return 0 unless $op->[1]; splice(@a, 0, $op->[0]) }
-  return 1;
+  while (@a) { my $op = $ops{$a[0]} or return 0; return 1 if $a[0] =~ /^rm/; splice(@a, 0, 1 + $op->[0]) }
+  return 0;
 }
 my %builtins = (
   # ops (NAME ARGS...)...: file system operations in turn (see %ops), stopping at the first that fails.
   ops => sub {
     my (undef, @a) = @_;
-    my $err = run_ops(@a);
+    my ($err) = run_ops(undef, -1, @a);
     return 0 unless length $err;
     print STDERR "$err\n";
     return 32;
@@ -161,37 +185,72 @@ my %builtins = (
     my $pid = '';
     if (open(my $p, '<', $pidfile)) { $pid = <$p> // ''; close $p; $pid =~ s/\s+//g }
     if ($pid !~ /^\d+$/) { finish("$exit.start", 255); tell_note($note, 'F 255'); return 1 }
+    # Noted first (StartContainer waits for it), then written for a restarted runtime (read at its start, long
+    # after this).
+    tell_note($note, "R $pid");
     finish($started, "$pid $$");
-    tell_note($note, "R $pid"); close $note if $note;
     for (;;) {
       my $w = wait();
-      if ($w == -1) { while (kill(0, $pid)) { select(undef, undef, undef, 0.1) } finish($exit, 255); return 0 }
-      if ($w == $pid) { finish($exit, wstatus($?)); return 0 }
+      if ($w == -1) { while (kill(0, $pid)) { select(undef, undef, undef, 0.1) } finish($exit, 255); tell_note($note, 'X 255'); return 0 }
+      if ($w == $pid) { my $code = wstatus($?); finish($exit, $code); tell_note($note, "X $code"); return 0 }
     }
   },
 );
 opendir(my $home, '.') or die "the helper's working directory: $!";
+# Node's end of the monitors' notes; kept from the programs the helper runs (close-on-exec), not from the
+# monitors it forks.
+open(my $notes, '>&=', 3) or die "fd 3: $!"; fcntl($notes, F_SETFD, FD_CLOEXEC);
 pipe(my $sigr, my $sigw) or die; nonblock($sigr); nonblock($sigw);
 $SIG{CHLD} = sub { syswrite($sigw, 'x') };
 sub put { my $s = shift; my $o = 0;
   while ($o < length $s) { my $w = syswrite(STDOUT, $s, length($s) - $o, $o); if (!defined $w) { next if $!{EINTR} || $!{EAGAIN}; exit 0 } $o += $w } }
+# Batches of operations that remove something, run a step (one operation) at a time between requests.
+my @background;
+sub ops_done {
+  my ($id, $err) = @_;
+  $err .= "\n" if length $err;
+  put("S $id 0\n");
+  put("X $id " . ((length $err ? 32 : 0) << 8) . " 0 " . length($err) . "\n" . $err);
+}
+# Runs operations in the helper (from $cwd, with a budget): returns as run_ops does.
+sub ops_here {
+  my ($cwd, $count, @a) = @_;
+  return ("chdir $cwd: $!", 0) if length $cwd && !chdir($cwd);
+  my @r = run_ops(256, $count, @a);
+  chdir($home) if length $cwd;
+  return @r;
+}
 sub start {
   my @f = split /\0/, shift, -1;
   my ($id, $detached, $cwd, @spec) = splice(@f, 0, 6);
   my $nargs = shift @f; my @argv = splice(@f, 0, $nargs);
   my $nenv = shift @f; my %env = splice(@f, 0, 2 * $nenv); my $input = join("\0", @f);
-  my $builtin = $argv[0] =~ /^k8ts:(\w+)$/ ? $builtins{$1} : undef;
-  if ($argv[0] eq 'k8ts:ops' && !$detached && quick_ops(@argv[1 .. $#argv])) {
-    # Mounts and directories: done here and now, a fork and a child's wakeup cheaper.
-    my $err = length $cwd && !chdir($cwd) ? "chdir $cwd: $!" : run_ops(@argv[1 .. $#argv]);
-    chdir($home) if length $cwd;
-    $err .= "\n" if length $err;
-    put("S $id 0\n");
-    put("X $id " . ((length $err ? 32 : 0) << 8) . " 0 " . length($err) . "\n" . $err);
-    return;
+  if ($argv[0] eq 'k8ts:ops' && !$detached) {
+    # Done here, a fork and a child's wakeup cheaper: mounts and directories now, removals (off the callers'
+    # critical paths) in the background, a step at a time, so that they never hold up a request.
+    if (removes(@argv[1 .. $#argv])) { push @background, [$id, $cwd, \@spec, \%env, [@argv[1 .. $#argv]]]; return }
+    my ($err, $deferred, @rest) = ops_here($cwd, -1, @argv[1 .. $#argv]);
+    return ops_done($id, $err) unless $deferred;
+    @argv = ('k8ts:ops', @rest);
   }
-  my (@parent, @child, $noter, $notew);
-  if ($builtin && $argv[0] eq 'k8ts:monitor') { pipe($noter, $notew) or do { put("E $id " . ($! + 0) . "\n"); return } }
+  spawn_job($id, $detached, $cwd, \@spec, \@argv, \%env, $input);
+}
+# One step of the first background batch; what a big removal or a busy cgroup leaves goes on in a child.
+sub background_step {
+  my $b = $background[0];
+  my ($id, $cwd, $spec, $env, $ops) = @$b;
+  my ($err, $deferred, @rest) = ops_here($cwd, 1, @$ops);
+  if (@rest && !$deferred && !length $err) { $b->[4] = \@rest; return }
+  shift @background;
+  return ops_done($id, $err) unless $deferred;
+  spawn_job($id, '', $cwd, $spec, ['k8ts:ops', @rest], $env, '');
+}
+sub spawn_job {
+  my ($id, $detached, $cwd, $specref, $argvref, $envref, $input) = @_;
+  my @spec = @$specref; my @argv = @$argvref; my %env = %$envref;
+  my $builtin = $argv[0] =~ /^k8ts:(\w+)$/ ? $builtins{$1} : undef;
+  my (@parent, @child);
+  my $monitor = $argv[0] eq 'k8ts:monitor';
   for my $i (0 .. 2) {
     next unless $spec[$i] eq 'p';
     pipe(my $r, my $w) or do { put("E $id " . ($! + 0) . "\n"); return };
@@ -203,7 +262,7 @@ sub start {
   if ($pid == 0) {
     $SIG{CHLD} = 'DEFAULT'; $SIG{PIPE} = 'DEFAULT';
     eval {
-      POSIX::setsid() if $detached;
+      setpgrp(0, 0) if $detached;
       my @fds;
       for my $i (0 .. 2) {
         my $s = $spec[$i];
@@ -215,40 +274,28 @@ sub start {
       if (length $cwd) { chdir($cwd) or die }
       %ENV = %env;
       if ($builtin) {
-        closefds(fileno($ew), $notew ? fileno($notew) : -1);
+        closefds(fileno($ew), $monitor ? 3 : -1);
         # A monitor names itself after its container before it counts as started (see monitorAlive).
-        $0 = join(' ', 'k8ts-monitor', @argv[1 .. $#argv]) if $notew;
-        close $ew; close $noter if $noter;
-        POSIX::_exit($builtin->($notew, @argv[1 .. $#argv]));
+        $0 = join(' ', 'k8ts-monitor', @argv[1 .. $#argv]) if $monitor;
+        close $ew; $job_id = $id;
+        POSIX::_exit($builtin->($monitor ? $notes : undef, @argv[1 .. $#argv]));
       }
       exec { $argv[0] } @argv;
     };
     syswrite($ew, ($! + 0) . ''); POSIX::_exit(127);
   }
-  close $ew; close $_ for grep { defined } @child, $notew;
+  close $ew; close $_ for grep { defined } @child;
   my $job = { id => $id, pid => $pid, out => ['', '', ''], open => 1, status => undef, failed => 0, started => 0, errno => '', note => '' };
   $jobs{$pid} = $job;
   $readers{fileno $er} = [$job, $er, 'exec'];
-  if ($noter) { nonblock($noter); $readers{fileno $noter} = [$job, $noter, 'note']; $job->{noter} = $noter }
   for my $i (1, 2) { next unless $parent[$i]; nonblock($parent[$i]); $readers{fileno $parent[$i]} = [$job, $parent[$i], $i]; $job->{open}++ }
   if ($parent[0]) { if (length $input) { nonblock($parent[0]); $writers{fileno $parent[0]} = [$parent[0], $input, 0] } else { close $parent[0] } }
-}
-# Relays what a monitor wrote on its note pipe, a line at a time ("N id line"), until the pipe ends.
-sub drain {
-  my $job = shift; my $fh = $job->{noter};
-  for (;;) {
-    my $data; my $got = sysread($fh, $data, 4096);
-    last if !defined $got && ($!{EAGAIN} || $!{EINTR});
-    if ($got) { $job->{note} .= $data; next }
-    delete $readers{fileno $fh}; close $fh; delete $job->{noter}; last;
-  }
-  while ($job->{note} =~ s/^([^\n]*)\n//) { put("N $job->{id} $1\n") }
 }
 for (;;) {
   my ($r, $w) = ('', '');
   vec($r, 0, 1) = 1 unless $eof; vec($r, fileno $sigr, 1) = 1;
   vec($r, $_, 1) = 1 for keys %readers; vec($w, $_, 1) = 1 for keys %writers;
-  my $n = select($r, $w, undef, 1);
+  my $n = select($r, $w, undef, @background ? 0 : 1);
   if ($n > 0) {
     if (!$eof && vec($r, 0, 1)) {
       my $got = sysread(STDIN, $buf, 65536, length $buf);
@@ -261,7 +308,6 @@ for (;;) {
     for my $fd (keys %readers) {
       next unless vec($r, $fd, 1);
       my ($job, $fh, $which) = @{ $readers{$fd} };
-      if ($which eq 'note') { drain($job); next }
       my $data; my $got = sysread($fh, $data, 65536);
       next if !defined $got && ($!{EAGAIN} || $!{EINTR});
       if ($got) { if ($which eq 'exec') { $job->{errno} .= $data } else { $job->{out}[$which] .= $data } next }
@@ -278,12 +324,12 @@ for (;;) {
       if ($wr->[2] >= length $wr->[1]) { close $wr->[0]; delete $writers{$fd} }
     }
   }
+  background_step() if @background;
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) { if ($jobs{$pid}) { $jobs{$pid}{status} = $?; $check{$pid} = 1 } }
   for my $pid (keys %check) {
     my $job = $jobs{$pid};
     delete $check{$pid} if !$job || $job->{open} == 0;
     next unless $job && defined $job->{status} && $job->{open} == 0;
-    drain($job) if $job->{noter};
     put("X $job->{id} $job->{status} " . length($job->{out}[1]) . ' ' . length($job->{out}[2]) . "\n" . $job->{out}[1] . $job->{out}[2]) unless $job->{failed};
     delete $jobs{$pid};
   }
@@ -309,15 +355,20 @@ class Helper {
   /** Requests that keep this process alive (not exited yet; detached ones until started). */
   holding = 0;
   #buf: Buffer = Buffer.alloc(0);
+  readonly #notes: Readable;
+  #noteBuf = '';
 
   constructor(onGone: (h: Helper) => void) {
     const nr = syscallNumbers ?? { mount: 0, umount2: 0, prctl: 0 };
     this.child = spawn('perl', ['-e', helperScript, 'k8ts-spawner', String(nr.mount), String(nr.umount2), String(nr.prctl)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'inherit', 'pipe'],
     });
+    this.#notes = this.child.stdio[3] as unknown as Readable;
     this.#unref();
     this.child.stdin!.on('error', () => undefined);
     this.child.stdout!.on('data', (b: Buffer) => this.#data(b));
+    this.#notes.on('data', (b: Buffer) => this.#note(b));
+    this.#notes.on('error', () => undefined);
     const gone = (err: Error): void => {
       onGone(this);
       for (const p of this.pending.values()) {
@@ -337,6 +388,19 @@ class Helper {
   #unref(): void {
     this.child.unref();
     (this.child.stdout as unknown as { unref(): void }).unref();
+    // Monitors keep their end open while their containers run: it never keeps this process alive.
+    (this.#notes as unknown as { unref(): void }).unref();
+  }
+
+  /** Lines from the monitors ("id line"), to the onNote of their requests. */
+  #note(chunk: Buffer): void {
+    this.#noteBuf += chunk.toString('utf8');
+    for (let nl = this.#noteBuf.indexOf('\n'); nl >= 0; nl = this.#noteBuf.indexOf('\n')) {
+      const line = this.#noteBuf.slice(0, nl);
+      this.#noteBuf = this.#noteBuf.slice(nl + 1);
+      const sp = line.indexOf(' ');
+      this.pending.get(Number(line.slice(0, sp)))?.onNote?.(line.slice(sp + 1));
+    }
   }
   hold(): void {
     if (this.holding++ === 0) this.#ref();
@@ -361,12 +425,6 @@ class Helper {
         p.onStarted(Number(a));
         continue;
       }
-      if (kind === 'N') {
-        const line = this.#buf.subarray(0, nl).toString('utf8');
-        this.#buf = this.#buf.subarray(nl + 1);
-        p?.onNote?.(line.slice(line.indexOf(' ', 2) + 1));
-        continue;
-      }
       if (kind === 'E') {
         this.#buf = this.#buf.subarray(nl + 1);
         if (!p) continue;
@@ -384,7 +442,9 @@ class Helper {
       const stderr = Buffer.from(this.#buf.subarray(nl + 1 + outLen, nl + 1 + outLen + errLen));
       this.#buf = this.#buf.subarray(nl + 1 + outLen + errLen);
       if (!p) continue;
-      this.pending.delete(id);
+      // A monitor's last note may be read just after its exit: its routing stays until this I/O is done.
+      if (p.onNote) setImmediate(() => this.pending.delete(id));
+      else this.pending.delete(id);
       if (!p.detached) this.release();
       const status = Number(a);
       const sig = status & 0x7f;
@@ -412,7 +472,11 @@ export function startProgram(file: string, args: string[], options: StartOptions
   }));
   const id = nextId++;
   const detached = options.detached === true;
-  const env = Object.entries(options.env ?? process.env).filter((e): e is [string, string] => e[1] !== undefined);
+  // The file system builtin needs no environment (and process.env is slow to walk).
+  const env =
+    file === 'k8ts:ops' && options.env === undefined
+      ? []
+      : Object.entries(options.env ?? process.env).filter((e): e is [string, string] => e[1] !== undefined);
   const fields = [
     String(id),
     detached ? '1' : '',
@@ -489,9 +553,9 @@ export type FsOp =
 export const canDoFsOps = syscallNumbers !== undefined;
 
 /**
- * Runs file system operations in turn in a child of the helper (from `cwd`): one fork for a whole batch,
- * where Node would take a trip through its thread pool for each call, and has no mount(2) at all. Rejects
- * with the first failure ("mount TARGET: Invalid argument").
+ * Runs file system operations in turn in the helper (from `cwd`): one request for a whole batch, where Node
+ * would take a trip through its thread pool for each call, and has no mount(2) at all. A big removal or a busy
+ * cgroup goes on in a child of the helper. Rejects with the first failure ("mount TARGET: Invalid argument").
  */
 export async function runFsOps(ops: FsOp[], cwd?: string): Promise<void> {
   if (!canDoFsOps) throw new Error(`no file system operations builtin for ${process.arch}`);

@@ -178,12 +178,31 @@ describe('ContentStore', () => {
     await writeFile(first.blobPath(sha256Digest(stray)), stray);
     await mkdir(path.join(first.layersRoot, 'f'.repeat(64)));
     await writeFile(path.join(root, 'tmp', 'ingest-leftover'), 'x');
+    await first.acquireLease('kept', a.id);
+    await first.acquireLease('released', a.id);
+    await first.releaseLease('released');
     const second = await ContentStore.open(root, { now });
+    assert.deepEqual(Object.keys(second.leases()), ['kept'], 'leases outlive a reopen, released ones do not');
+    await second.releaseLease('kept');
     assert.deepEqual(second.get(a.id)?.repoTags, a.repoTags);
     assert.equal(await second.hasBlob(a.layers[0]!.digest), true);
     assert.equal(await second.hasBlob(sha256Digest(stray)), false);
     assert.deepEqual(await readdir(second.layersRoot), [second.layerName(a.layers[0]!.diffID)]);
     assert.deepEqual(await readdir(path.join(root, 'tmp')), []);
+  });
+
+  it('moves the leases an older store kept in images.json into files of their own', async () => {
+    const root = path.join(dir, 'legacy');
+    const first = await ContentStore.open(root, { now });
+    const a = await addImage(first, 'a', [randomBytes(100)]);
+    const index = JSON.parse(await readFile(path.join(root, 'images.json'), 'utf8')) as Record<string, unknown>;
+    const lease = { imageId: a.id, diffIDs: a.layers.map((l) => l.diffID), createdAt: now() };
+    await writeFile(path.join(root, 'images.json'), JSON.stringify({ ...index, leases: { old: lease } }));
+    const second = await ContentStore.open(root, { now });
+    assert.deepEqual(second.lease('old'), lease);
+    await second.releaseLease('old');
+    const third = await ContentStore.open(root, { now });
+    assert.equal(third.lease('old'), undefined, 'a released legacy lease does not come back');
   });
 
   describe('garbage collection', () => {

@@ -3,13 +3,16 @@
 //   layers/<hex>/          each layer unpacked once, by its diff ID (digest of the uncompressed tar)
 //   containers/<id>/       a container's overlay upper, work and merged directories (rootfs.ts)
 //   tmp/                   ingests and unpacks in progress; emptied on open
-//   images.json            the image records, the unpacked layers and the leases of containers on layers
+//   images.json            the image records and the unpacked layers
+//   leases/<id>.json       a container's lease on the layers of its image, one file each: a container's
+//                          start and removal create and delete a file instead of rewriting images.json (a
+//                          rename over an existing file makes ext4 start writing its data out at once)
 // A blob appears under blobs/ only by rename after its size and digest were checked, so a reader never sees a
 // partial or wrong blob. Blobs and layers have no reference counts of their own: a blob lives while an image
 // record lists it, a hold of an operation in flight (a pull, an import) protects it, or, for layer
 // directories, a container's lease uses it. Whatever none of these keeps is deleted by a sweep.
 import { randomUUID } from 'node:crypto';
-import { createReadStream, type ReadStream } from 'node:fs';
+import { createReadStream, renameSync, unlinkSync, writeFileSync, type ReadStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -66,6 +69,7 @@ interface IndexFile {
   images: ImageRecord[];
   /** Unpacked layers: diff ID → bytes on disk. */
   layers: Record<string, { size: number }>;
+  /** In memory; on disk each lease is a file of its own (leases/), and older stores kept them here. */
   leases: Record<string, Lease>;
 }
 
@@ -126,6 +130,8 @@ export class ContentStore {
   #lock: Promise<unknown> = Promise.resolve();
   #saving: Promise<void> = Promise.resolve();
   readonly #holds = new Map<string, number>();
+  /** Lease files being written, by container: a release waits for its lease's write. */
+  readonly #leaseWrites = new Map<string, Promise<void>>();
 
   private constructor(root: string, now: () => number) {
     this.root = root;
@@ -136,7 +142,7 @@ export class ContentStore {
   static async open(root: string, options: ContentStoreOptions = {}): Promise<ContentStore> {
     const store = new ContentStore(path.resolve(root), options.now ?? Date.now);
     await rm(path.join(store.root, 'tmp'), { recursive: true, force: true });
-    for (const dir of ['blobs', 'layers', 'containers', 'tmp']) {
+    for (const dir of ['blobs', 'layers', 'containers', 'tmp', 'leases']) {
       await mkdir(path.join(store.root, dir), { recursive: true, mode: 0o700 });
     }
     try {
@@ -150,6 +156,16 @@ export class ContentStore {
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    // Leases an older store kept in images.json become files (and leave images.json).
+    const legacy = Object.entries(store.#index.leases);
+    for (const [id, lease] of legacy) await store.#writeLease(id, lease);
+    if (legacy.length > 0) await store.#save();
+    for (const file of await readdir(store.#leasesDir)) {
+      if (!file.endsWith('.json')) continue;
+      store.#index.leases[file.slice(0, -'.json'.length)] = JSON.parse(
+        await readFile(path.join(store.#leasesDir, file), 'utf8'),
+      ) as Lease;
     }
     await store.#locked(() => store.#sweepAll());
     return store;
@@ -431,9 +447,10 @@ export class ContentStore {
       }
       const lease: Lease = { imageId, diffIDs: record.layers.map((l) => l.diffID), createdAt: this.#now() };
       this.#index.leases[containerId] = lease;
+      // (Written with the index's next save: a use lost in a crash only ages the image for its GC.)
       record.lastUsedAt = this.#now();
-      // The caller mounts the layers while the index is written, and waits for both.
-      const saved = this.#save();
+      // The caller mounts the layers while the lease is written, and waits for both.
+      const saved = this.#writeLease(containerId, lease);
       saved.catch(() => undefined);
       return Promise.resolve({ image: structuredClone(record), lease: structuredClone(lease), saved });
     });
@@ -458,8 +475,12 @@ export class ContentStore {
       delete this.#index.leases[containerId];
       const record = this.#index.images.find((r) => r.id === lease.imageId);
       if (record !== undefined) record.lastUsedAt = this.#now();
-      // Not waited for: a release lost in a crash only keeps the layers a while longer (until the image goes).
-      this.#save().catch(() => undefined);
+      await this.#leaseWrites.get(containerId)?.catch(() => undefined);
+      try {
+        unlinkSync(this.#leaseFile(containerId));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
       await this.#sweep(lease.diffIDs.map((d) => `layer:${d}`));
     });
   }
@@ -543,8 +564,32 @@ export class ContentStore {
   async #write(): Promise<void> {
     const file = path.join(this.root, 'images.json');
     const tmp = `${file}.${randomUUID()}.tmp`;
-    await writeFile(tmp, JSON.stringify(this.#index, null, 1), { mode: 0o600 });
+    await writeFile(tmp, JSON.stringify({ ...this.#index, leases: undefined }, null, 1), { mode: 0o600 });
     await rename(tmp, file);
+  }
+
+  get #leasesDir(): string {
+    return path.join(this.root, 'leases');
+  }
+
+  #leaseFile(containerId: string): string {
+    return path.join(this.#leasesDir, `${containerId}.json`);
+  }
+
+  /** Writes a lease's file (complete or not at all: written aside, then renamed to a name not yet taken). */
+  #writeLease(containerId: string, lease: Lease): Promise<void> {
+    const tmp = path.join(this.root, 'tmp', `lease-${containerId}-${randomUUID()}`);
+    // Synchronous (a few hundred bytes, no fsync): cheaper than two trips through the thread pool.
+    const written = Promise.resolve()
+      .then(() => {
+        writeFileSync(tmp, JSON.stringify(lease), { mode: 0o600 });
+        renameSync(tmp, this.#leaseFile(containerId));
+      })
+      .finally(() => {
+        if (this.#leaseWrites.get(containerId) === written) this.#leaseWrites.delete(containerId);
+      });
+    this.#leaseWrites.set(containerId, written);
+    return written;
   }
 
   #keeps(key: string): boolean {
