@@ -1,6 +1,7 @@
 // The runtime benchmark (root only): in one run, for each OCI runtime (runc, and crun where installed), a
 // bare `RUNTIME run` of a trivial container beside our CreateContainer + StartContainer + (exit) +
-// StopContainer + RemoveContainer of the same image through the CRI gRPC socket, with the CPU time each
+// StopContainer + RemoveContainer of the same image, through the CRI gRPC socket and in process (as the
+// kubelet of `k8ts server` calls the runtime), with the CPU time each
 // container costs; RunPodSandbox latency (namespaces + CNI); and 100 pods with a sleeping container each: the
 // runtime's memory (this process, which serves CRI) and that of the per-container monitors. --trace prints
 // where one container's time goes, step by step (src/runtime/trace.ts).
@@ -20,6 +21,7 @@ import {
   startRuntimeFixture,
   type RuntimeFixture,
 } from '../../src/runtime/testing/runtime-fixture.js';
+import type { RuntimeService } from '../../src/cri/types.js';
 import { setTraceSink } from '../../src/runtime/trace.js';
 import { fmt, percentile, printTable } from '../lib/stats.js';
 
@@ -150,9 +152,20 @@ async function containerLatency(fx: RuntimeFixture, oci: string): Promise<void> 
   await fx.images.removeRootfs(`bench-bare-${oci}`);
   rows.push([`bare ${oci} run (true)`, ...stats(bare)]);
 
-  // 2. ours, through the CRI socket, in one pod.
-  const c = fx.client.runtime;
-  const sandboxConfig = fx.sandboxConfig('bench');
+  // 2. ours, in one pod: through the CRI socket (as an outside CRI client, crictl or a kubelet of its own,
+  // calls it), then in process (as the kubelet of `k8ts server` calls it, the way k3s embeds containerd).
+  cpuRows.push([`bare ${oci} run`, fmt(bareCpu), '', '']);
+  for (const [via, c] of [
+    ['through CRI gRPC', fx.client.runtime],
+    ['in process', fx.runtime],
+  ] as const) {
+    await oursLatency(fx, oci, via, c, bare);
+  }
+}
+
+/** Our CreateContainer + StartContainer + (exit) + StopContainer + RemoveContainer of `true`, `rounds` times. */
+async function oursLatency(fx: RuntimeFixture, oci: string, via: string, c: RuntimeService, bare: number[]): Promise<void> {
+  const sandboxConfig = fx.sandboxConfig(`bench-${via.replace(/\W+/g, '-')}`);
   const { podSandboxId } = await c.runPodSandbox({ config: sandboxConfig });
   const ours: number[] = [];
   const phases = {
@@ -198,21 +211,20 @@ async function containerLatency(fx: RuntimeFixture, oci: string): Promise<void> 
     phases.start.push(t2 - t1);
     phases.exit.push(t3 - t2);
     phases.stopRemove.push(t4 - t3);
-    if (i >= 2) collectTrace(oci); // after a warm-up
+    if (i >= 2) collectTrace(`${oci} ${via}`); // after a warm-up
   }
   const ownCpu = (ownCpuMs() - own0) / rounds;
   const helperCpu = (helperCpuMs() - helper0) / rounds;
   await c.removePodSandbox({ podSandboxId });
-  rows.push([`ours with ${oci}: create+start+exit+stop+remove`, ...stats(ours)]);
+  rows.push([`ours with ${oci} ${via}: create+start+exit+stop+remove`, ...stats(ours)]);
   rows.push(['  CreateContainer', ...stats(phases.create)]);
   rows.push(['  StartContainer', ...stats(phases.start)]);
   rows.push(['  until exited (seen by status)', ...stats(phases.exit)]);
   rows.push(['  StopContainer+RemoveContainer', ...stats(phases.stopRemove)]);
   overheads.push(
-    `overhead per container, ours with ${oci} over bare ${oci} run (p50): ${fmt(percentile(ours, 50) - percentile(bare, 50))} ms`,
+    `overhead per container, ours with ${oci} ${via} over bare ${oci} run (p50): ${fmt(percentile(ours, 50) - percentile(bare, 50))} ms`,
   );
-  cpuRows.push([`bare ${oci} run`, fmt(bareCpu), '', '']);
-  cpuRows.push([`ours with ${oci}`, fmt(ownCpu + helperCpu), fmt(ownCpu), fmt(helperCpu)]);
+  cpuRows.push([`ours with ${oci} ${via}`, fmt(ownCpu + helperCpu), fmt(ownCpu), fmt(helperCpu)]);
 }
 
 const ociRuntimes = flags.oci ?? ['runc', 'crun'].filter((b) => onPath(b));
