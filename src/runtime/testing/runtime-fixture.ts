@@ -2,7 +2,7 @@
 // its own CNI configuration (a bridge and pod ranges picked at random so that parallel runs do not clash),
 // served over CRI gRPC on a unix socket in a temporary directory; and its complete cleanup.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -81,9 +81,9 @@ async function busyboxLayout(): Promise<string> {
     const work = await mkdtemp(path.join(tmpdir(), 'k8ts-busybox-'));
     const layoutDir = path.join(work, 'layout');
     await buildBusyboxImage({ layoutDir, tag: 'latest', workDir: work });
-    process.once('exit', () => {
-      void rm(work, { recursive: true, force: true });
-    });
+    // An exit handler runs no more callbacks: the removal must be synchronous (an rm() here never ran, and
+    // every test process left its image layout in the temporary directory).
+    process.once('exit', () => rmSync(work, { recursive: true, force: true }));
     return layoutDir;
   })();
   return layoutPromise;
