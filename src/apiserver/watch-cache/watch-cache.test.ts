@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { findResource } from '../../api/resources.js';
+import { configMapStrategy } from '../../registry/core/configmaps.js';
 import { RegistryStore } from '../../registry/generic/registry-store.js';
-import type { KObject, ResourceStrategy } from '../../registry/generic/strategy.js';
+import type { KObject } from '../../registry/generic/strategy.js';
 import { SqliteStore } from '../../storage/sqlite/sqlite-store.js';
 import { type CachedEvent, WatchCache } from './watch-cache.js';
-
-const configmaps: ResourceStrategy = {
-  info: findResource('', 'v1', 'configmaps')!,
-  hasStatus: false,
-  tracksGeneration: false,
-  allowCreateOnUpdate: false,
-  allowUnconditionalUpdate: true,
-};
 
 const cm = (name: string, value: string): KObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: value } });
 
@@ -22,7 +14,7 @@ describe('watch cache', () => {
   let cache: WatchCache;
   before(async () => {
     store = new SqliteStore({ path: ':memory:' });
-    reg = new RegistryStore(configmaps, store);
+    reg = new RegistryStore(configMapStrategy, store);
     cache = new WatchCache(store, [reg]);
     await cache.start();
   });
