@@ -218,6 +218,12 @@ const emptyLeaf: JsonObject = Object.freeze({});
 const noMembers: ReadonlyMap<string, PathElement> = new Map();
 const noChildren: ReadonlyMap<string, ChildNode> = new Map();
 
+/** True when the two maps have a key in common. */
+function sharesKey(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {
+  for (const k of a.keys()) if (b.has(k)) return true;
+  return false;
+}
+
 /**
  * A set of field paths. Members are the paths that end at this node; children hold the paths that go on
  * below an element. Nodes are keyed by their serialized element, which is canonical.
@@ -297,23 +303,15 @@ export class FieldSet {
   paths(): FieldPath[] {
     const out: FieldPath[] = [];
     const walk = (s: FieldSet, prefix: PathElement[]): void => {
-      for (const [pe, child] of s.entries()) {
-        if (pe.member) out.push([...prefix, pe.pe]);
-        if (child !== undefined) walk(child, [...prefix, pe.pe]);
+      for (const key of s.orderedKeys()) {
+        const path = [...prefix, s.elementOf(key)];
+        if (s.members.has(key)) out.push(path);
+        const child = s.children.get(key)?.set;
+        if (child !== undefined) walk(child, path);
       }
     };
     walk(this, []);
     return out;
-  }
-
-  /** This node's elements in order, each with its key, whether it is a member and the set below it. */
-  private entries(): Array<[{ pe: PathElement; key: string; member: boolean }, FieldSet | undefined]> {
-    const out: Array<[{ pe: PathElement; key: string; member: boolean }, FieldSet | undefined]> = [];
-    for (const [key, pe] of this.members) out.push([{ pe, key, member: true }, this.children.get(key)?.set]);
-    for (const [key, c] of this.children) {
-      if (!this.members.has(key)) out.push([{ pe: c.pe, key, member: false }, c.set]);
-    }
-    return out.length < 2 ? out : out.sort((a, b) => comparePathElements(a[0].pe, b[0].pe));
   }
 
   /** Paths in either set. */
@@ -361,13 +359,10 @@ export class FieldSet {
   private without(other: FieldSet, recursive: boolean): FieldSet {
     if (other.isEmpty() || this.isEmpty()) return this;
     let members = this.members;
-    for (const k of this.members.keys()) {
-      if (other.members.has(k)) {
-        const kept = new Map<string, PathElement>();
-        for (const [k2, pe] of this.members) if (!other.members.has(k2)) kept.set(k2, pe);
-        members = kept.size === 0 ? noMembers : kept;
-        break;
-      }
+    if (sharesKey(this.members, other.members)) {
+      const keptMembers = new Map<string, PathElement>();
+      for (const [k, pe] of this.members) if (!other.members.has(k)) keptMembers.set(k, pe);
+      members = keptMembers.size === 0 ? noMembers : keptMembers;
     }
     let children = this.children;
     let changed = false;
@@ -429,11 +424,13 @@ export class FieldSet {
   private orderedKeys(): string[] {
     const keys = [...this.members.keys()];
     for (const k of this.children.keys()) if (!this.members.has(k)) keys.push(k);
-    if (keys.length > 1) {
-      const element = (k: string): PathElement => this.members.get(k) ?? this.children.get(k)!.pe;
-      keys.sort((a, b) => comparePathElements(element(a), element(b)));
-    }
+    if (keys.length > 1) keys.sort((a, b) => comparePathElements(this.elementOf(a), this.elementOf(b)));
     return keys;
+  }
+
+  /** The element of one of this node's keys. */
+  private elementOf(key: string): PathElement {
+    return this.members.get(key) ?? this.children.get(key)!.pe;
   }
 
   /** Reads a FieldsV1 object; throws on a malformed one. */
