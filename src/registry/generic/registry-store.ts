@@ -106,6 +106,13 @@ export function formatTime(d: Date): string {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** Sets a decoded object's resourceVersion: the revision it was written at (never stored in the value). */
+function withRevision(obj: KObject, revision: number): KObject {
+  obj.metadata ??= {};
+  obj.metadata.resourceVersion = String(revision);
+  return obj;
+}
+
 function clone<T>(v: T): T {
   return cloneJson(v as JsonValue) as T;
 }
@@ -162,14 +169,9 @@ export class RegistryStore {
     return this.decodeAt(kv.value, kv.modRevision);
   }
 
-  /** Decodes a stored value in its stored form (no version conversion), as the watch cache keeps it. */
-  decodeStored(kv: KeyValue): KObject {
-    return this.decodeAt(kv.value, kv.modRevision, false);
-  }
-
-  /** decodeStored, for a value already read as text. */
+  /** Decodes a stored value's text in its stored form (no version conversion), as the watch cache keeps it. */
   decodeStoredText(text: string, revision: number): KObject {
-    return this.decodeText(text, revision, false);
+    return withRevision(JSON.parse(text) as KObject, revision);
   }
 
   /** The served form of an object in its stored form. */
@@ -177,16 +179,8 @@ export class RegistryStore {
     return this.strategy.fromStorage ? this.strategy.fromStorage(obj) : obj;
   }
 
-  private decodeAt(value: Uint8Array, revision: number, convert = true): KObject {
-    return this.decodeText(decoder.decode(value), revision, convert);
-  }
-
-  private decodeText(text: string, revision: number, convert: boolean): KObject {
-    const stored = JSON.parse(text) as KObject;
-    const obj = convert && this.strategy.fromStorage ? this.strategy.fromStorage(stored) : stored;
-    obj.metadata ??= {};
-    obj.metadata.resourceVersion = String(revision);
-    return obj;
+  private decodeAt(value: Uint8Array, revision: number): KObject {
+    return withRevision(this.served(JSON.parse(decoder.decode(value)) as KObject), revision);
   }
 
   private encode(obj: KObject): Uint8Array {
