@@ -1,7 +1,7 @@
 // Watch output batched over a few write turns. Every change reaches a watcher as a JSON line; written one
 // socket write per change, 100 watchers of a resource under a stream of creates cost 100 TLS records and
-// syscalls per create. Writes take turns (Turns), two per event-loop iteration, so a batch per iteration
-// would hold only two changes. A watcher's lines therefore wait while writes are still queued for turns,
+// syscalls per create. Writes take turns (Turns), a few per event-loop iteration and one while reads come
+// in, so a batch per iteration would hold only that many changes. A watcher's lines therefore wait while writes are still queued for turns,
 // for a few turns at most, and go out in one write; when no write waits they go out in the same iteration.
 // Upstream's watch server batches the same way: it flushes when its channel of events has run empty.
 import type { ServerResponse } from 'node:http';
