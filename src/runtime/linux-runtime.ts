@@ -187,6 +187,16 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** What `load` gives for an image, kept in `cache` for the next containers of it (the 64 latest images). */
+async function perImage<V>(cache: Map<string, V>, imageId: string, load: () => Promise<V>): Promise<V> {
+  const known = cache.get(imageId);
+  if (known !== undefined) return known;
+  const value = await load();
+  if (cache.size >= 64) cache.delete(cache.keys().next().value!);
+  cache.set(imageId, value);
+  return value;
+}
+
 /**
  * The first terminal size of `sizes` if it comes within `ms`, and the sizes after it (all of them if none
  * came in time).
@@ -876,26 +886,16 @@ export class LinuxRuntime implements cri.RuntimeService {
   }
 
   /** An image's config (immutable: its ID is its digest), read once for the containers made from it. */
-  async #imageConfig(imageId: string): Promise<ImageConfig> {
-    const known = this.#imageConfigs.get(imageId);
-    if (known) return known;
-    const config = await this.images.config(imageId);
-    if (this.#imageConfigs.size >= 64) this.#imageConfigs.delete(this.#imageConfigs.keys().next().value!);
-    this.#imageConfigs.set(imageId, config);
-    return config;
+  #imageConfig(imageId: string): Promise<ImageConfig> {
+    return perImage(this.#imageConfigs, imageId, () => this.images.config(imageId));
   }
 
   /**
    * An image's /etc/passwd and /etc/group, read once from the first fresh rootfs of the image (a new
    * container's rootfs shows just the image's files).
    */
-  async #userFiles(imageId: string, rootfs: string): Promise<UserFiles> {
-    const known = this.#imageUsers.get(imageId);
-    if (known) return known;
-    const files = await readUserFiles(rootfs);
-    if (this.#imageUsers.size >= 64) this.#imageUsers.delete(this.#imageUsers.keys().next().value!);
-    this.#imageUsers.set(imageId, files);
-    return files;
+  #userFiles(imageId: string, rootfs: string): Promise<UserFiles> {
+    return perImage(this.#imageUsers, imageId, () => readUserFiles(rootfs));
   }
 
   #startPump(rec: ContainerRecord): LogPump {
@@ -924,6 +924,12 @@ export class LinuxRuntime implements cri.RuntimeService {
       }
     }
     return message;
+  }
+
+  /** Drops what a start that failed had set up for the container: its log pump and its live entry. */
+  #abandonStart(rec: ContainerRecord, live: LiveContainer): void {
+    live.pump?.close();
+    this.#live.delete(rec.id);
   }
 
   /** Records a failed start as containerd does: exited, exit code 128, reason StartError. */
@@ -967,8 +973,7 @@ export class LinuxRuntime implements cri.RuntimeService {
         rec.monitorPid = started.monitor.pid;
         running = started.running;
       } catch (err) {
-        live.pump?.close();
-        this.#live.delete(rec.id);
+        this.#abandonStart(rec, live);
         rec.startedAt = 0;
         throw new CriError(Code.Unknown, `failed to start containerd task "${rec.id}": ${(err as Error).message}`, {
           cause: err,
@@ -978,8 +983,7 @@ export class LinuxRuntime implements cri.RuntimeService {
       try {
         rec.pid = await running;
       } catch {
-        live.pump?.close();
-        this.#live.delete(rec.id);
+        this.#abandonStart(rec, live);
         const message = (await this.#ociError(rec.id)) ?? 'the OCI runtime failed to start the container';
         throw await this.#startFailed(rec, message);
       }
@@ -999,8 +1003,7 @@ export class LinuxRuntime implements cri.RuntimeService {
     try {
       live.monitor = await this.oci.run(rec.id, files, this.#monitorStdio(rec), rec.config.tty === true);
     } catch (err) {
-      live.pump?.close();
-      this.#live.delete(rec.id);
+      this.#abandonStart(rec, live);
       throw err;
     }
     rec.monitorPid = live.monitor.pid;
